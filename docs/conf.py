@@ -1,0 +1,84 @@
+# Sphinx configuration for the vlarl documentation site (Sphinx + myst-nb; see docs/README.md).
+#
+# Do not run sphinx-build on this folder directly: `scripts/build_docs.py` stages the notebooks
+# into docs/_src/ (nbdev directives turned into myst-nb cell tags, generated toctree and API
+# pages), copies this file and docs/_static/ there, and runs sphinx-build on docs/_src.
+#
+# Environment set by build_docs.py:
+#   VLARL_DOCS_ROOT   project root (holds pyproject.toml with [tool.nbdev]); it is put on sys.path
+#                     so that autodoc imports the library even when it is not pip-installed.
+#
+# Working directory of the notebooks: myst-nb runs each notebook in its (staged) source folder
+# (nb_execution_in_temp = False). To keep nbdev's semantics (nbdev-test runs a notebook from its
+# own folder, so relative paths are relative to nbs/), build_docs.py prepends a removed, hidden
+# setup cell to every staged notebook that does os.chdir() to the notebook's ORIGINAL folder
+# (nbs/ or nbs/tutorials/) and puts the project root on sys.path. Files a notebook writes land
+# where `nbdev-test` would write them.
+#
+# Nothing is fetched from the network at build time (no intersphinx). MathJax is referenced from
+# its CDN by the HTML pages; offline, math shows as raw TeX and nothing else breaks.
+import os, sys, tomllib
+from pathlib import Path
+
+ROOT = Path(os.environ.get("VLARL_DOCS_ROOT", Path(__file__).resolve().parents[2])).resolve()
+sys.path.insert(0, str(ROOT))
+_pp = tomllib.loads((ROOT / "pyproject.toml").read_text())
+_nbdev = _pp.get("tool", {}).get("nbdev", {})
+
+project = _pp.get("project", {}).get("name") or _nbdev.get("lib_name") or "vlarl"
+author = "vlarl developers"
+copyright = "vlarl developers"
+try:
+    from importlib.metadata import version as _v
+    release = _v(project)
+except Exception:
+    release = ""
+
+extensions = [
+    "myst_nb",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.viewcode",
+    "sphinx.ext.mathjax",
+]
+root_doc = "index"
+exclude_patterns = ["_build", "jupyter_execute", "**/.ipynb_checkpoints", "**/__pycache__"]
+templates_path = []
+
+# --- MyST / myst-nb ---------------------------------------------------------------------------
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
+myst_heading_anchors = 3
+nb_execution_mode = "force"          # notebooks are stored without outputs: always execute
+nb_execution_raise_on_error = True   # a raising cell fails the build
+nb_execution_show_tb = True          # ... and its traceback is printed
+nb_execution_timeout = 600           # seconds per cell
+nb_execution_allow_errors = False
+nb_merge_streams = True
+nb_kernel_rgx_aliases = {".*": "python3"}   # whatever kernel a notebook names, use the venv's python3
+suppress_warnings = ["myst.header", "mystnb.unknown_mime_type"]
+
+# --- autodoc ----------------------------------------------------------------------------------
+autodoc_default_options = {"members": True, "member-order": "bysource"}
+autodoc_typehints = "description"
+# optional heavy extras (see pyproject's optional-dependencies): document the modules even where
+# these are not installed
+autodoc_mock_imports = ["libero", "vllm"]
+napoleon_google_docstring = True
+napoleon_numpy_docstring = True
+
+# --- HTML -------------------------------------------------------------------------------------
+html_theme = "sphinx_book_theme"
+html_title = project
+html_static_path = ["_static"] if (Path(__file__).parent / "_static").is_dir() else []
+html_css_files = ["custom.css"] if (Path(__file__).parent / "_static" / "custom.css").is_file() else []
+html_theme_options = {
+    "home_page_in_toc": True,
+    "show_navbar_depth": 1,
+    "show_toc_level": 2,
+    "use_download_button": True,
+    "use_fullscreen_button": False,
+    "use_repository_button": False,
+    "navigation_with_keys": False,
+}
+html_last_updated_fmt = None
+html_show_sourcelink = False
