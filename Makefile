@@ -11,7 +11,7 @@ setup-dev:       ## + notebook/test/docs tooling and Chromium
 	@bash scripts/setup.sh --dev
 
 demo: setup      ## the main job
-	$(VENV)/bin/vlarl demo --out $(RUN)
+	$(VENV)/bin/vlarl demo --out $(RUN) --overwrite
 
 test: setup-dev  ## CI's gates, the notebooks (nbdev-test) and pytest
 	@bash scripts/test.sh
