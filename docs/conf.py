@@ -17,7 +17,11 @@
 #
 # Nothing is fetched from the network at build time (no intersphinx). MathJax is referenced from
 # its CDN by the HTML pages; offline, math shows as raw TeX and nothing else breaks.
-import os, sys, tomllib
+import os, sys
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 from pathlib import Path
 
 ROOT = Path(os.environ.get("VLARL_DOCS_ROOT", Path(__file__).resolve().parents[2])).resolve()
@@ -63,6 +67,9 @@ autodoc_typehints = "description"
 # optional heavy extras (see pyproject's optional-dependencies): document the modules even where
 # these are not installed
 autodoc_mock_imports = ["libero", "vllm"]
+# nbdev docstrings use `backticks` for names: in the reST API pages they become code-formatted
+# cross-references (unresolved ones are just code, no warning)
+default_role = "py:obj"
 napoleon_google_docstring = True
 napoleon_numpy_docstring = True
 

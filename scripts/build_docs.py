@@ -1,0 +1,323 @@
+#!/usr/bin/env python
+"""Build the vlarl documentation site offline with Sphinx + myst-nb (no Quarto needed).
+
+    python scripts/build_docs.py [--out docs/_build/html] [--no-exec] [--root PATH] [--jobs N]
+
+1. Reads `[tool.nbdev]` (nbs_path, lib_path, tst_flags) from <root>/pyproject.toml.
+2. Stages the notebooks (nbs/*.ipynb, then nbs/tutorials/*.ipynb) into <root>/docs/_src/,
+   translating nbdev cell directives into myst-nb cell tags:
+     hide / include: false     -> tag remove-cell     (executed, not shown)
+     default_exp               -> cell dropped
+     <a tst_flag> / eval: false -> tag skip-execution + a note "not executed in the docs build"
+     echo: false               -> tag remove-input;   output: false -> tag remove-output
+   and stripping every `#|` line from the shown source. A hidden setup cell is prepended that
+   chdir()s to the notebook's original folder (nbdev-test semantics for relative paths).
+3. Writes the toctree (into a hidden cell of index.ipynb) and one API page per library module.
+4. Copies docs/conf.py and docs/_static/ and runs sphinx-build; notebooks are executed
+   (nb_execution_mode "force", "off" with --no-exec) and a raising cell fails the build.
+Prints the path of the built index.html; exits non-zero with one `build_docs: FAILED ...` line.
+"""
+from __future__ import annotations
+
+import argparse, copy, json, os, re, shutil, subprocess, sys, time
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+from itertools import takewhile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+DIRECTIVE_RE = re.compile(r"^\s*#\s*\|\s*(.*?)\s*$")
+IMG_EXTS = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
+SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", "_proc", "_docs", ".git"}
+
+
+def fail(msg: str, code: int = 1):
+    print(f"build_docs: FAILED: {msg}", file=sys.stderr, flush=True)
+    sys.exit(code)
+
+
+def nbdev_settings(root: Path) -> dict:
+    pp = root / "pyproject.toml"
+    if not pp.is_file():
+        fail(f"{pp} not found")
+    cfg = tomllib.loads(pp.read_text()).get("tool", {}).get("nbdev", {})
+    return {
+        "nbs_path": cfg.get("nbs_path", "nbs"),
+        "lib_path": cfg.get("lib_path", "vlarl"),
+        "tst_flags": cfg.get("tst_flags", "").split(),
+    }
+
+
+# ---------------------------------------------------------------- notebook transformation
+def parse_directives(src: str) -> tuple[list[tuple[str, str]], str]:
+    """Leading `#| name[:] value` lines of a cell -> ([(name, value)], source without them)."""
+    lines = src.splitlines(True)
+    head = list(takewhile(lambda l: DIRECTIVE_RE.match(l), lines))
+    dirs = []
+    for l in head:
+        body = DIRECTIVE_RE.match(l).group(1)
+        if not body:
+            continue
+        m = re.match(r"([\w-]+)\s*:?\s*(.*)", body)
+        if m:
+            dirs.append((m.group(1).lower(), m.group(2).strip()))
+    return dirs, "".join(lines[len(head):]).lstrip("\n")
+
+
+def _falsy(v: str) -> bool:
+    return v.strip().strip("'\"").lower() in {"false", "no", "0"}
+
+
+def _src(cell) -> str:
+    s = cell.get("source", "")
+    return "".join(s) if isinstance(s, list) else s
+
+
+def _md_cell(text: str, tags=()) -> dict:
+    return {"cell_type": "markdown", "metadata": {"tags": list(tags)} if tags else {}, "source": text}
+
+
+def _code_cell(text: str, tags=()) -> dict:
+    return {"cell_type": "code", "execution_count": None, "metadata": {"tags": list(tags)},
+            "outputs": [], "source": text}
+
+
+def front_matter_cell(cell) -> dict | None:
+    """nbdev/Quarto front matter in a raw cell (--- title: ... ---) -> a markdown H1 cell."""
+    s = _src(cell).strip()
+    if cell.get("cell_type") != "raw" or not s.startswith("---"):
+        return None
+    try:
+        import yaml
+        fm = yaml.safe_load(s.strip("-").strip()) or {}
+    except Exception:
+        return None
+    if not isinstance(fm, dict) or "title" not in fm:
+        return None
+    text = f"# {fm['title']}\n"
+    if fm.get("description"):
+        text += f"\n> {fm['description']}\n"
+    return _md_cell(text)
+
+
+def transform_notebook(nb: dict, flags: list[str], orig_dir: Path, root: Path) -> dict:
+    nb = copy.deepcopy(nb)
+    cells = []
+    setup = (f"import os as _os, sys as _sys\n"
+             f"_os.chdir({str(orig_dir)!r})\n"
+             f"_sys.path.insert(0, {str(root)!r}) if {str(root)!r} not in _sys.path else None\n"
+             f"%matplotlib inline")
+    cells.append(_code_cell(setup, ["remove-cell"]))
+    for i, cell in enumerate(nb.get("cells", [])):
+        cell.pop("id", None)
+        ctype = cell.get("cell_type")
+        if ctype == "raw":
+            fm = front_matter_cell(cell) if i == 0 else None
+            if fm:
+                cells.append(fm)
+            continue  # raw cells (Quarto/nbdev front matter etc.) are not shown
+        if ctype != "code":
+            cells.append(cell)
+            continue
+        dirs, body = parse_directives(_src(cell))
+        names = {n for n, _ in dirs}
+        vals = dict(dirs)
+        if "default_exp" in names and not body.strip():
+            continue
+        tags = list(cell.get("metadata", {}).get("tags", []))
+        if "hide" in names or ("include" in vals and _falsy(vals["include"])):
+            tags.append("remove-cell")
+        if "echo" in vals and _falsy(vals["echo"]):
+            tags.append("remove-input")
+        if "output" in vals and _falsy(vals["output"]):
+            tags.append("remove-output")
+        needs = [f for f in flags if f in names]
+        if "eval" in vals and _falsy(vals["eval"]):
+            needs.append("eval: false")
+        if needs:
+            tags.append("skip-execution")
+            cell["outputs"], cell["execution_count"] = [], None
+            if "remove-cell" not in tags:
+                why = ", ".join(f"<code>{n}</code>" for n in needs)
+                what = "marked" if needs == ["eval: false"] else "needs"
+                cells.append(_md_cell(
+                    f'<p class="vlarl-skip-note">Not executed in the docs build: {what} {why}.</p>\n'))
+        if not body.strip():
+            continue  # a directive-only cell
+        cell["source"] = body
+        cell.setdefault("metadata", {})["tags"] = list(dict.fromkeys(tags))
+        cell["outputs"] = cell.get("outputs", []) if "skip-execution" not in tags else []
+        cells.append(cell)
+    for k, c in enumerate(cells):
+        c["id"] = f"vlarl-{k:03d}"
+    nb["cells"] = cells
+    md = nb.setdefault("metadata", {})
+    md["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    md.setdefault("language_info", {"name": "python"})
+    nb.setdefault("nbformat", 4)
+    nb["nbformat"], nb["nbformat_minor"] = 4, max(nb.get("nbformat_minor", 5), 5)  # 4.5: cell ids
+    return nb
+
+
+def notebook_title(nb: dict) -> str | None:
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            m = re.search(r"^#\s+(.+?)\s*$", _src(cell), re.M)
+            if m:
+                return m.group(1)
+    return None
+
+
+# ---------------------------------------------------------------- staging
+def discover_modules(root: Path, lib_path: str) -> list[str]:
+    lib = root / lib_path
+    pkg = lib.name
+    mods = []
+    for py in sorted(lib.rglob("*.py")):
+        rel = py.relative_to(lib)
+        if py.name == "_modidx.py" or any(p in SKIP_DIRS or p.startswith(".") for p in rel.parts):
+            continue
+        parts = [pkg, *rel.with_suffix("").parts]
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+            if not re.search(r"^\s*(async\s+def|def|class)\s", py.read_text(errors="ignore"), re.M):
+                continue  # a package __init__ with nothing to document (e.g. just __version__)
+        mods.append(".".join(parts))
+    return mods
+
+
+def stage(root: Path, src: Path, flags: list[str], nbs: Path, lib_path: str) -> dict:
+    if src.exists():
+        shutil.rmtree(src)
+    src.mkdir(parents=True)
+    main = sorted(p for p in nbs.glob("*.ipynb") if not p.name.startswith("."))
+    tut_dir = nbs / "tutorials"
+    tutorials = sorted(tut_dir.glob("*.ipynb")) if tut_dir.is_dir() else []
+    if not any(p.name == "index.ipynb" for p in main):
+        fail(f"{nbs}/index.ipynb (the home page) not found")
+    titles = {}
+    for nb_path in main + tutorials:
+        rel = nb_path.relative_to(nbs)
+        try:
+            nb = json.loads(nb_path.read_text())
+        except Exception as e:
+            fail(f"cannot read notebook {nb_path}: {e}")
+        out = transform_notebook(nb, flags, nb_path.parent.resolve(), root)
+        titles[rel.with_suffix("").as_posix()] = notebook_title(out) or rel.stem
+        dest = src / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(json.dumps(out, indent=1, ensure_ascii=False))
+    # images that markdown cells may reference by relative path (e.g. nbs/images/x.png)
+    for f in nbs.rglob("*"):
+        rel = f.relative_to(nbs)
+        if f.is_file() and f.suffix.lower() in IMG_EXTS and not any(
+                p in SKIP_DIRS or p.startswith(".") for p in rel.parts):
+            (src / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, src / rel)
+
+    # toctree: a hidden markdown cell appended to the staged index.ipynb
+    chapters = [p.stem for p in main if p.name != "index.ipynb"]
+    tuts = [f"tutorials/{p.stem}" for p in tutorials]
+    modules = discover_modules(root, lib_path)
+    def toc(caption, entries):
+        if not entries:
+            return ""
+        return ("```{toctree}\n:hidden:\n:maxdepth: 1\n" + f":caption: {caption}\n\n"
+                + "\n".join(entries) + "\n```\n\n")
+    block = (toc("Notebooks", chapters) + toc("Tutorials", tuts)
+             + toc("API reference", [f"api/{m}" for m in modules]))
+    idx = src / "index.ipynb"
+    nb = json.loads(idx.read_text())
+    if block:
+        nb["cells"].append({**_md_cell(block), "id": "vlarl-toctree"})  # hidden toctrees render nothing (no remove-cell:
+        # a removed cell would drop the toctree too)
+    idx.write_text(json.dumps(nb, indent=1, ensure_ascii=False))
+
+    if modules:
+        (src / "api").mkdir()
+    for m in modules:
+        # reST, not MyST: autodoc emits reST, which a MyST {automodule} block would show raw
+        (src / "api" / f"{m}.rst").write_text(
+            f"{m}\n{'=' * len(m)}\n\n.. automodule:: {m}\n   :members:\n   :show-inheritance:\n")
+
+    conf_dir = REPO / "docs"
+    shutil.copy2(conf_dir / "conf.py", src / "conf.py")
+    if (conf_dir / "_static").is_dir():
+        shutil.copytree(conf_dir / "_static", src / "_static")
+    (src / "_titles.json").write_text(json.dumps(titles, indent=1))  # for tests/tools; not a page
+    return {"chapters": chapters, "tutorials": tuts, "modules": modules, "titles": titles}
+
+
+# ---------------------------------------------------------------- main
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--root", type=Path, default=REPO, help="project root (default: %(default)s)")
+    ap.add_argument("--out", type=Path, default=None, help="HTML output folder (default: <root>/docs/_build/html)")
+    ap.add_argument("--no-exec", action="store_true", help="do not execute the notebooks (quick look)")
+    ap.add_argument("--jobs", "-j", default="auto",
+                    help="sphinx-build parallel readers; notebooks execute in parallel (default: auto)")
+    a = ap.parse_args(argv)
+    t0 = time.time()
+    root = a.root.resolve()
+    cfg = nbdev_settings(root)
+    nbs = (root / cfg["nbs_path"]).resolve()
+    if not nbs.is_dir():
+        fail(f"notebook folder {nbs} not found")
+    out = (a.out if a.out else root / "docs/_build/html")
+    out = (out if out.is_absolute() else Path.cwd() / out).resolve()
+    src = root / "docs" / "_src"
+    info = stage(root, src, cfg["tst_flags"], nbs, cfg["lib_path"])
+    print(f"build_docs: staged {1 + len(info['chapters']) + len(info['tutorials'])} notebooks and "
+          f"{len(info['modules'])} API pages into {src}", flush=True)
+
+    env = dict(os.environ)
+    env["VLARL_DOCS_ROOT"] = str(root)
+    # ipykernel only selects the inline backend when MPLBACKEND is unset: an inherited
+    # MPLBACKEND=Agg (scripts/test.sh exports it) would drop every figure from the pages.
+    env.pop("MPLBACKEND", None)
+    for k, v in {"PYTHONHASHSEED": "0", "RAY_AUTH_MODE": "disabled", "MUJOCO_GL": "egl",
+                 "PYOPENGL_PLATFORM": "egl", "TOKENIZERS_PARALLELISM": "false"}.items():
+        env.setdefault(k, v)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    doctrees = out.parent / (out.name + ".doctrees")
+    if out.exists():
+        shutil.rmtree(out)
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-E", "-T", "-d", str(doctrees),
+           "-j", str(a.jobs), str(src), str(out)]
+    if a.no_exec:
+        cmd[3:3] = ["-D", "nb_execution_mode=off"]
+    print(f"build_docs: sphinx-build ({'no execution' if a.no_exec else 'executing notebooks'}) ...",
+          flush=True)
+    # stderr is passed through (minus ipykernel's TCP-transport notice) and scanned for the
+    # notebook whose cell raised, so that the last line names it
+    p = subprocess.Popen(cmd, env=env, cwd=str(root), stderr=subprocess.PIPE, text=True, errors="replace")
+    failed_nb = None
+    for line in p.stderr:
+        if "Kernel is running over TCP without encryption" in line:
+            continue
+        m = re.search(r"ExecutionError: (\S+\.ipynb)", line)
+        if m and failed_nb is None:
+            failed_nb = m.group(1)
+        sys.stderr.write(line)
+    rc = p.wait()
+    index = out / "index.html"
+    if rc != 0:
+        if failed_nb:
+            try:
+                failed_nb = str((nbs / Path(failed_nb).resolve().relative_to(src.resolve())).relative_to(root))
+            except ValueError:
+                pass
+            fail(f"a cell of {failed_nb} raised while executing (traceback above)")
+        fail(f"sphinx-build exited with {rc} (see the messages above)")
+    if not index.is_file():
+        fail(f"sphinx-build succeeded but {index} is missing")
+    print(f"build_docs: built in {time.time() - t0:.0f} s")
+    print(index)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

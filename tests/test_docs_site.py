@@ -1,0 +1,171 @@
+"""The docs site builds offline (scripts/build_docs.py: Sphinx + myst-nb, notebooks executed) and
+renders in headless Chromium: titles, sidebar order, a highlighted code cell and an executed figure
+on a notebook page, screenshots. (The home page, nbs/index.ipynb, may have no visible code cell.)
+
+One build per session (module fixture). Environment:
+  VLARL_DOCS_ROOT  project to build (default: this repository)
+  VLARL_DOCS_OUT   HTML output folder (default: <root>/docs/_build/html); screenshots are kept
+                   in <out>/_screenshots/
+  CHROMIUM         browser binary (default: /usr/bin/chromium, Debian package `chromium`,
+                   installed by `scripts/setup.sh --dev`)
+"""
+import json, os, re, shutil, signal, subprocess, sys, tempfile
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+REPO = Path(__file__).resolve().parents[1]
+ROOT = Path(os.environ.get("VLARL_DOCS_ROOT", REPO)).resolve()
+OUT = Path(os.environ.get("VLARL_DOCS_OUT", ROOT / "docs/_build/html")).resolve()
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text()).get("project", {}).get("name", "vlarl")
+PREFERRED_PAGE = "02_action_tokenizer"
+BUILD_TIMEOUT = int(os.environ.get("VLARL_DOCS_BUILD_TIMEOUT", 1800))
+BROWSER_TIMEOUT = 60
+
+
+def chromium_bin() -> str:
+    for c in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+        if c and Path(c).is_file() and os.access(c, os.X_OK):
+            return c
+    pytest.fail("chromium not found (/usr/bin/chromium): install the Debian package `chromium` "
+                "(`make setup-dev` / `scripts/setup.sh --dev` does it)", pytrace=False)
+
+
+def run_chromium(*args: str) -> str:
+    """Run headless Chromium with a fresh profile; return stdout. Killed (whole process group)
+    after BROWSER_TIMEOUT seconds."""
+    exe = chromium_bin()
+    profile = tempfile.mkdtemp(prefix="vlarl-chromium-")
+    cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           "--disable-dev-shm-usage", "--hide-scrollbars", f"--user-data-dir={profile}",
+           # offline: every host name fails at once (MathJax's CDN etc.), nothing hangs on DNS
+           "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost",
+           "--virtual-time-budget=5000", *args]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         errors="replace", start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=BROWSER_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        pytest.fail(f"chromium timed out after {BROWSER_TIMEOUT} s: {' '.join(args)}")
+    finally:
+        try:  # helpers chromium may leave behind in its process group
+            os.killpg(p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        shutil.rmtree(profile, ignore_errors=True)
+    assert p.returncode == 0, f"chromium exited with {p.returncode}:\n{err[-3000:]}"
+    return out
+
+
+def dump_dom(page: Path) -> BeautifulSoup:
+    html = run_chromium("--dump-dom", page.as_uri())
+    assert "<html" in html.lower(), f"chromium returned no DOM for {page}"
+    return BeautifulSoup(html, "html.parser")
+
+
+def screenshot(page: Path, name: str) -> Path:
+    shots = OUT / "_screenshots"
+    shots.mkdir(exist_ok=True)
+    png = shots / f"{name}.png"
+    png.unlink(missing_ok=True)
+    run_chromium(f"--screenshot={png}", "--window-size=1280,1600", page.as_uri())
+    assert png.is_file(), f"no screenshot written for {page}"
+    assert png.stat().st_size > 10_000, f"screenshot {png} is only {png.stat().st_size} bytes"
+    return png
+
+
+def words(s: str) -> str:
+    "Compare titles by their words: markdown/HTML markup, smart quotes and dashes drop out."
+    s = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", s)  # [text](url) -> text
+    return " ".join(re.findall(r"[A-Za-z0-9]+", s)).lower()
+
+
+def h1_of_staged(name: str) -> str:
+    nb = json.loads((ROOT / "docs/_src" / f"{name}.ipynb").read_text())
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            m = re.search(r"^#\s+(.+?)\s*$", src, re.M)
+            if m:
+                return m.group(1)
+    pytest.fail(f"staged notebook {name}.ipynb has no H1 title in a markdown cell")
+
+
+def has_figure(page: Path) -> bool:
+    soup = BeautifulSoup(page.read_text(), "html.parser")
+    return any(i.get("src", "").endswith(".png") for i in soup.select("div.cell_output img"))
+
+
+@pytest.fixture(scope="module")
+def site() -> Path:
+    chromium_bin()  # fail early, before the build, when the browser is missing
+    cmd = [sys.executable, str(REPO / "scripts/build_docs.py"), "--root", str(ROOT), "--out", str(OUT)]
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"docs build took longer than {BUILD_TIMEOUT} s", pytrace=False)
+    if r.returncode != 0:
+        pytest.fail(f"docs build failed (exit {r.returncode}):\n{r.stderr[-6000:]}\n{r.stdout[-2000:]}",
+                    pytrace=False)
+    index = OUT / "index.html"
+    assert index.is_file() and str(index) in r.stdout, f"build did not report {index}:\n{r.stdout}"
+    return OUT
+
+
+@pytest.fixture(scope="module")
+def notebook_page(site) -> str:
+    "02_action_tokenizer if it has a figure, else the first numbered notebook page that has one."
+    pages = sorted(p.stem for p in site.glob("[0-9]*.html"))
+    assert pages, f"no numbered notebook pages in {site}"
+    for name in [PREFERRED_PAGE] + pages:
+        if (site / f"{name}.html").is_file() and has_figure(site / f"{name}.html"):
+            return name
+    pytest.fail(f"none of the notebook pages {pages} has a figure (an executed matplotlib png)")
+
+
+def assert_code_cell(soup: BeautifulSoup, page: str):
+    cells = [c for c in soup.select("div.cell")
+             if c.select_one("div.cell_input div.highlight pre span")]
+    assert cells, f"{page}: no rendered code cell (div.cell > div.cell_input with highlighted code)"
+
+
+def test_home_page(site):
+    page = site / "index.html"
+    soup = dump_dom(page)
+    title = soup.title.get_text() if soup.title else ""
+    assert words(PROJECT) in words(title), f"home page title {title!r} lacks {PROJECT!r}"
+    h1 = soup.select_one("article h1")
+    assert h1 is not None and words(h1_of_staged("index")) in words(h1.get_text()), "home page has no H1 title"
+    nav = soup.select("nav.bd-docs-nav a")  # the sidebar, in reading order
+    assert nav, "home page has no sidebar navigation"
+    numbered = sorted(p.stem for p in site.glob("[0-9]*.html"))
+    hrefs = [a.get("href", "").split("#")[0].removesuffix(".html") for a in nav]
+    order = [h for h in hrefs if h in numbered]
+    assert order == numbered, f"sidebar order {order} != notebook order {numbered}"
+    assert soup.select_one("form.bd-search, #pst-search-dialog, .search-button-field"), "no search box"
+    screenshot(page, "home")
+
+
+def test_notebook_page(site, notebook_page):
+    page = site / f"{notebook_page}.html"
+    soup = dump_dom(page)
+    title = soup.title.get_text() if soup.title else ""
+    h1 = h1_of_staged(notebook_page)
+    assert words(h1) in words(title) and words(PROJECT) in words(title), \
+        f"{page.name}: title {title!r}, expected the notebook's H1 {h1!r} and {PROJECT!r}"
+    assert_code_cell(soup, page.name)
+    imgs = [i for i in soup.select("div.cell_output img") if i.get("src", "").endswith(".png")]
+    assert imgs, f"{page.name}: no figure (png <img>) in a cell output"
+    for img in imgs:
+        png = (page.parent / img["src"]).resolve()
+        assert png.is_file() and png.stat().st_size > 0, f"{page.name}: figure {img['src']} missing or empty"
+        assert png.parent == (site / "_images").resolve(), f"{img['src']} is not an executed output"
+    screenshot(page, notebook_page)
