@@ -15,8 +15,9 @@
 # (nbs/ or nbs/tutorials/) and puts the project root on sys.path. Files a notebook writes land
 # where `nbdev-test` would write them.
 #
-# Nothing is fetched from the network at build time (no intersphinx). MathJax is referenced from
-# its CDN by the HTML pages; offline, math shows as raw TeX and nothing else breaks.
+# Nothing is fetched from the network at build time (no intersphinx), and nothing at view time:
+# MathJax (v2, from the `jupyter-server-mathjax` package, a dev dependency) is copied into the
+# site's _static/mathjax/ so that equations render offline (see "math" below).
 import os, sys
 try:
     import tomllib
@@ -78,6 +79,48 @@ html_theme = "sphinx_book_theme"
 html_title = project
 html_static_path = ["_static"] if (Path(__file__).parent / "_static").is_dir() else []
 html_css_files = ["custom.css"] if (Path(__file__).parent / "_static" / "custom.css").is_file() else []
+
+# --- math: MathJax 2 served from the site itself (offline) ------------------------------------
+# jupyter-server-mathjax (a dev dependency) ships a TRIMMED MathJax 2.7: the only combined config
+# is config/TeX-AMS-MML_HTMLorMML-full.js (config=TeX-AMS-MML_HTMLorMML, the CDN default, is NOT
+# there: MathJax.js then loads but never typesets), the only output jax is HTML-CSS and the only
+# web font is STIX-Web (no TeX fonts, no image fonts). It is copied into <out>/_static/mathjax/
+# after the build (_copy_mathjax below). pydata-sphinx-theme lays out span.math/div.math for
+# MathJax 3 (inline-flex), which lifts MathJax-2 inline math off the baseline: _static/mathjax2.css
+# undoes that. Without the package, Sphinx's default (MathJax 3 from its CDN) is used.
+try:
+    import jupyter_server_mathjax as _mj
+    _MATHJAX_DIR = Path(_mj.__file__).parent / "static"
+    if not (_MATHJAX_DIR / "config" / "TeX-AMS-MML_HTMLorMML-full.js").is_file():
+        raise ImportError(f"no MathJax 2 combined config in {_MATHJAX_DIR}")
+except ImportError:
+    _MATHJAX_DIR = None
+if _MATHJAX_DIR is not None:
+    mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
+    myst_update_mathjax = False   # myst would add a MathJax-3 style window.MathJax object, which MathJax 2 misreads
+    mathjax2_config = {
+        "tex2jax": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]],
+                    "processEscapes": True, "ignoreClass": "tex2jax_ignore|mathjax_ignore|document",
+                    "processClass": "tex2jax_process|mathjax_process|math|output_area"},
+        # only STIX-Web is shipped: do not look for (absent) TeX web/image fonts or local fonts
+        "HTML-CSS": {"availableFonts": [], "preferredFont": None, "webFont": "STIX-Web",
+                     "imageFont": None, "linebreaks": {"automatic": True}},
+        "messageStyle": "none",
+    }
+    if (Path(__file__).parent / "_static" / "mathjax2.css").is_file():
+        html_css_files.append("mathjax2.css")
+
+
+def _copy_mathjax(app, exception):
+    if exception is None and _MATHJAX_DIR is not None and app.builder.format == "html":
+        import shutil
+        shutil.copytree(_MATHJAX_DIR, Path(app.outdir) / "_static" / "mathjax", dirs_exist_ok=True)
+
+
+def setup(app):
+    app.connect("build-finished", _copy_mathjax)
+
+
 html_theme_options = {
     "home_page_in_toc": True,
     "show_navbar_depth": 1,

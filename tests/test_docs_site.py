@@ -1,6 +1,7 @@
 """The docs site builds offline (scripts/build_docs.py: Sphinx + myst-nb, notebooks executed) and
 renders in headless Chromium: titles, sidebar order, a highlighted code cell and an executed figure
-on a notebook page, screenshots. (The home page, nbs/index.ipynb, may have no visible code cell.)
+on a notebook page, equations typeset offline by the site's own MathJax, screenshots. (The home
+page, nbs/index.ipynb, may have no visible code cell.)
 
 One build per session (module fixture). Environment:
   VLARL_DOCS_ROOT  project to build (default: this repository)
@@ -131,6 +132,28 @@ def notebook_page(site) -> str:
     pytest.fail(f"none of the notebook pages {pages} has a figure (an executed matplotlib png)")
 
 
+# Sphinx wraps each equation in span/div.math.notranslate (MathJax 2 names its own inner boxes
+# span.math too, hence .notranslate); typeset output of MathJax 2, MathJax 3 or KaTeX inside it:
+SPHINX_MATH = "span.math.notranslate, div.math.notranslate"
+TYPESET = ".MathJax, .MathJax_Display, .MathJax_SVG, mjx-container, .katex"
+MATH_ERROR = ".merror, .noError, .MathJax_Error, mjx-merror, .katex-error"
+RAW_TEX = re.compile(r"\\[()\[\]]|\\(text|mathrm|mathbf|mathcal|frac|sum|in)\b")
+
+
+def has_math(page: Path) -> bool:
+    return bool(BeautifulSoup(page.read_text(), "html.parser").select_one(SPHINX_MATH))
+
+
+@pytest.fixture(scope="module")
+def math_page(site) -> str:
+    "02_action_tokenizer if it has equations, else the first numbered notebook page that has some."
+    pages = sorted(p.stem for p in site.glob("[0-9]*.html"))
+    for name in [PREFERRED_PAGE] + pages:
+        if (site / f"{name}.html").is_file() and has_math(site / f"{name}.html"):
+            return name
+    pytest.skip(f"no equations ($...$ / $$...$$) in any notebook page {pages}")
+
+
 def assert_code_cell(soup: BeautifulSoup, page: str):
     cells = [c for c in soup.select("div.cell")
              if c.select_one("div.cell_input div.highlight pre span")]
@@ -169,3 +192,36 @@ def test_notebook_page(site, notebook_page):
         assert png.is_file() and png.stat().st_size > 0, f"{page.name}: figure {img['src']} missing or empty"
         assert png.parent == (site / "_images").resolve(), f"{img['src']} is not an executed output"
     screenshot(page, notebook_page)
+
+
+def test_math_typeset(site, math_page):
+    """Equations are typeset in an offline browser: the math renderer is served from the site
+    itself (no CDN), every equation holds renderer output, and no raw TeX is left in the prose."""
+    page = site / f"{math_page}.html"
+    static = BeautifulSoup(page.read_text(), "html.parser")
+    n_math = len(static.select(SPHINX_MATH))
+    scripts = [s.get("src", "") for s in static.select("script[src]")]
+    renderer = [s for s in scripts if re.search(r"mathjax|katex", s, re.I)]
+    assert renderer, f"{page.name}: no MathJax/KaTeX script among {scripts}"
+    remote = [s for s in renderer if "://" in s or s.startswith("//")]
+    assert not remote, f"{page.name}: math renderer comes from the network: {remote}"
+    for src in renderer:
+        js = (page.parent / src.split("?")[0]).resolve()
+        assert js.is_file(), f"{page.name}: math renderer {src} is not in the site ({js})"
+
+    soup = dump_dom(page)
+    boxes = soup.select(SPHINX_MATH)
+    assert len(boxes) == n_math, f"{page.name}: {n_math} equations in the HTML, {len(boxes)} after rendering"
+    untypeset = [b for b in boxes if not b.select_one(TYPESET)]
+    assert not untypeset, (f"{page.name}: {len(untypeset)} of {n_math} equations not typeset, e.g. "
+                           f"{untypeset[0].get_text()[:120]!r}")
+    errors = soup.select(MATH_ERROR)
+    assert not errors, f"{page.name}: math errors: {[e.get_text()[:80] for e in errors[:3]]}"
+    article = soup.select_one("article") or soup.body
+    for hidden in article.select("script, style, pre, code, .MJX_Assistive_MathML"):
+        hidden.decompose()  # the TeX source MathJax keeps in <script type="math/tex">, code cells
+    raw = RAW_TEX.search(article.get_text())
+    assert raw is None, (f"{page.name}: raw TeX left in the rendered page: "
+                         f"{article.get_text()[max(0, raw.start() - 40):raw.end() + 40]!r}")
+    if not (site / "_screenshots" / f"{math_page}.png").is_file():  # test_notebook_page's page
+        screenshot(page, math_page)
