@@ -40,3 +40,11 @@ def test_existing_run_folder_refused(tmp_path):
 def test_unknown_command_is_usage_error():
     r = run("trian")
     assert r.returncode == 2 and "invalid choice" in r.stderr
+
+
+def test_bench_writes_json(tmp_path):
+    r = run("bench", "--only", "envs", "--repeats", "1", "--json", str(tmp_path / "b.json"))
+    assert r.returncode == 0, r.stderr
+    res = json.loads((tmp_path / "b.json").read_text())
+    assert res["ratios"]["vecenv_vs_serial"] > 0 and res["targets"]["vecenv_vs_serial"] == 1.8
+    assert "vecenv_vs_serial" in r.stdout
