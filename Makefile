@@ -1,8 +1,8 @@
 # vlarl: the two commands are `make demo` (main job) and `make test` (everything CI checks).
 SHELL := /bin/bash
 VENV ?= .venv
-RUN ?= runs/demo
-.PHONY: setup setup-dev demo test docs export clean-nbs lock
+RUN ?= runs/tabletop
+.PHONY: setup setup-dev demo test docs export clean-nbs lock sft-checkpoint
 
 setup:           ## runtime environment (.venv, pinned packages, Debian GL libraries)
 	@bash scripts/setup.sh
@@ -10,8 +10,12 @@ setup:           ## runtime environment (.venv, pinned packages, Debian GL libra
 setup-dev:       ## + notebook/test/docs tooling and Chromium
 	@bash scripts/setup.sh --dev
 
-demo: setup      ## the main job
-	$(VENV)/bin/vlarl demo --out $(RUN) --overwrite
+demo: setup      ## the main job: VLA-RL training of the shipped SFT policy on the tabletop suite (2 CPU cores)
+	$(VENV)/bin/vlarl train --preset tabletop --out $(RUN) --overwrite
+
+sft-checkpoint: setup  ## re-create the shipped SFT policy (vlarl/checkpoints/tabletop-sft)
+	$(VENV)/bin/vlarl sft --suite spatial --demos-per-task 30 --epochs 30 --out runs/sft-spatial --overwrite
+	rm -rf vlarl/checkpoints/tabletop-sft && mkdir -p vlarl/checkpoints && cp -r runs/sft-spatial/policy vlarl/checkpoints/tabletop-sft
 
 test: setup-dev  ## CI's gates, the notebooks (nbdev-test) and pytest
 	@bash scripts/test.sh
