@@ -65,6 +65,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'vlarl.config.preset': ('config.html#preset', 'vlarl/config.py')},
             'vlarl.core': { 'vlarl.core.VlarlError': ('core.html#vlarlerror', 'vlarl/core.py'),
                             'vlarl.core._fmt': ('core.html#_fmt', 'vlarl/core.py'),
+                            'vlarl.core.atomic_dir': ('core.html#atomic_dir', 'vlarl/core.py'),
                             'vlarl.core.atomic_path': ('core.html#atomic_path', 'vlarl/core.py'),
                             'vlarl.core.atomic_write_text': ('core.html#atomic_write_text', 'vlarl/core.py'),
                             'vlarl.core.check_shape': ('core.html#check_shape', 'vlarl/core.py'),
