@@ -13,8 +13,9 @@ setup-dev:       ## + notebook/test/docs tooling and Chromium
 demo: setup      ## the main job: VLA-RL training of the shipped SFT policy on the tabletop suite (2 CPU cores)
 	$(VENV)/bin/vlarl train --preset tabletop --out $(RUN) --overwrite
 
-sft-checkpoint: setup  ## re-create the shipped SFT policy (vlarl/checkpoints/tabletop-sft)
-	$(VENV)/bin/vlarl sft --suite spatial --demos-per-task 30 --epochs 30 --out runs/sft-spatial --overwrite
+SFT_DEVICE ?= cpu
+sft-checkpoint: setup  ## re-create the shipped SFT policy (vlarl/checkpoints/tabletop-sft); SFT_DEVICE=cuda on a GPU
+	$(VENV)/bin/vlarl sft --suite spatial --demos-per-task 100 --epochs 30 --lr 2e-3 --batch-size 128 --device $(SFT_DEVICE) --out runs/sft-spatial --overwrite
 	rm -rf vlarl/checkpoints/tabletop-sft && mkdir -p vlarl/checkpoints && cp -r runs/sft-spatial/policy vlarl/checkpoints/tabletop-sft
 
 test: setup-dev  ## CI's gates, the notebooks (nbdev-test) and pytest

@@ -100,7 +100,8 @@ def _cmd_sft(args):
     from vlarl.sft import run_sft
     t0 = time.time()
     out = run_sft(args.out, suite=args.suite, demos_per_task=args.demos_per_task, noise=args.noise, epochs=args.epochs,
-                  lr=args.lr, batch_size=args.batch_size, seed=args.seed, overwrite=args.overwrite)
+                  lr=args.lr, batch_size=args.batch_size, seed=args.seed, overwrite=args.overwrite, layouts=args.layouts,
+                  device=args.device)
     print(f"SFT policy -> {out / 'policy'} ({time.time() - t0:.0f} s); evaluate it with: vlarl eval --checkpoint {out / 'policy'} --suite {args.suite}")
 
 def _dataclass_overrides(cls, cfg, items: list[str], where: str):
@@ -201,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--lr", type=float, default=1e-3)
     f.add_argument("--batch-size", type=int, default=64)
     f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--layouts", default="fresh", choices=["fresh", "train"], help="demo layouts: a new one per demo, or the training init states")
+    f.add_argument("--device", default="cpu", help="train on this torch device (cpu, cuda)")
     f.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     f.set_defaults(func=_cmd_sft)
     e = sub.add_parser("eval", help="success rate of a policy with a 95%% confidence interval")

@@ -13,7 +13,7 @@ from .core import VlarlError, seed_everything, atomic_write_text, check_shape, a
 from .mdp import prompt_input_ids, N_ACTION_TOKENS
 from .action_tokenizer import (ActionTokenizer, ActionNormalizer, action_tokenizer_for, tokens_to_env_action,
                                     libero_to_openvla_gripper, train_text_tokenizer, load_text_tokenizer)
-from .models.vla import VLA, VLAConfig, save_vla, load_vla, read_vla_config, load_openvla_checkpoint
+from .models.vla import VLA, VLAConfig, save_vla, load_vla, read_vla_config, load_openvla_checkpoint, preprocess_images
 from .rollout.engine import make_batch, generate_actions, action_logprobs, ActionSample
 
 # %% auto #0
@@ -154,6 +154,14 @@ def _teacher_forced_logits(model: VLA, batch: dict, action_ids: torch.Tensor) ->
     h, _ = model.hidden_states(ids, batch["pixel_values"], mask)
     return model.action_logits(h[:, -N_ACTION_TOKENS - 1:-1])
 
+def _sft_tensors(policy: Policy, data: SFTData, device) -> tuple:
+    "Everything an SFT step reads, on `device` once: uint8 images, prompts left-padded to one length, their mask, label ids."
+    pr = [policy.prompt_ids(i) for i in data.instructions]
+    T, pad = max(map(len, pr)), policy.config.pad_token_id
+    ids = torch.tensor([[pad] * (T - len(p)) + p for p in pr], dtype=torch.long)
+    mask = torch.tensor([[0] * (T - len(p)) + [1] * len(p) for p in pr], dtype=torch.long)
+    return (torch.as_tensor(data.images).to(device), ids.to(device), mask.to(device), torch.as_tensor(data.token_ids).to(device))
+
 def train_sft(policy: Policy, data: SFTData,
               epochs: int = 30,           # passes over the data
               lr: float = 1e-3,           # peak learning rate (one-cycle)
@@ -173,15 +181,16 @@ def train_sft(policy: Policy, data: SFTData,
     n_batches = len(data) // batch_size
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=epochs * n_batches, pct_start=0.05)
     first = policy.config.text_vocab_size - policy.config.n_action_bins
+    imgs, pids, pmask, labels = _sft_tensors(policy, data, model.device)
     from tqdm.auto import tqdm
     bar = tqdm(total=epochs * n_batches, desc="sft", disable=not progress, leave=False)
     hist, t0 = [], time.time()
     for ep in range(epochs):
         perm, losses = rng.permutation(len(data)), []
         for s in range(n_batches):
-            j = perm[s * batch_size:(s + 1) * batch_size]
-            b = policy.batch(data.images[j], [data.instructions[i] for i in j])
-            ids = torch.as_tensor(data.token_ids[j], device=model.device)
+            j = torch.as_tensor(perm[s * batch_size:(s + 1) * batch_size], device=model.device)
+            b = dict(input_ids=pids[j], attention_mask=pmask[j], pixel_values=preprocess_images(imgs[j], policy.config.image_size))
+            ids = labels[j]
             logits = _teacher_forced_logits(model, b, ids)
             loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), (ids - first).reshape(-1))
             if not torch.isfinite(loss): raise VlarlError(f"sft: non-finite loss at epoch {ep}, batch {s}")
@@ -198,7 +207,7 @@ def train_sft(policy: Policy, data: SFTData,
 # %% ../nbs/06_sft.ipynb #30a5c767
 def run_sft(out: str | Path,                # run folder (created; must not exist unless overwrite)
             suite: str = "spatial",         # tabletop suite to imitate
-            demos_per_task: int = 30,       # demonstrations per task (from training initial states 0, 1, ...)
+            demos_per_task: int = 30,       # demonstrations per task
             noise: float = 0.1,             # expert's execution noise (labels stay clean)
             epochs: int = 30,
             lr: float = 1e-3,
@@ -207,6 +216,8 @@ def run_sft(out: str | Path,                # run folder (created; must not exis
             overwrite: bool = False,
             progress: bool = True,
             preset: str = "tiny",           # `VLAConfig` preset of the model trained from scratch
+            layouts: str = "fresh",         # demo layouts: `fresh` (one new layout per demo) or `train` (the 30 training init states)
+            device: str = "cpu",            # where to train (`cuda` on a GPU; the saved policy is the same format)
            ) -> Path:
     "Record demonstrations, train a tiny VLA by behaviour cloning, save it as `out/policy`."
     import yaml
@@ -217,15 +228,15 @@ def run_sft(out: str | Path,                # run folder (created; must not exis
     if suite not in SUITES: raise VlarlError(f"unknown tabletop suite {suite!r} (use one of: {', '.join(SUITES)})")
     if demos_per_task < 1: raise VlarlError(f"demos_per_task must be >= 1, got {demos_per_task}")
     cfg = dict(command="sft", suite=suite, demos_per_task=demos_per_task, noise=noise, epochs=epochs, lr=lr,
-               batch_size=batch_size, seed=seed, preset=preset)
+               batch_size=batch_size, seed=seed, preset=preset, layouts=layouts, device=device)
     with run_folder(out, overwrite=overwrite) as d:
         atomic_write_text(d / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
         seed_everything(seed)
-        record_demos(suite, demos_per_task, d / "demos", noise=noise, seed=seed)
+        record_demos(suite, demos_per_task, d / "demos", noise=noise, seed=seed, layouts=layouts)
         demos = load_demos(d / "demos")
         instr = sorted({t.instruction for s in SUITES.values() for t in s.tasks})
         tk = train_text_tokenizer(instr, vocab_size=VLAConfig.preset(preset).text_vocab_size)
-        policy = Policy(VLA(VLAConfig.preset(preset)), tk, None, "none", dict(trained_by="vlarl sft", **cfg))
+        policy = Policy(VLA(VLAConfig.preset(preset)).to(device), tk, None, "none", dict(trained_by="vlarl sft", **cfg))
         data = sft_data(demos, policy)
         lines = []
         def log(h):
@@ -234,6 +245,7 @@ def run_sft(out: str | Path,                # run folder (created; must not exis
         hist = train_sft(policy, data, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, log=log, progress=progress)
         acc = token_accuracy(policy, data, np.arange(0, len(data), 7))
         policy.meta.update(final_loss=hist[-1]["sft/loss"], token_accuracy=[round(float(x), 4) for x in acc], n_steps=len(data))
+        policy.model.to("cpu")
         save_policy(policy, d / "policy")
         fig, ax = plt.subplots(figsize=(5, 3))
         ax.plot([h["epoch"] for h in hist], [h["sft/loss"] for h in hist], marker=".")

@@ -8,7 +8,7 @@ import json, time
 from pathlib import Path
 import numpy as np
 from ..core import VlarlError, atomic_path, atomic_write_text
-from .tabletop import TabletopEnv, SUITES, CUBE_HALF, MAX_DELTA
+from .tabletop import TabletopEnv, SUITES, CUBE_HALF, MAX_DELTA, DEMO_LAYOUT_OFFSET
 
 # %% auto #0
 __all__ = ['HOVER_Z', 'PHASES', 'DEMO_FORMAT', 'ScriptedExpert', 'run_expert', 'expert_success', 'record_demos', 'load_demos']
@@ -68,10 +68,11 @@ class ScriptedExpert:
         return a
 
 # %% ../../nbs/05b_expert.ipynb #68de588a
-def run_expert(env: TabletopEnv, task, init_state_idx: int, noise: float = 0.0, seed: int = 0, record: bool = False) -> dict:
+def run_expert(env: TabletopEnv, task, init_state_idx: int, noise: float = 0.0, seed: int = 0, record: bool = False,
+               layout: int | None = None) -> dict:
     "Run one expert episode; returns `success`, `length` and, with `record`, the per-step arrays."
     exp = ScriptedExpert(env, noise, seed)
-    obs = env.reset(task, init_state_idx)
+    obs = env.reset(task, init_state_idx) if layout is None else env.reset_layout(task, layout)
     rec = dict(images=[], actions=[], expert_actions=[], eef_pos=[], eef_vel=[], gripper_openness=[], gripper_qpos=[], rewards=[])
     while True:
         a = exp.act(obs)
@@ -102,25 +103,28 @@ def expert_success(suite: str, init_ids=None, noise: float = 0.0) -> dict:
 DEMO_FORMAT = "vlarl-demos/1"
 
 def record_demos(suite: str,              # tabletop suite
-                 n_per_task: int,         # episodes per task, from training init states 0, 1, ... (cycled)
+                 n_per_task: int,         # episodes per task
                  out_dir: str | Path,     # folder to write (created; must not already hold demos)
                  image_size: int = 64,    # camera resolution
                  noise: float = 0.1,      # motion noise of the expert (0: perfectly straight moves)
                  seed: int = 0,
+                 layouts: str = "fresh",  # `fresh`: one new layout per episode (>= DEMO_LAYOUT_OFFSET); `train`: the training init states, cycled
                 ) -> Path:
     "Record expert demonstrations of every task of a tabletop suite as `.npz` episodes plus `meta.json`."
     out = Path(out_dir)
     if (out / "meta.json").exists(): raise VlarlError(f"{out} already holds demonstrations (meta.json exists)")
     if n_per_task < 1: raise VlarlError(f"n_per_task must be >= 1, got {n_per_task}")
+    if layouts not in ("fresh", "train"): raise VlarlError(f"layouts must be 'fresh' or 'train', got {layouts!r}")
     env = TabletopEnv(suite, image_size=image_size)
     out.mkdir(parents=True, exist_ok=True)
-    meta = dict(format=DEMO_FORMAT, suite=suite, image_size=image_size, control_hz=20, episodes=[])
+    meta = dict(format=DEMO_FORMAT, suite=suite, image_size=image_size, control_hz=20, layouts=layouts, episodes=[])
     try:
         for ti, name in enumerate(env.task_names):
             for k in range(n_per_task):
-                init = env.train_ids[k % len(env.train_ids)]
+                init = env.train_ids[k % len(env.train_ids)] if layouts == "train" else DEMO_LAYOUT_OFFSET + k
                 for attempt in range(5):
-                    ep = run_expert(env, ti, init, noise=noise, seed=seed + 1000 * k + attempt, record=True)
+                    ep = run_expert(env, ti, init, noise=noise, seed=seed + 1000 * k + attempt, record=True,
+                                    layout=None if layouts == "train" else init)
                     if ep["success"]: break
                 else: raise VlarlError(f"expert failed 5 times on {suite}/{name} init {init}")
                 fname = f"{name}__{init:02d}_{k:03d}.npz"

@@ -14,8 +14,8 @@ from .base import Env, stable_seed, GRIPPER_OPEN
 
 # %% auto #0
 __all__ = ['CUBE_HALF', 'COLORS', 'RECEPTACLES', 'Q_OPEN', 'Q_CLOSED', 'GRIP_START', 'WORKSPACE_LO', 'WORKSPACE_HI', 'MAX_DELTA',
-           'N_SUB', 'TIMESTEP', 'SUITES', 'NUM_INIT_STATES', 'N_EVAL', 'scene_xml', 'Task', 'Suite',
-           'sample_init_state', 'TabletopEnv', 'steps_per_second']
+           'N_SUB', 'TIMESTEP', 'SUITES', 'NUM_INIT_STATES', 'N_EVAL', 'DEMO_LAYOUT_OFFSET', 'scene_xml', 'Task',
+           'Suite', 'sample_init_state', 'TabletopEnv', 'steps_per_second']
 
 # %% ../../nbs/05a_tabletop.ipynb #0d362af1
 CUBE_HALF = 0.02
@@ -123,6 +123,7 @@ SUITES = {s.name: s for s in [
     ), 200),
 ]}
 NUM_INIT_STATES, N_EVAL = 80, 50
+DEMO_LAYOUT_OFFSET = 100_000          # layouts >= this number are demonstration layouts: never a benchmark state
 
 # %% ../../nbs/05a_tabletop.ipynb #4f44ef83
 _REGION_LO, _REGION_HI = np.array([-0.19, -0.13]), np.array([0.19, 0.17])
@@ -222,6 +223,13 @@ class TabletopEnv(Env):
             inner = RECEPTACLES[self.spec.receptacles[dest]][3]
             return bool(np.all(np.abs(p[:2] - top[:2]) < inner) and abs(p[2] - top[2] - CUBE_HALF) < 0.01)
         return bool(np.linalg.norm(p[:2] - top[:2]) < 0.02 and abs(p[2] - top[2] - CUBE_HALF) < 0.01)
+
+    def reset_layout(self, task, layout: int) -> dict:
+        "Start an episode of `task` from procedural layout number `layout` (any int >= 0; below `num_init_states` it is that initial state)."
+        ti = self.task_index(task)
+        if not isinstance(layout, (int, np.integer)) or layout < 0: raise VlarlError(f"layout must be an int >= 0, got {layout!r}")
+        self._task_idx, self._init_idx, self._t, self._over = ti, int(layout), 0, False
+        return self._reset(ti, int(layout))
 
     def init_state(self, task, idx: int) -> dict:
         ti = self.task_index(task)
