@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV ?= .venv
 RUN ?= runs/tabletop
-.PHONY: setup setup-dev demo test docs export clean-nbs lock sft-checkpoint
+.PHONY: setup setup-dev demo test docs export clean-nbs lock sft-checkpoint ablation
 
 setup:           ## runtime environment (.venv, pinned packages, Debian GL libraries)
 	@bash scripts/setup.sh
@@ -17,6 +17,9 @@ SFT_DEVICE ?= cpu
 sft-checkpoint: setup  ## re-create the shipped SFT policy (vlarl/checkpoints/tabletop-sft); SFT_DEVICE=cuda on a GPU
 	$(VENV)/bin/vlarl sft --suite spatial --demos-per-task 100 --epochs 30 --lr 2e-3 --batch-size 128 --device $(SFT_DEVICE) --out runs/sft-spatial --overwrite
 	rm -rf vlarl/checkpoints/tabletop-sft && mkdir -p vlarl/checkpoints && cp -r runs/sft-spatial/policy vlarl/checkpoints/tabletop-sft
+
+ablation: setup  ## the paper's Table 2 on the embedded setup: 6 rows x 3 seeds x 10 iterations (about an hour on 2 CPU cores)
+	$(VENV)/bin/vlarl ablate --out runs/ablation --seeds 3 --iterations 10
 
 test: setup-dev  ## CI's gates, the notebooks (nbdev-test) and pytest
 	@bash scripts/test.sh

@@ -155,6 +155,16 @@ def _cmd_eval(args):
         atomic_write_text(args.json, json.dumps(dict(res.to_dict(), checkpoint=str(ck)), indent=1) + "\n"); print(f"-> {args.json}")
     if args.gif: print(f"-> {args.gif}")
 
+def _cmd_ablate(args):
+    from vlarl.ablation import run_ablations, ablation_table, format_ablation, plot_ablation_curves
+    if args.seeds < 1 or args.iterations < 1: raise VlarlError(f"need --seeds >= 1 and --iterations >= 1, got {args.seeds}, {args.iterations}")
+    variants = [v.strip() for v in args.variants.split(",")] if args.variants else None
+    out = run_ablations(args.out, tuple(range(args.seeds)), variants, args.reward_model or None, base=args.preset,
+                        progress=True, iterations=args.iterations, eval_episodes=args.eval_episodes, gif_episodes=0)
+    md = format_ablation(ablation_table(out))
+    atomic_write_text(out / "ablation.md", md + "\n"); plot_ablation_curves(out, out / "ablation.png")
+    print(md); print(f"-> {out / 'ablation.md'}, {out / 'ablation.png'}")
+
 def _cmd_train(args):
     from vlarl.config import preset, apply_overrides, TrainConfig
     from vlarl.trainer import train
@@ -237,6 +247,15 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--json", help="write the validation metrics here")
     rp.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     rp.set_defaults(func=_cmd_rprm)
+    ab = sub.add_parser("ablate", help="the paper's Table 2 on the embedded setup: one training run per (ablation, seed)")
+    ab.add_argument("--out", required=True, help="grid folder (finished runs in it are skipped)")
+    ab.add_argument("--seeds", type=int, default=3)
+    ab.add_argument("--iterations", type=int, default=10, help="training iterations per run")
+    ab.add_argument("--eval-episodes", type=int, default=50, help="held-out episodes of each run's final evaluation")
+    ab.add_argument("--variants", default="", help="comma list (default: all of full, no_rprm, no_curriculum, temperature_1.0, critic_warmup_0, lr_x10)")
+    ab.add_argument("--reward-model", default="", help="RPRM folder (default: build one into OUT/rprm)")
+    ab.add_argument("--preset", default="tabletop", help="training preset every row starts from")
+    ab.set_defaults(func=_cmd_ablate)
     r = sub.add_parser("train", help="VLA-RL training (Algorithm 1) into a run folder")
     r.add_argument("--preset", help="named preset (default: tabletop, the embedded CPU run)")
     r.add_argument("--out", required=True, help="run folder")
