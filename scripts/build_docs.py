@@ -189,6 +189,9 @@ def discover_modules(root: Path, lib_path: str) -> list[str]:
     return mods
 
 
+TUTORIAL_ORDER = ["end_to_end", "paper_figures", "reference", "ablations", "implementation_details"]
+
+
 def stage(root: Path, src: Path, flags: list[str], nbs: Path, lib_path: str) -> dict:
     if src.exists():
         shutil.rmtree(src)
@@ -196,6 +199,9 @@ def stage(root: Path, src: Path, flags: list[str], nbs: Path, lib_path: str) -> 
     main = sorted(p for p in nbs.glob("*.ipynb") if not p.name.startswith("."))
     tut_dir = nbs / "tutorials"
     tutorials = sorted(tut_dir.glob("*.ipynb")) if tut_dir.is_dir() else []
+    # the course's reading order first; any other tutorial after, alphabetically
+    rank = {n: i for i, n in enumerate(TUTORIAL_ORDER)}
+    tutorials.sort(key=lambda p: (rank.get(p.stem, len(rank)), p.stem))
     if not any(p.name == "index.ipynb" for p in main):
         fail(f"{nbs}/index.ipynb (the home page) not found")
     titles = {}

@@ -225,3 +225,24 @@ def test_math_typeset(site, math_page):
                          f"{article.get_text()[max(0, raw.start() - 40):raw.end() + 40]!r}")
     if not (site / "_screenshots" / f"{math_page}.png").is_file():  # test_notebook_page's page
         screenshot(page, math_page)
+
+
+def test_tutorial_page(site):
+    """The end-to-end tutorial renders with its executed figure, and its links to chapter pages resolve."""
+    page = site / "tutorials" / "end_to_end.html"
+    assert page.is_file(), f"no tutorial page at {page}"
+    soup = dump_dom(page)
+    h1 = soup.select_one("article h1")
+    assert h1 is not None and "tutorial" in h1.get_text().lower(), "tutorial page has no H1 title"
+    assert_code_cell(soup, page.name)
+    imgs = [i for i in soup.select("div.cell_output img") if i.get("src", "").endswith(".png")]
+    assert imgs, "tutorial page: no figure (png <img>) in a cell output"
+    for img in imgs:
+        png = (page.parent / img["src"]).resolve()
+        assert png.is_file() and png.stat().st_size > 0, f"tutorial figure {img['src']} missing or empty"
+    local = [a["href"].split("#")[0] for a in soup.select("article a[href]")
+             if not a["href"].startswith(("http", "#", "mailto:")) and a["href"].split("#")[0]]
+    assert any("06_sft" in h for h in local), f"tutorial page has no link to the SFT chapter: {local}"
+    broken = [h for h in local if not (page.parent / h).resolve().is_file()]
+    assert not broken, f"tutorial page: broken links {broken}"
+    screenshot(page, "tutorial")
