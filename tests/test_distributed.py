@@ -191,3 +191,29 @@ def test_vllm_missing_is_one_clear_error():
     from vlarl.rollout.vllm_engine import VLLMEngine
     with pytest.raises(VlarlError, match=r"vLLM is not installed: pip install 'vlarl\[vllm\]'"):
         VLLMEngine(default_policy_path())
+
+
+def test_learner_killed_then_resume_matches_uninterrupted(ray_session, tmp_path):
+    "A learner dies after the checkpoint of iteration 1: the run stops naming it; `resume=True` continues to the end, and the result equals a run that never stopped."
+    from vlarl.distributed import train_distributed
+    from vlarl.trainer import latest_checkpoint
+    d = DistConfig(lora_rank=4, lora_alpha=8.0, env_max_steps=3, timeout_s=60, startup_timeout_s=300)
+    cfg = TrainConfig(steps_per_update=3, iterations=2, critic_warmup=0, minibatch_size=4, ppo_epochs=1, lr=1e-3, critic_lr=1e-3,
+                      seed=0, save_every=1)
+    ref = train_distributed(cfg, d, tmp_path / "ref", progress=False)
+    def kill_learner_1(tr, m):
+        if tr.iteration == 1: _kill(tr, tr.learners[1])
+    run = tmp_path / "run"
+    t0 = time.perf_counter()
+    with pytest.raises(VlarlError, match="learner 1 died during PPO update .*--resume.*iter_000001"):
+        train_distributed(cfg, d, run, progress=False, on_iteration=kill_learner_1)
+    assert time.perf_counter() - t0 < 240
+    assert latest_checkpoint(run).name == "iter_000001"
+    rows = train_distributed(cfg, d, run, resume=True, progress=False)
+    assert [r["step"] for r in rows] == [1, 2]
+    skip = lambda r: {k: v for k, v in r.items() if not k.startswith("timing/")}
+    for a, b in zip(rows, ref):              # two gloo ranks: the same numbers up to reduction order
+        for k in skip(a):
+            assert (np.isnan(a[k]) and np.isnan(b[k])) or abs(a[k] - b[k]) <= 1e-5 * max(1.0, abs(b[k])), (k, a[k], b[k])
+    sa, sb = (torch.load(x / "checkpoints/iter_000002/train_state.pt", weights_only=True) for x in (run, tmp_path / "ref"))
+    assert max((sa["trainable"][k] - sb["trainable"][k]).abs().max().item() for k in sb["trainable"]) < 1e-6

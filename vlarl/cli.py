@@ -104,18 +104,18 @@ def _cmd_sft(args):
                   device=args.device)
     print(f"SFT policy -> {out / 'policy'} ({time.time() - t0:.0f} s); evaluate it with: vlarl eval --checkpoint {out / 'policy'} --suite {args.suite}")
 
-def _dataclass_overrides(cls, cfg, items: list[str], where: str):
+def _dataclass_overrides(cls, cfg, items: list[str], where: str, flag: str = "--set"):
     "Apply `key=value` strings to any typed dataclass config (same parsing and errors as `vlarl train --set`)."
     import dataclasses, difflib
     from vlarl.config import _parse
     types = {f.name: (f.type if isinstance(f.type, str) else f.type.__name__) for f in dataclasses.fields(cls)}
     d = cfg.to_dict()
     for it in items or []:
-        if "=" not in it: raise VlarlError(f"--set expects key=value, got {it!r}")
+        if "=" not in it: raise VlarlError(f"{flag} expects key=value, got {it!r}")
         k, v = (x.strip() for x in it.split("=", 1))
         if k not in types:
             close = difflib.get_close_matches(k, types, n=1)
-            raise VlarlError(f"--set: unknown {where} field {k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            raise VlarlError(f"{flag}: unknown {where} field {k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         d[k] = _parse(types[k], k, v)
     return cls.from_dict(d)
 
@@ -165,15 +165,41 @@ def _cmd_ablate(args):
     atomic_write_text(out / "ablation.md", md + "\n"); plot_ablation_curves(out, out / "ablation.png")
     print(md); print(f"-> {out / 'ablation.md'}, {out / 'ablation.png'}")
 
+def _cmd_train_dist(args, stored: dict | None):
+    "`vlarl train --dist NAME`: the distributed trainer (13_distributed); a stored distributed run resumes with its own configs."
+    import dataclasses
+    from vlarl.config import preset, apply_overrides
+    from vlarl.distributed import DistConfig, dist_preset, read_run_configs, train_distributed
+    if stored is not None:
+        cfg0, d0 = read_run_configs(args.out)
+        if args.dist: d0 = dist_preset(args.dist)
+    else: cfg0, d0 = preset(args.preset), dist_preset(args.dist)
+    if args.local and not any(it.split("=", 1)[0].strip() == "learners" for it in args.dist_set):
+        d0 = dataclasses.replace(d0, learners=1)              # no Ray: one learner in this process
+    cfg, d = apply_overrides(cfg0, args.set), _dataclass_overrides(DistConfig, d0, args.dist_set, "DistConfig", "--dist-set")
+    t0 = time.time()
+    rows = train_distributed(cfg, d, args.out, overwrite=args.overwrite, resume=args.resume, local=args.local)
+    last = rows[-1] if rows else {}
+    ck = sorted((Path(args.out) / "checkpoints").glob("iter_*"))
+    print(f"done in {time.time() - t0:.0f} s: {len(rows)} iterations on {d.learners} learner(s) x {d.envs_per_learner} envs "
+          f"({'no Ray' if args.local else 'Ray'}), last rollout success {100 * last.get('rollout/success_rate', float('nan')):.1f}%; "
+          f"run folder {args.out}" + (f"; evaluate with: vlarl eval --checkpoint {ck[-1] / 'policy'}" if ck else ""))
+
 def _cmd_train(args):
     from vlarl.config import preset, apply_overrides, TrainConfig
     from vlarl.trainer import train
-    cfg = apply_overrides(preset(args.preset), args.set)
+    stored = None
     if args.resume and args.preset_given is False:
         import yaml
         p = Path(args.out) / "config.yaml"
         if not p.exists(): raise VlarlError(f"cannot resume: {p} does not exist")
-        cfg = apply_overrides(TrainConfig.from_dict(yaml.safe_load(p.read_text())), args.set)
+        stored = yaml.safe_load(p.read_text())
+    dist_run = isinstance(stored, dict) and set(stored) == {"train", "dist"}
+    if args.dist or dist_run:
+        if stored is not None and not dist_run: raise VlarlError(f"{args.out} holds a single-process run: resume it without --dist")
+        return _cmd_train_dist(args, stored if dist_run else None)
+    if args.dist_set or args.local: raise VlarlError("--dist-set and --local belong to the distributed trainer: add --dist NAME")
+    cfg = apply_overrides(TrainConfig.from_dict(stored) if stored is not None else preset(args.preset), args.set)
     t0 = time.time()
     metrics = train(cfg, args.out, resume=args.resume, overwrite=args.overwrite)
     ev = [m for m in metrics if "eval/success_rate" in m]
@@ -262,6 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field (repeatable)")
     r.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
     r.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    r.add_argument("--dist", metavar="NAME", help="run on the distributed topology (Ray, FSDP2 learners, inference engine) of this preset: cpu, libero-7b")
+    r.add_argument("--dist-set", action="append", default=[], metavar="KEY=VALUE", help="override a DistConfig field (repeatable)")
+    r.add_argument("--local", action="store_true", help="with --dist: no Ray, one learner and the actors in this process")
     r.set_defaults(func=_cmd_train)
     return p
 

@@ -17,11 +17,13 @@ from .ppo import compute_gae, ppo_losses, value_loss, assert_finite
 from .curriculum import Curriculum
 
 _log = logging.getLogger("vlarl.distributed")
+TRAIN_STATE_FORMAT = "vlarl-dist-train-state-1"     # `train_state.pt` of a distributed checkpoint
 
 # %% auto #0
-__all__ = ['DIST_PRESETS', 'DistConfig', 'dist_preset', 'plan_bundles', 'lora_scalings', 'merge_lora_state_dict', 'EnvWorker',
-           'TorchEngine', 'InferenceEngine', 'free_port', 'Learner', 'ActorDied', 'start_ray', 'session_processes',
-           'stop_ray', 'DistTrainer', 'dry_run', 'train_distributed', 'recipe']
+__all__ = ['TRAIN_STATE_FORMAT', 'DIST_PRESETS', 'RESUME_FIXED', 'DistConfig', 'dist_preset', 'plan_bundles', 'lora_scalings',
+           'merge_lora_state_dict', 'EnvWorker', 'TorchEngine', 'InferenceEngine', 'free_port', 'Learner', 'ActorDied',
+           'start_ray', 'session_processes', 'stop_ray', 'DistTrainer', 'dry_run', 'read_run_configs',
+           'train_distributed', 'recipe']
 
 # %% ../nbs/13_distributed.ipynb #cf711be6
 @dataclass
@@ -221,17 +223,25 @@ class TorchEngine:
     def state_dict(self) -> dict: return {k: v.detach().cpu().clone() for k, v in self.policy.model.state_dict().items()}
 
 class InferenceEngine:
-    "The inference-engine actor: a `TorchEngine` or a `VLLMEngine`, by name."
-    def __init__(self, backend: str, policy_dir, device: str = "cpu", dtype: str = "float32", **kwargs):
+    "The inference-engine actor: a `TorchEngine` or a `VLLMEngine`, by name, and optionally the reward model (RPRM)."
+    def __init__(self, backend: str, policy_dir, device: str = "cpu", dtype: str = "float32",
+                 reward_model: str = "",    # an RPRM folder: `generate` then also returns its dense reward per row
+                 **kwargs):
         if backend == "torch": self.impl = TorchEngine(policy_dir, device, dtype)
         elif backend == "vllm":
             from vlarl.rollout.vllm_engine import VLLMEngine
             self.impl = VLLMEngine(policy_dir, dtype=dtype, **kwargs)
         else: raise VlarlError(f"unknown engine backend {backend!r} (use 'torch' or 'vllm')")
-        self.backend = backend
-    def info(self) -> dict: return dict(pid=os.getpid(), backend=self.backend)
+        self.backend, self.rm = backend, None
+        if reward_model:
+            from vlarl.reward.rprm import load_rprm
+            self.rm = load_rprm(reward_model, device=device)
+    def info(self) -> dict: return dict(pid=os.getpid(), backend=self.backend, reward_model=self.rm is not None)
     def generate(self, images, instructions, temperature=1.5, seed=0, greedy=False) -> dict:
-        return self.impl.generate(images, instructions, temperature=temperature, seed=seed, greedy=greedy)
+        out = self.impl.generate(images, instructions, temperature=temperature, seed=seed, greedy=greedy)
+        if self.rm is not None:                 # the RPRM scores (observation, sampled action) where both already are
+            with torch.no_grad(): out["dense"] = self.rm(_writable(images), list(instructions), out["token_ids"]).float().cpu().numpy()
+        return out
     def score(self, images, instructions, token_ids, temperature=1.5): return self.impl.score(images, instructions, token_ids, temperature)
     def load_weights(self, state_dict: dict) -> int: return self.impl.load_weights(state_dict)
     def state_dict(self) -> dict: return self.impl.state_dict()
@@ -281,8 +291,8 @@ class Learner:
             except Exception: pass
         return host, free_port(host)
 
-    def setup(self, master_addr: str, master_port: int) -> dict:
-        "Join the process group, load and shard the actor-critic, build the optimizer (a collective: all ranks at once)."
+    def setup(self, master_addr: str, master_port: int, resume_from: str | None = None) -> dict:
+        "Join the process group, load and shard the actor-critic, build the optimizer, optionally restore a checkpoint (a collective)."
         import torch.distributed as tdist
         from torch.distributed.device_mesh import init_device_mesh
         from torch.distributed.fsdp import fully_shard, MixedPrecisionPolicy
@@ -309,6 +319,8 @@ class Learner:
         fully_shard(self.net, mesh=mesh, mp_policy=mp)
         self.opt = make_optimizer(self.ac, self.cfg)
         self.sync_keys = None if not self.scalings else sorted(f"{m}.weight" for m in self.scalings)   # None: every weight
+        self.trainable = {n for n, p in self.net.named_parameters() if p.requires_grad}
+        if resume_from: self.load_train_state(resume_from)
         self.ready = True
         ps = list(self.net.parameters())                                   # DTensors: numel() is the global size
         return dict(rank=self.rank, params=int(sum(p.numel() for p in ps)), trainable=int(sum(p.numel() for p in ps if p.requires_grad)))
@@ -438,8 +450,37 @@ class Learner:
         "Rank 0: the merged plain-VLA weights of the last `full_state` call (checks and checkpoints)."
         return self._merged
 
+    def train_state(self) -> dict | None:
+        "The trainable weights (adapters and value head, or every weight without LoRA) and the optimizer, as full state dicts on rank 0 (a collective)."
+        from torch.distributed.checkpoint.state_dict import get_model_state_dict, get_optimizer_state_dict, StateDictOptions
+        o = StateDictOptions(full_state_dict=True, cpu_offload=True)
+        msd, osd = get_model_state_dict(self.net, options=o), get_optimizer_state_dict(self.net, self.opt, options=o)
+        if self.rank != 0: return None
+        return dict(format=TRAIN_STATE_FORMAT, world_size=self.world_size, lora_rank=self.dist.lora_rank,
+                    trainable={k: v.contiguous() for k, v in msd.items() if k in self.trainable}, optimizer=osd)
+
+    def load_train_state(self, folder: str):
+        "Restore the trainable weights and the optimizer from a checkpoint folder's `train_state.pt` (every rank reads it; any world size)."
+        from torch.distributed.checkpoint.state_dict import set_model_state_dict, set_optimizer_state_dict, StateDictOptions
+        f = Path(folder) / "train_state.pt"
+        if not f.exists(): raise VlarlError(f"cannot resume from {folder}: it has no train_state.pt")
+        s = torch.load(f, map_location="cpu", weights_only=True)
+        if s.get("format") != TRAIN_STATE_FORMAT: raise VlarlError(f"{f}: unknown format {s.get('format')!r}")
+        missing, extra = sorted(self.trainable - set(s["trainable"])), sorted(set(s["trainable"]) - self.trainable)
+        if missing or extra:
+            raise VlarlError(f"cannot resume from {folder}: its trainable weights do not fit this model (lora_rank {s['lora_rank']} there, "
+                             f"{self.dist.lora_rank} here; missing {missing[:2]}, unexpected {extra[:2]})")
+        set_model_state_dict(self.net, s["trainable"], options=StateDictOptions(full_state_dict=True, strict=False))
+        # Parameters that have not taken a step yet (the policy during critic warmup) have no optimizer state in the checkpoint.
+        # set_optimizer_state_dict initialises every state with a zero step first; drop those again, else Adam's step count is off by one.
+        set_optimizer_state_dict(self.net, self.opt, s["optimizer"], options=StateDictOptions(full_state_dict=True, strict=False))
+        saved = set(s["optimizer"]["state"])
+        for n, p in self.net.named_parameters():
+            if n not in saved: self.opt.state.pop(p, None)
+
     def save_checkpoint(self, folder: str, state: dict) -> str | None:
-        "Rank 0: write `folder` (a policy folder with the merged weights, the value head, `state.json`) atomically."
+        "Every rank (a collective): gather the train state; rank 0 writes `folder` (merged policy folder, value head, `train_state.pt`, `state.json`) atomically."
+        ts = self.train_state()
         if self.rank != 0: return None
         if self._merged is None: raise VlarlError("save_checkpoint: no weights gathered yet (call full_state first)")
         from safetensors.torch import save_file
@@ -454,6 +495,7 @@ class Learner:
                        dict(self.policy.meta, trained_by="vlarl distributed", iteration=state.get("iteration")))
             save_policy(p, tmp / "policy", overwrite=True)
             save_file({k: v.float().contiguous() for k, v in self._value_head.items()}, str(tmp / "value_head.safetensors"))
+            torch.save(ts, tmp / "train_state.pt")
             atomic_write_text(tmp / "state.json", json.dumps(state))
             if folder.exists(): shutil.rmtree(folder)
             os.replace(tmp, folder)
@@ -546,9 +588,16 @@ class DistTrainer:
     "VLA-RL across Ray actors: env workers owned by FSDP2 learners, one inference engine, driven from this process."
     def __init__(self, cfg: TrainConfig, dist: DistConfig, policy=None,
                  local: bool = False,       # no Ray: the actors are objects in this process (one learner)
-                 env: str | None = None, suite: str | None = None):
+                 env: str | None = None, suite: str | None = None,
+                 resume_from=None):         # a checkpoint folder of `save_checkpoint`: continue from it
         dist.check_train(cfg)
-        if cfg.reward_model: raise VlarlError("the distributed trainer takes no reward model yet: set reward_model to '' (sparse reward)")
+        if cfg.reward_model and not (Path(cfg.reward_model) / "rprm.json").exists():
+            raise VlarlError(f"reward_model {cfg.reward_model} is not a reward model folder (train one with `vlarl rprm`)")
+        if resume_from is not None:
+            resume_from = Path(resume_from).resolve()
+            for f in ("state.json", "train_state.pt"):
+                if not (resume_from / f).exists(): raise VlarlError(f"cannot resume from {resume_from}: it has no {f}")
+        self.resume_from = resume_from
         self.cfg, self.dist = cfg, dist
         self.local = local
         if local and dist.learners != 1: raise VlarlError("local mode (no Ray) runs one learner; set learners=1")
@@ -592,17 +641,25 @@ class DistTrainer:
         self.envs = [self._spawn_env(k) for k in range(d.learners)]
         self.learners = [self._spawn(Learner, k, d.learner_cpus, d.learner_gpus, k, d.learners, self.policy_dir, self.cfg.to_dict(), d.to_dict(), threads)
                          for k in range(d.learners)]
-        self.engine = self._spawn(InferenceEngine, d.learners, d.engine_cpus, d.engine_gpus, d.engine, self.policy_dir, d.engine_device, d.dtype)
+        rm = str(Path(self.cfg.reward_model).resolve()) if self.cfg.reward_model else ""
+        self.engine = self._spawn(InferenceEngine, d.learners, d.engine_cpus, d.engine_gpus, d.engine, self.policy_dir, d.engine_device, d.dtype, rm)
         metas = self._wait([e.info.remote() for e in self.envs] + [l.info.remote() for l in self.learners] + [self.engine.info.remote()],
                            self._env_names() + self._learner_names() + ["inference engine"], "startup", d.startup_timeout_s)
         self.meta = metas[0]
         addr, port = self._wait([self.learners[0].address.remote()], ["learner 0"], "startup", d.startup_timeout_s)[0]
-        self.learner_info = self._wait([l.setup.remote(addr, port) for l in self.learners], self._learner_names(), "learner setup", d.startup_timeout_s)
+        ck = str(self.resume_from) if self.resume_from else None
+        self.learner_info = self._wait([l.setup.remote(addr, port, ck) for l in self.learners], self._learner_names(), "learner setup", d.startup_timeout_s)
         from vlarl.envs.base import split_ids
         self.instructions, self.task_names = self.meta["instructions"], self.meta["task_names"]
         train_ids, _ = split_ids(self.meta["num_init_states"], self.meta["n_eval"])
         keys = [(t, i) for t in range(len(self.task_names)) for i in train_ids]
         self.curriculum = Curriculum(keys, tau=self.cfg.curriculum_tau, form=self.cfg.curriculum_form, seed=self.cfg.seed + 1, uniform=not self.cfg.curriculum)
+        if self.resume_from:                  # the learners restored weights and optimizer in setup; now the driver's state and the engine
+            s = json.loads((self.resume_from / "state.json").read_text())
+            self.iteration, self.env_steps, self.events = s["iteration"], s["env_steps"], list(s.get("events", []))
+            self.curriculum.load_state_dict(s["curriculum"])
+            self.sync()
+            self.last_checkpoint = self.resume_from
         self.startup_seconds = time.perf_counter() - t0
         _log.info("distributed topology up in %.1f s: %d learners, %d envs, %s engine", self.startup_seconds, d.learners, d.n_envs, d.engine)
 
@@ -648,7 +705,7 @@ class DistTrainer:
         return f"; the last checkpoint is {self.last_checkpoint}" if self.last_checkpoint else "; no checkpoint was written yet"
 
     def _fatal(self, e: ActorDied):
-        raise VlarlError(f"{e.name} died during {e.what}; the run stops (restart it from the last checkpoint){self._ck_note()}") from None
+        raise VlarlError(f"{e.name} died during {e.what}; the run stops (continue it from the last checkpoint with --resume){self._ck_note()}") from None
 
     # -- env-worker faults --
     def _restart_env(self, k: int, what: str):
@@ -682,7 +739,8 @@ class DistTrainer:
         imgs = np.concatenate([self._reset_worker(k, cur[sl[k]], "reset") for k in range(L)])
         pending = self.curriculum.sample(N)
         buf = dict(images=np.zeros((M, *imgs.shape), np.uint8), tasks=np.zeros((M, N), np.int64), token_ids=np.zeros((M, N, 7), np.int64),
-                   engine_logp=np.zeros((M, N, 7), np.float32), rewards=np.zeros((M, N), np.float32), terminated=np.zeros((M, N), bool),
+                   engine_logp=np.zeros((M, N, 7), np.float32), rewards=np.zeros((M, N), np.float32), sparse=np.zeros((M, N), np.float32),
+                   dense=np.zeros((M, N), np.float32), terminated=np.zeros((M, N), bool),
                    truncated=np.zeros((M, N), bool), valid=np.ones((M, N), bool))
         finals, episodes, discarded = [], [], 0
         ep_start, ep_len, ep_ret = np.zeros(N, int), np.zeros(N, int), np.zeros(N)
@@ -694,6 +752,7 @@ class DistTrainer:
             except ActorDied as e: self._fatal(e)
             buf["images"][t], buf["tasks"][t] = imgs, [c[0] for c in cur]
             buf["token_ids"][t], buf["engine_logp"][t] = g["token_ids"], g["logprobs"]
+            if "dense" in g: buf["dense"][t] = g["dense"]
             res = self._wait([self.envs[k].step.remote(g["actions"][sl[k]], pending[sl[k]]) for k in range(L)], self._env_names(),
                              f"rollout step {t}", tolerate=True)
             new = []
@@ -708,10 +767,11 @@ class DistTrainer:
                         ep_start[i], ep_len[i], ep_ret[i] = t + 1, 0, 0.0
                     new.append(self._reset_worker(k, cur[sl[k]], f"rollout step {t}"))
                     continue
-                buf["rewards"][t, sl[k]], buf["terminated"][t, sl[k]], buf["truncated"][t, sl[k]] = r["rewards"], r["terminated"], r["truncated"]
+                buf["sparse"][t, sl[k]], buf["terminated"][t, sl[k]], buf["truncated"][t, sl[k]] = r["rewards"], r["terminated"], r["truncated"]
+                buf["rewards"][t, sl[k]] = r["rewards"] + cfg.reward_model_coef * buf["dense"][t, sl[k]]
                 fin = dict(zip(r["done_index"].tolist(), r["final_images"]))
                 for j, i in enumerate(idx):
-                    ep_len[i] += 1; ep_ret[i] += r["rewards"][j]
+                    ep_len[i] += 1; ep_ret[i] += buf["rewards"][t, i]
                     if r["terminated"][j] or r["truncated"][j]:
                         if r["truncated"][j] and not r["terminated"][j]: finals.append((t, i, fin[j]))
                         episodes.append(dict(task=int(cur[i][0]), init=int(cur[i][1]), success=bool(r["terminated"][j]), length=int(ep_len[i]), ret=float(ep_ret[i])))
@@ -734,9 +794,10 @@ class DistTrainer:
                  "rollout/success_rate": float(np.mean([e["success"] for e in episodes])) if episodes else float("nan"),
                  "rollout/episode_length": float(np.mean([e["length"] for e in episodes])) if episodes else float("nan"),
                  "rollout/return": float(np.mean([e["ret"] for e in episodes])) if episodes else float("nan"),
-                 "rollout/discarded_steps": discarded,
-                 "reward/sparse": float(buf["rewards"][buf["valid"]].mean()) if buf["valid"].any() else float("nan")}
-        stats["reward/total"] = stats["reward/sparse"]
+                 "rollout/discarded_steps": discarded}
+        v = buf["valid"]
+        for k, b in (("reward/sparse", "sparse"), ("reward/rprm", "dense"), ("reward/total", "rewards")):
+            stats[k] = float(buf[b][v].mean()) if v.any() else float("nan")
         return shards, stats
 
     def _dead(self) -> list[str]:
@@ -759,7 +820,7 @@ class DistTrainer:
         except ActorDied as e: self._fatal(e)
         except VlarlError:
             dead = [nm for nm in self._dead() if nm.startswith("learner") or nm == "inference engine"]
-            if dead: raise VlarlError(f"{dead[0]} died during {what}; the run stops (restart it from the last checkpoint){self._ck_note()}") from None
+            if dead: raise VlarlError(f"{dead[0]} died during {what}; the run stops (continue it from the last checkpoint with --resume){self._ck_note()}") from None
             raise
 
     def update(self, shards: list, critic_only: bool) -> dict:
@@ -796,13 +857,12 @@ class DistTrainer:
         return m
 
     def save_checkpoint(self, run) -> Path:
-        "Write `run/checkpoints/iter_XXXXXX` from learner 0 (the merged policy folder, value head, state) and prune old ones."
+        "Write `run/checkpoints/iter_XXXXXX` (learner 0 writes; every learner joins the gather) and prune old ones."
         ck = Path(run).resolve() / "checkpoints"
         folder = ck / f"iter_{self.iteration:06d}"
         state = dict(iteration=self.iteration, env_steps=self.env_steps, curriculum=self.curriculum.state_dict(),
                      dist=self.dist.to_dict(), events=self.events)
-        try: self._wait([l.save_checkpoint.remote(str(folder), state) for l in self.learners[:1]], ["learner 0"], "checkpoint")
-        except ActorDied as e: self._fatal(e)
+        self._collective([l.save_checkpoint.remote(str(folder), state) for l in self.learners], self._learner_names(), "checkpoint")
         for old in sorted(p for p in ck.glob("iter_*") if p.is_dir())[:-self.cfg.keep_checkpoints]: shutil.rmtree(old)
         self.last_checkpoint = folder
         return folder
@@ -860,33 +920,60 @@ def dry_run(dist: DistConfig | None = None, cfg: TrainConfig | None = None, poli
     return dict(metrics=m, checks=checks, seconds=time.perf_counter() - t0)
 
 # %% ../nbs/13_distributed.ipynb #396e49ce
-def train_distributed(cfg: TrainConfig, dist: DistConfig, out, overwrite: bool = False, policy=None, progress: bool = True,
-                      local: bool = False, on_iteration=None) -> list[dict]:
-    "Run VLA-RL on the distributed topology into a run folder (metrics.jsonl, checkpoints); returns the metrics rows."
+RESUME_FIXED = ("lora_rank", "lora_alpha", "env_max_steps")    # dist fields a resumed run must keep (the rest may change)
+
+def read_run_configs(run) -> tuple[TrainConfig, DistConfig]:
+    "The `(TrainConfig, DistConfig)` stored in a distributed run folder's `config.yaml`."
+    import yaml
+    p = Path(run) / "config.yaml"
+    if not p.exists(): raise VlarlError(f"{run} has no config.yaml")
+    d = yaml.safe_load(p.read_text())
+    if not (isinstance(d, dict) and set(d) == {"train", "dist"}): raise VlarlError(f"{p} is not the config of a distributed run")
+    return TrainConfig.from_dict(d["train"]), DistConfig.from_dict(d["dist"])
+
+def train_distributed(cfg: TrainConfig, dist: DistConfig, out, overwrite: bool = False, resume: bool = False, policy=None,
+                      progress: bool = True, local: bool = False, on_iteration=None) -> list[dict]:
+    "Run VLA-RL on the distributed topology into a run folder (config.yaml, metrics.jsonl, checkpoints); `resume` continues it. Returns the metrics rows."
     import yaml
     from tqdm.auto import tqdm
+    from vlarl.trainer import latest_checkpoint, _read_metrics
     out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        if not overwrite: raise VlarlError(f"run folder {out} is not empty (pass overwrite=True to replace it)")
+    if out.exists() and not out.is_dir(): raise VlarlError(f"run folder {out} exists and is not a folder")
+    ck = None
+    if resume:                                          # every check before anything is started or written
+        stored, sd = read_run_configs(out)
+        if stored != cfg: raise VlarlError(f"cannot resume {out}: config differs from the stored one: " + "; ".join(stored.diff(cfg)))
+        bad = [f"{k}: {getattr(sd, k)!r} -> {getattr(dist, k)!r}" for k in RESUME_FIXED if getattr(sd, k) != getattr(dist, k)]
+        if bad: raise VlarlError(f"cannot resume {out}: dist config differs in {'; '.join(bad)}")
+        ck = latest_checkpoint(out)
+        if ck is None: raise VlarlError(f"cannot resume: {out} has no complete checkpoint")
+    elif out.is_dir() and any(out.iterdir()):
+        if not overwrite: raise VlarlError(f"run folder {out} is not empty (pass --resume to continue it, --overwrite to replace it)")
         shutil.rmtree(out)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "config.yaml", yaml.safe_dump(dict(train=cfg.to_dict(), dist=dist.to_dict()), sort_keys=False))
-    rows = []
-    with DistTrainer(cfg, dist, policy=policy, local=local) as tr:
-        bar = tqdm(total=cfg.iterations, desc="vla-rl (distributed)", disable=not progress)
-        while tr.iteration < cfg.iterations:
-            m = tr.train_step()
-            t0 = time.perf_counter()
-            if tr.iteration % cfg.save_every == 0 or tr.iteration == cfg.iterations: tr.save_checkpoint(out)
-            m["timing/checkpoint"] = time.perf_counter() - t0
-            rows.append(m)
-            with open(out / "metrics.jsonl", "a") as f: f.write(json.dumps(m) + "\n")
-            if tr.events:
-                atomic_write_text(out / "events.jsonl", "".join(json.dumps(e) + "\n" for e in tr.events))
-            if on_iteration is not None: on_iteration(tr, m)
-            bar.update(1)
-        bar.close()
-    return rows
+    try:
+        if not resume: atomic_write_text(out / "config.yaml", yaml.safe_dump(dict(train=cfg.to_dict(), dist=dist.to_dict()), sort_keys=False))
+        with DistTrainer(cfg, dist, policy=policy, local=local, resume_from=ck) as tr:
+            rows = _read_metrics(out / "metrics.jsonl", tr.iteration)          # drop rows logged after the checkpoint
+            atomic_write_text(out / "metrics.jsonl", "".join(json.dumps(m) + "\n" for m in rows))
+            bar = tqdm(total=cfg.iterations, initial=tr.iteration, desc="vla-rl (distributed)", disable=not progress)
+            while tr.iteration < cfg.iterations:
+                m = tr.train_step()
+                t0 = time.perf_counter()
+                if tr.iteration % cfg.save_every == 0 or tr.iteration == cfg.iterations: tr.save_checkpoint(out)
+                m["timing/checkpoint"] = time.perf_counter() - t0
+                rows.append(m)
+                with open(out / "metrics.jsonl", "a") as f: f.write(json.dumps(m) + "\n")
+                if tr.events:
+                    atomic_write_text(out / "events.jsonl", "".join(json.dumps(e) + "\n" for e in tr.events))
+                bar.update(1); bar.set_postfix(success=f"{m['rollout/success_rate']:.2f}")
+                if on_iteration is not None: on_iteration(tr, m)
+            bar.close()
+        return rows
+    except BaseException:
+        if created and latest_checkpoint(out) is None: shutil.rmtree(out, ignore_errors=True)
+        raise
 
 # %% ../nbs/13_distributed.ipynb #62d6aa3b
 def recipe(suite: str = "spatial", policy: str = "", **dist_overrides) -> tuple[TrainConfig, DistConfig]:
