@@ -23,7 +23,7 @@ TRAIN_STATE_FORMAT = "vlarl-dist-train-state-1"     # `train_state.pt` of a dist
 __all__ = ['TRAIN_STATE_FORMAT', 'DIST_PRESETS', 'RESUME_FIXED', 'DistConfig', 'dist_preset', 'plan_bundles', 'lora_scalings',
            'merge_lora_state_dict', 'EnvWorker', 'TorchEngine', 'InferenceEngine', 'free_port', 'Learner', 'ActorDied',
            'start_ray', 'session_processes', 'stop_ray', 'DistTrainer', 'dry_run', 'read_run_configs',
-           'train_distributed', 'recipe']
+           'train_distributed', 'recipe', 'time_split', 'format_time_split']
 
 # %% ../nbs/13_distributed.ipynb #cf711be6
 @dataclass
@@ -983,3 +983,38 @@ def recipe(suite: str = "spatial", policy: str = "", **dist_overrides) -> tuple[
     cfg = preset(f"libero-7b-{suite}", **({"policy": policy} if policy else {}))
     mb = max(d.learners, (cfg.minibatch_size // d.learners) * d.learners)
     return TrainConfig.from_dict({**cfg.to_dict(), "minibatch_size": mb}), d
+
+# %% ../nbs/13_distributed.ipynb #3d3a635d
+def time_split(cfg: TrainConfig, dist: DistConfig, iterations: int = 3, local: bool = False, n_workers: int = 1) -> dict:
+    "Median seconds per phase (`rollout`, `update`, `sync`, `iteration`) of the single-process and the distributed trainer on the same rollout size."
+    from vlarl.trainer import TrainState, train_step, make_optimizer
+    from vlarl.envs.vector import VectorEnv
+    from vlarl.envs.base import split_ids
+    from vlarl.evaluate import _n_eval
+    from vlarl.sft import load_policy, default_policy_path
+    from vlarl.models.value import VLAActorCritic
+    if iterations < 2: raise VlarlError("time_split needs iterations >= 2 (the first one is not counted)")
+    if dist.env_max_steps: raise VlarlError("time_split compares at the suite's own episode limit: set env_max_steps=0")
+    phases = ("rollout", "update", "sync")
+    med = lambda rows: {p: float(np.median([r[f"timing/{p}"] for r in rows[1:]])) for p in phases}
+    scfg = TrainConfig.from_dict({**cfg.to_dict(), "n_envs": dist.n_envs, "n_workers": n_workers, "device": dist.learner_device})
+    pol = load_policy(default_policy_path() if scfg.policy == "default" else scfg.policy, device=scfg.device)
+    ac = VLAActorCritic(pol.model).to(scfg.device)
+    with VectorEnv(scfg.n_envs, scfg.env, scfg.suite, n_workers=n_workers) as vec:
+        keys = [(t, i) for t in range(len(vec.task_names)) for i in split_ids(vec.num_init_states, _n_eval(scfg.env, vec))[0]]
+        st = TrainState(scfg, pol, ac, make_optimizer(ac, scfg), Curriculum(keys, seed=scfg.seed + 1), vec)
+        single = med([train_step(st) for _ in range(iterations)])
+    with DistTrainer(cfg, dist, local=local) as tr:
+        dist_rows = [tr.train_step() for _ in range(iterations)]
+        startup = tr.startup_seconds
+    d = med(dist_rows)
+    for x in (single, d): x["iteration"] = sum(x[p] for p in phases)
+    return dict(single=single, distributed=d, startup_s=startup, ratio=d["iteration"] / single["iteration"],
+                envs=dist.n_envs, steps=cfg.steps_per_update, learners=dist.learners, local=local)
+
+def format_time_split(r: dict) -> str:
+    "A markdown table of `time_split`'s result."
+    rows = [f"| {p} | {r['single'][p]:.2f} | {r['distributed'][p]:.2f} |" for p in ("rollout", "update", "sync", "iteration")]
+    return "\n".join(["| phase (median s) | single process | distributed |", "|---|---|---|", *rows,
+                      f"\n{r['envs']} envs x {r['steps']} steps, {r['learners']} learner(s), {'no Ray' if r['local'] else 'Ray'}; "
+                      f"distributed / single = {r['ratio']:.2f}; topology start-up {r['startup_s']:.1f} s"])
