@@ -439,6 +439,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'vlarl.models.vla._openvla_files': ('vla.html#_openvla_files', 'vlarl/models/vla.py'),
                                   'vlarl.models.vla._shapes': ('vla.html#_shapes', 'vlarl/models/vla.py'),
                                   'vlarl.models.vla._siglip_hf_config': ('vla.html#_siglip_hf_config', 'vlarl/models/vla.py'),
+                                  'vlarl.models.vla.align_keys': ('vla.html#align_keys', 'vlarl/models/vla.py'),
                                   'vlarl.models.vla.convert_openvla_state_dict': ( 'vla.html#convert_openvla_state_dict',
                                                                                    'vlarl/models/vla.py'),
                                   'vlarl.models.vla.llama_config': ('vla.html#llama_config', 'vlarl/models/vla.py'),

@@ -19,8 +19,8 @@ from ..core import VlarlError, check_shape, atomic_path
 # %% auto #0
 __all__ = ['DINO_MEAN', 'DINO_STD', 'SIGLIP_MEAN', 'SIGLIP_STD', 'MODEL_TYPE', 'VLAConfig', 'DinoTower', 'SiglipTower',
            'VisionBackbone', 'Projector', 'llama_config', 'splice_image', 'VLA', 'preprocess_images', 'save_vla',
-           'read_vla_config', 'load_vla', 'map_openvla_tensor', 'convert_openvla_state_dict', 'openvla_config_to_vla',
-           'load_openvla_checkpoint', 'write_openvla_like_checkpoint']
+           'read_vla_config', 'align_keys', 'load_vla', 'map_openvla_tensor', 'convert_openvla_state_dict',
+           'openvla_config_to_vla', 'load_openvla_checkpoint', 'write_openvla_like_checkpoint']
 
 # %% ../../nbs/03_vla.ipynb #d8849201
 _PRESETS = {
@@ -289,8 +289,25 @@ def read_vla_config(folder: str | Path) -> VLAConfig:
         raise VlarlError(f"{p}: model_type is not {MODEL_TYPE!r} (for an OpenVLA folder use load_openvla_checkpoint)")
     return VLAConfig.from_dict(d)
 
+# DINOv2 attention names: transformers < 5.19 (`attention.attention.query`, ...) and >= 5.19 (`attention.q_proj`, ...)
+_DINO_ALIASES = (("attention.attention.query.", "attention.q_proj."), ("attention.attention.key.", "attention.k_proj."),
+                 ("attention.attention.value.", "attention.v_proj."), ("attention.output.dense.", "attention.o_proj."))
+
+def align_keys(sd: dict, own: set) -> dict:
+    "Rename DINOv2 attention keys of `sd` written under another transformers version to the names in `own` (the model's keys)."
+    out = {}
+    for k, v in sd.items():
+        if k not in own and k.startswith("vision_backbone.featurizer."):
+            for a, b in _DINO_ALIASES:
+                for x, y in ((a, b), (b, a)):
+                    if x in k and k.replace(x, y) in own: k = k.replace(x, y); break
+                else: continue
+                break
+        out[k] = v
+    return out
+
 def load_vla(folder: str | Path, config: VLAConfig | None = None, device="cpu", dtype=None) -> VLA:
-    "Load a folder written by `save_vla`; with `config`, the stored config must equal it."
+    "Load a folder written by `save_vla`; with `config`, the stored config must equal it. Folders written under another transformers version load too (`align_keys`)."
     from safetensors.torch import load_file
     folder = Path(folder)
     cfg = read_vla_config(folder)
@@ -300,6 +317,7 @@ def load_vla(folder: str | Path, config: VLAConfig | None = None, device="cpu", 
     if not w.exists(): raise VlarlError(f"{folder}: no model.safetensors")
     sd = load_file(str(w), device=str(device))
     with torch.device(device): model = VLA(cfg, init=False)
+    sd = align_keys(sd, set(model.state_dict()))
     _check_state(model, {k: v.shape for k, v in sd.items()}, where=str(w))
     model.load_state_dict(sd)
     return model.to(dtype=dtype) if dtype is not None else model
