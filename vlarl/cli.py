@@ -166,13 +166,13 @@ def _cmd_ablate(args):
     print(md); print(f"-> {out / 'ablation.md'}, {out / 'ablation.png'}")
 
 def _cmd_train_dist(args, stored: dict | None):
-    "`vlarl train --dist NAME`: the distributed trainer (13_distributed); a stored distributed run resumes with its own configs."
+    "`vlarl train --dist NAME`: the distributed trainer (13_distributed); a stored distributed run (`config.yaml` as read) resumes with its own configs."
     import dataclasses
-    from vlarl.config import preset, apply_overrides
-    from vlarl.distributed import DistConfig, dist_preset, read_run_configs, train_distributed
+    from vlarl.config import preset, apply_overrides, TrainConfig
+    from vlarl.distributed import DistConfig, dist_preset, train_distributed
     if stored is not None:
-        cfg0, d0 = read_run_configs(args.out)
-        if args.dist: d0 = dist_preset(args.dist)
+        cfg0 = TrainConfig.from_dict(stored["train"])
+        d0 = dist_preset(args.dist) if args.dist else DistConfig.from_dict(stored["dist"])
     else: cfg0, d0 = preset(args.preset), dist_preset(args.dist)
     if args.local and not any(it.split("=", 1)[0].strip() == "learners" for it in args.dist_set):
         d0 = dataclasses.replace(d0, learners=1)              # no Ray: one learner in this process

@@ -295,14 +295,11 @@ _DINO_ALIASES = (("attention.attention.query.", "attention.q_proj."), ("attentio
 
 def align_keys(sd: dict, own: set) -> dict:
     "Rename DINOv2 attention keys of `sd` written under another transformers version to the names in `own` (the model's keys)."
+    pairs = _DINO_ALIASES + tuple((b, a) for a, b in _DINO_ALIASES)     # either direction
     out = {}
     for k, v in sd.items():
         if k not in own and k.startswith("vision_backbone.featurizer."):
-            for a, b in _DINO_ALIASES:
-                for x, y in ((a, b), (b, a)):
-                    if x in k and k.replace(x, y) in own: k = k.replace(x, y); break
-                else: continue
-                break
+            k = next((k.replace(a, b) for a, b in pairs if a in k and k.replace(a, b) in own), k)
         out[k] = v
     return out
 
