@@ -53,7 +53,9 @@ templates_path = []
 # --- MyST / myst-nb ---------------------------------------------------------------------------
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3
-nb_execution_mode = "force"          # notebooks are stored without outputs: always execute
+nb_execution_mode = "force"          # notebooks are stored without outputs: execute them, except
+# those build_docs.py stages from the execution cache (scripts/run_nbs.py, the test step's nbdev-test)
+# with their outputs and notebook metadata mystnb.execution_mode = "off"; all cached: "off" globally
 nb_execution_raise_on_error = True   # a raising cell fails the build
 nb_execution_show_tb = True          # ... and its traceback is printed
 nb_execution_timeout = 600           # seconds per cell

@@ -2,6 +2,7 @@
 """Build the vlarl documentation site offline with Sphinx + myst-nb (no Quarto needed).
 
     python scripts/build_docs.py [--out docs/_build/html] [--no-exec] [--root PATH] [--jobs N]
+                                 [--cache DIR | --no-cache] [--require-cache]
 
 1. Reads `[tool.nbdev]` (nbs_path, lib_path, tst_flags) from <root>/pyproject.toml.
 2. Stages the notebooks (nbs/*.ipynb, then nbs/tutorials/*.ipynb) into <root>/docs/_src/,
@@ -12,10 +13,17 @@
      echo: false               -> tag remove-input;   output: false -> tag remove-output
    and stripping every `#|` line from the shown source. A hidden setup cell is prepended that
    chdir()s to the notebook's original folder (nbdev-test semantics for relative paths).
+   A notebook that `scripts/run_nbs.py` (the test step's nbdev-test) has already executed is
+   staged from its executed copy in the execution cache (<root>/docs/_exec/, entry key = hash of
+   the notebook, the skipped flags and the library) and marked not to be executed again
+   (notebook metadata mystnb.execution_mode = "off"); only notebooks without a matching entry
+   are executed by the build. --require-cache fails instead, naming them; --no-cache ignores it.
 3. Writes the toctree (into a hidden cell of index.ipynb) and one API page per library module.
-4. Copies docs/conf.py and docs/_static/ and runs sphinx-build; notebooks are executed
-   (nb_execution_mode "force", "off" with --no-exec) and a raising cell fails the build.
-Prints the path of the built index.html; exits non-zero with one `build_docs: FAILED ...` line.
+4. Copies docs/conf.py and docs/_static/ and runs sphinx-build; notebooks without a cache entry
+   are executed (nb_execution_mode "force"; "off" when all are cached or with --no-exec) and a
+   raising cell fails the build.
+Prints each step with its time, then the path of the built index.html; exits non-zero with one
+`build_docs: FAILED ...` line.
 """
 from __future__ import annotations
 
@@ -29,6 +37,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+import run_nbs as exec_cache  # noqa: E402  (the execution cache's key and layout; imports no nbdev)
 DIRECTIVE_RE = re.compile(r"^\s*#\s*\|\s*(.*?)\s*$")
 IMG_EXTS = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", "_proc", "_docs", ".git"}
@@ -39,6 +49,10 @@ def fail(msg: str, code: int = 1):
     sys.exit(code)
 
 
+def say(msg: str):
+    print(f"build_docs: {msg}", flush=True)
+
+
 def nbdev_settings(root: Path) -> dict:
     pp = root / "pyproject.toml"
     if not pp.is_file():
@@ -47,7 +61,7 @@ def nbdev_settings(root: Path) -> dict:
     return {
         "nbs_path": cfg.get("nbs_path", "nbs"),
         "lib_path": cfg.get("lib_path", "vlarl"),
-        "tst_flags": cfg.get("tst_flags", "").split(),
+        "tst_flags": cfg.get("tst_flags", "notest").split(),  # nbdev's default
     }
 
 
@@ -192,26 +206,58 @@ def discover_modules(root: Path, lib_path: str) -> list[str]:
 TUTORIAL_ORDER = ["end_to_end", "paper_figures", "reference", "ablations", "implementation_details"]
 
 
-def stage(root: Path, src: Path, flags: list[str], nbs: Path, lib_path: str) -> dict:
-    if src.exists():
-        shutil.rmtree(src)
-    src.mkdir(parents=True)
+def site_notebooks(nbs: Path) -> tuple[list[Path], list[Path]]:
+    "The site's notebooks: nbs/*.ipynb (file-name order) and nbs/tutorials/*.ipynb (reading order)."
     main = sorted(p for p in nbs.glob("*.ipynb") if not p.name.startswith("."))
     tut_dir = nbs / "tutorials"
     tutorials = sorted(tut_dir.glob("*.ipynb")) if tut_dir.is_dir() else []
     # the course's reading order first; any other tutorial after, alphabetically
     rank = {n: i for i, n in enumerate(TUTORIAL_ORDER)}
     tutorials.sort(key=lambda p: (rank.get(p.stem, len(rank)), p.stem))
+    return main, tutorials
+
+
+def cached_runs(root: Path, cache: Path | None = None) -> dict[Path, dict | None]:
+    """Each site notebook -> its executed copy in the execution cache when the entry's key matches
+    (the notebook, the skipped `tst_flags`, the library), else None. cache=None: <root>/docs/_exec."""
+    root = Path(root).resolve()
+    cfg = nbdev_settings(root)
+    nbs = (root / cfg["nbs_path"]).resolve()
+    cache = Path(cache).resolve() if cache else root / exec_cache.CACHE_DIR
+    main, tutorials = site_notebooks(nbs)
+    if not cache.is_dir():
+        return {p: None for p in main + tutorials}
+    lib = exec_cache.lib_digest(root / cfg["lib_path"])
+    return {p: exec_cache.read_entry(cache, nbs, p, exec_cache.cache_key(p.read_bytes(), cfg["tst_flags"], lib))
+            for p in main + tutorials}
+
+
+def stage(root: Path, src: Path, flags: list[str], nbs: Path, lib_path: str,
+          runs: dict[Path, dict | None] | None = None) -> dict:
+    """Stage the notebooks into `src`; `runs` maps a notebook to its executed copy (from the cache),
+    which is staged instead, with its outputs and marked not to be executed again."""
+    if src.exists():
+        shutil.rmtree(src)
+    src.mkdir(parents=True)
+    main, tutorials = site_notebooks(nbs)
     if not any(p.name == "index.ipynb" for p in main):
         fail(f"{nbs}/index.ipynb (the home page) not found")
-    titles = {}
+    titles, cached, to_execute = {}, [], []
+    runs = runs or {}
     for nb_path in main + tutorials:
         rel = nb_path.relative_to(nbs)
+        executed = runs.get(nb_path)
         try:
-            nb = json.loads(nb_path.read_text())
+            nb = executed if executed is not None else json.loads(nb_path.read_text())
         except Exception as e:
             fail(f"cannot read notebook {nb_path}: {e}")
         out = transform_notebook(nb, flags, nb_path.parent.resolve(), root)
+        if executed is not None:
+            out["metadata"].pop(exec_cache.META, None)
+            out["metadata"]["mystnb"] = {"execution_mode": "off"}  # myst-nb's per-notebook setting
+            cached.append(rel.as_posix())
+        else:
+            to_execute.append(rel.as_posix())
         titles[rel.with_suffix("").as_posix()] = notebook_title(out) or rel.stem
         dest = src / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -254,18 +300,34 @@ def stage(root: Path, src: Path, flags: list[str], nbs: Path, lib_path: str) -> 
     if (conf_dir / "_static").is_dir():
         shutil.copytree(conf_dir / "_static", src / "_static")
     (src / "_titles.json").write_text(json.dumps(titles, indent=1))  # for tests/tools; not a page
-    return {"chapters": chapters, "tutorials": tuts, "modules": modules, "titles": titles}
+    return {"chapters": chapters, "tutorials": tuts, "modules": modules, "titles": titles,
+            "cached": cached, "to_execute": to_execute}
 
 
 # ---------------------------------------------------------------- main
+def _short(p: Path, root: Path) -> str:
+    try:
+        return str(p.relative_to(root))
+    except ValueError:
+        return str(p)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", type=Path, default=REPO, help="project root (default: %(default)s)")
     ap.add_argument("--out", type=Path, default=None, help="HTML output folder (default: <root>/docs/_build/html)")
-    ap.add_argument("--no-exec", action="store_true", help="do not execute the notebooks (quick look)")
+    ap.add_argument("--no-exec", action="store_true", help="execute no notebook (quick look; cached outputs are still shown)")
     ap.add_argument("--jobs", "-j", default="auto",
                     help="sphinx-build parallel readers; notebooks execute in parallel (default: auto)")
+    ap.add_argument("--cache", type=Path, default=None,
+                    help=f"execution cache written by scripts/run_nbs.py (default: <root>/{exec_cache.CACHE_DIR})")
+    ap.add_argument("--no-cache", action="store_true",
+                    help="ignore the execution cache: execute every notebook")
+    ap.add_argument("--require-cache", action="store_true",
+                    help="fail when a notebook has no matching cache entry instead of executing it")
     a = ap.parse_args(argv)
+    if a.no_cache and a.require_cache:
+        ap.error("--no-cache and --require-cache contradict each other")
     t0 = time.time()
     root = a.root.resolve()
     cfg = nbdev_settings(root)
@@ -275,9 +337,22 @@ def main(argv=None) -> int:
     out = (a.out if a.out else root / "docs/_build/html")
     out = (out if out.is_absolute() else Path.cwd() / out).resolve()
     src = root / "docs" / "_src"
-    info = stage(root, src, cfg["tst_flags"], nbs, cfg["lib_path"])
-    print(f"build_docs: staged {1 + len(info['chapters']) + len(info['tutorials'])} notebooks and "
-          f"{len(info['modules'])} API pages into {src}", flush=True)
+    cache = (a.cache if a.cache else root / exec_cache.CACHE_DIR)
+    cache = (cache if cache.is_absolute() else Path.cwd() / cache).resolve()
+    runs = {} if a.no_cache else cached_runs(root, cache)
+    info = stage(root, src, cfg["tst_flags"], nbs, cfg["lib_path"], runs)
+    n_nbs = 1 + len(info["chapters"]) + len(info["tutorials"])
+    todo = info["to_execute"]
+    if a.require_cache and todo:
+        fail(f"{len(todo)} of {n_nbs} notebooks have no up-to-date entry in the execution cache {cache}: "
+             f"{', '.join(todo)} (run `scripts/run_nbs.py` (the notebook step of scripts/test.sh) first; "
+             f"an entry is stale once the notebook, the skipped flags or the library changed)")
+    execute = bool(todo) and not a.no_exec
+    how = ("executing none" if not todo else f"{len(todo)} without outputs (--no-exec)" if a.no_exec
+           else f"executing {len(todo)}: {', '.join(todo)}" if len(todo) <= 6 else f"executing {len(todo)}")
+    say(f"staged {n_nbs} notebooks ({len(info['cached'])} with their outputs from the execution cache"
+        f"{'' if a.no_cache else ' ' + _short(cache, root)}, {how}) and {len(info['modules'])} API pages "
+        f"into {src} in {time.time() - t0:.0f} s")
 
     env = dict(os.environ)
     env["VLARL_DOCS_ROOT"] = str(root)
@@ -293,10 +368,10 @@ def main(argv=None) -> int:
         shutil.rmtree(out)
     cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-E", "-T", "-d", str(doctrees),
            "-j", str(a.jobs), str(src), str(out)]
-    if a.no_exec:
+    if not execute:
         cmd[3:3] = ["-D", "nb_execution_mode=off"]
-    print(f"build_docs: sphinx-build ({'no execution' if a.no_exec else 'executing notebooks'}) ...",
-          flush=True)
+    t1 = time.time()
+    say(f"sphinx-build ({f'executing {len(todo)} notebook(s), rendering' if execute else 'rendering, no execution'}) ...")
     # stderr is passed through (minus ipykernel's TCP-transport notice) and scanned for the
     # notebook whose cell raised, so that the last line names it
     p = subprocess.Popen(cmd, env=env, cwd=str(root), stderr=subprocess.PIPE, text=True, errors="replace")
@@ -309,6 +384,7 @@ def main(argv=None) -> int:
             failed_nb = m.group(1)
         sys.stderr.write(line)
     rc = p.wait()
+    say(f"sphinx-build finished (exit {rc}) in {time.time() - t1:.0f} s")
     index = out / "index.html"
     if rc != 0:
         if failed_nb:
@@ -320,7 +396,7 @@ def main(argv=None) -> int:
         fail(f"sphinx-build exited with {rc} (see the messages above)")
     if not index.is_file():
         fail(f"sphinx-build succeeded but {index} is missing")
-    print(f"build_docs: built in {time.time() - t0:.0f} s")
+    say(f"built in {time.time() - t0:.0f} s")
     print(index)
     return 0
 

@@ -3,14 +3,20 @@ renders in headless Chromium: titles, sidebar order, a highlighted code cell and
 on a notebook page, equations typeset offline by the site's own MathJax, screenshots. (The home
 page, nbs/index.ipynb, may have no visible code cell.)
 
-One build per session (module fixture). Environment:
-  VLARL_DOCS_ROOT  project to build (default: this repository)
-  VLARL_DOCS_OUT   HTML output folder (default: <root>/docs/_build/html); screenshots are kept
-                   in <out>/_screenshots/
-  CHROMIUM         browser binary (default: /usr/bin/chromium, Debian package `chromium`,
-                   installed by `scripts/setup.sh --dev`)
+One build per session (module fixture). The build shows the outputs of the notebooks that
+scripts/run_nbs.py (the notebook step of scripts/test.sh) executed and kept in the execution cache
+(<root>/docs/_exec/); it executes only notebooks without an up-to-date entry. Its log (each step
+with its time) is kept next to the output folder, in <out>.build.log. Environment:
+  VLARL_DOCS_ROOT           project to build (default: this repository)
+  VLARL_DOCS_OUT            HTML output folder (default: <root>/docs/_build/html); screenshots are
+                            kept in <out>/_screenshots/
+  VLARL_DOCS_REQUIRE_CACHE  1: the build fails at once, naming them, when notebooks have no
+                            up-to-date cache entry, instead of executing them (scripts/test.sh sets it)
+  VLARL_DOCS_BUILD_TIMEOUT  seconds allowed for the build (default: see build_timeout below)
+  CHROMIUM                  browser binary (default: /usr/bin/chromium, Debian package `chromium`,
+                            installed by `scripts/setup.sh --dev`)
 """
-import json, os, re, shutil, signal, subprocess, sys, tempfile
+import json, os, re, shutil, signal, subprocess, sys, tempfile, time
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -25,8 +31,19 @@ ROOT = Path(os.environ.get("VLARL_DOCS_ROOT", REPO)).resolve()
 OUT = Path(os.environ.get("VLARL_DOCS_OUT", ROOT / "docs/_build/html")).resolve()
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text()).get("project", {}).get("name", "vlarl")
 PREFERRED_PAGE = "02_action_tokenizer"
-BUILD_TIMEOUT = int(os.environ.get("VLARL_DOCS_BUILD_TIMEOUT", 1800))
-BROWSER_TIMEOUT = 60
+# Timeouts guard against hangs only; they are set from measured times with a wide margin.
+# Rendering the site from the execution cache (staging, sphinx-build with autodoc, no notebook
+# executed) took 90-117 s for 6 notebooks + the full library's 23 API pages on a 2-core machine
+# shared with other jobs (load 8); the API pages and Sphinx's start-up dominate, so the full site
+# (28 notebooks) should stay within a few minutes there.
+RENDER_TIMEOUT = 1200
+# A notebook the build must execute itself (no cache entry) gets twice what the slowest notebook
+# measured needed under nbdev-test on the same loaded machine (tutorials/end_to_end: 617 s).
+EXEC_TIMEOUT_PER_NOTEBOOK = 1200
+# One headless-Chromium call (load, MathJax, dump or screenshot): 3-6 s measured there.
+BROWSER_TIMEOUT = 120
+sys.path.insert(0, str(REPO / "scripts"))
+import build_docs  # noqa: E402  (the execution-cache lookup the build itself uses)
 
 
 def chromium_bin() -> str:
@@ -55,7 +72,8 @@ def run_chromium(*args: str) -> str:
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, signal.SIGKILL)
         p.communicate()
-        pytest.fail(f"chromium timed out after {BROWSER_TIMEOUT} s: {' '.join(args)}")
+        pytest.fail(f"chromium took longer than {BROWSER_TIMEOUT} s (measured: 3-6 s) for "
+                    f"{' '.join(args)}", pytrace=False)
     finally:
         try:  # helpers chromium may leave behind in its process group
             os.killpg(p.pid, signal.SIGKILL)
@@ -105,19 +123,62 @@ def has_figure(page: Path) -> bool:
     return any(i.get("src", "").endswith(".png") for i in soup.select("div.cell_output img"))
 
 
+def build_timeout(n_execute: int) -> tuple[int, str]:
+    "Seconds allowed for the docs build when it must execute `n_execute` notebooks, and why."
+    if os.environ.get("VLARL_DOCS_BUILD_TIMEOUT"):
+        return int(os.environ["VLARL_DOCS_BUILD_TIMEOUT"]), "VLARL_DOCS_BUILD_TIMEOUT"
+    return (RENDER_TIMEOUT + EXEC_TIMEOUT_PER_NOTEBOOK * n_execute,
+            f"{RENDER_TIMEOUT} s to render + {EXEC_TIMEOUT_PER_NOTEBOOK} s for each of the "
+            f"{n_execute} notebooks without a cache entry")
+
+
+def run_build(cmd: list[str], timeout: int, why: str, log: Path) -> tuple[int, str]:
+    """Run the build with stdout and stderr in `log`; return its exit code and output. On a timeout,
+    kill its process group (sphinx-build, kernels) and fail with one line naming the running step."""
+    steps = []  # (time the step began, its `build_docs: ...` line)
+    t0 = time.time()
+    with open(log, "w") as f:
+        p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        seen = 0
+        while True:
+            try:
+                p.wait(timeout=2)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            new = log.read_text(errors="replace")[seen:]
+            new = new[:new.rfind("\n") + 1]  # complete lines only
+            seen += len(new)
+            steps += [(time.time(), l.removeprefix("build_docs: ")) for l in new.splitlines()
+                      if l.startswith("build_docs: ")]
+            if time.time() - t0 > timeout:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+                t, step = steps[-1] if steps else (t0, "starting (before staging)")
+                pytest.fail(f"docs build took longer than {timeout} s ({why}); slow step, running "
+                            f"for {time.time() - t:.0f} s: {step[:300]} (log: {log})", pytrace=False)
+    return p.returncode, log.read_text(errors="replace")
+
+
 @pytest.fixture(scope="module")
 def site() -> Path:
     chromium_bin()  # fail early, before the build, when the browser is missing
     cmd = [sys.executable, str(REPO / "scripts/build_docs.py"), "--root", str(ROOT), "--out", str(OUT)]
-    try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"docs build took longer than {BUILD_TIMEOUT} s", pytrace=False)
-    if r.returncode != 0:
-        pytest.fail(f"docs build failed (exit {r.returncode}):\n{r.stderr[-6000:]}\n{r.stdout[-2000:]}",
+    if os.environ.get("VLARL_DOCS_REQUIRE_CACHE") == "1":
+        cmd.append("--require-cache")
+    n_execute = sum(run is None for run in build_docs.cached_runs(ROOT).values())
+    timeout, why = build_timeout(n_execute)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    log = OUT.parent / f"{OUT.name}.build.log"
+    rc, text = run_build(cmd, timeout, why, log)
+    if rc != 0:
+        failed = [l for l in text.splitlines() if l.startswith("build_docs: FAILED")]
+        first = failed[-1].removeprefix("build_docs: ") if failed else f"exited with {rc}"
+        tail = "\n".join([l for l in text.splitlines() if not l.startswith("build_docs: FAILED")][-40:])
+        pytest.fail(f"docs build {first} (log: {log})" + (f"\n--- the log's last lines:\n{tail}" if tail else ""),
                     pytrace=False)
     index = OUT / "index.html"
-    assert index.is_file() and str(index) in r.stdout, f"build did not report {index}:\n{r.stdout}"
+    assert index.is_file() and str(index) in text, f"build did not report {index}:\n{text[-3000:]}"
     return OUT
 
 
