@@ -44,6 +44,11 @@ class TrainConfig:
     adam_eps: float = 1e-5
     max_grad_norm: float = 1.0
     critic_warmup: int = 5             # first K iterations train only the value head (paper: 5)
+    value_init: str = "random"         # `random` (a fresh linear value head, as upstream) or `zero` (V = 0 at the start)
+    skip_empty_updates: bool = False   # no policy step on a batch without any reward (its advantages are critic noise)
+    target_kl: float = 0.0             # stop an iteration's PPO epochs when a minibatch's approx KL > 1.5 x this (0: off)
+    action_dims: str = "all"           # action dimensions whose tokens enter the ratio: `all` or e.g. `0,1,2,6`
+    train_vision: bool = True          # False: the vision towers stay frozen (the projector and LLM train)
     # -- curriculum (§3.5) --
     curriculum: bool = True            # False: uniform over (task, initial state)
     curriculum_tau: float = 0.3
@@ -78,6 +83,12 @@ class TrainConfig:
             if getattr(self, k) < 0: raise VlarlError(f"config field {k} must be >= 0, got {getattr(self, k)}")
         if self.env not in ("tabletop", "libero"): raise VlarlError(f"config field env must be 'tabletop' or 'libero', got {self.env!r}")
         if self.ratio_level not in ("sequence", "token"): raise VlarlError(f"config field ratio_level must be 'sequence' or 'token', got {self.ratio_level!r}")
+        if self.value_init not in ("random", "zero"): raise VlarlError(f"config field value_init must be 'random' or 'zero', got {self.value_init!r}")
+        if self.target_kl < 0: raise VlarlError(f"config field target_kl must be >= 0, got {self.target_kl}")
+        if self.action_dims != "all":
+            try: d = [int(x) for x in self.action_dims.split(",")]
+            except ValueError: d = [-1]
+            if not d or min(d) < 0 or max(d) > 6: raise VlarlError(f"config field action_dims must be 'all' or indices 0..6 like '0,1,2,6', got {self.action_dims!r}")
         if self.curriculum_form not in ("paper", "frontier"): raise VlarlError(f"config field curriculum_form must be 'paper' or 'frontier', got {self.curriculum_form!r}")
         return self
 
@@ -98,7 +109,9 @@ class TrainConfig:
 # %% ../nbs/14_config.ipynb #b4bec806
 _LIBERO_STEPS = {"spatial": 220, "object": 280, "goal": 300, "10": 520}
 PRESETS = {
-    "tabletop": dict(),
+    "tabletop": dict(temperature=1.0, value_init="zero", skip_empty_updates=True, target_kl=0.02, action_dims="0,1,2,6",
+                     curriculum_form="frontier", lr=3e-5, ppo_epochs=2),
+    "tabletop-paper": dict(),
     "smoke": dict(n_envs=2, n_workers=1, steps_per_update=8, iterations=3, critic_warmup=1, minibatch_size=8,
                   eval_every=0, eval_episodes=4, save_every=1, gif_episodes=1),
     **{f"libero-7b-{s}": dict(env="libero", suite=f"libero_{s}", device="cuda", n_envs=10, steps_per_update=n,

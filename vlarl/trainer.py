@@ -19,8 +19,9 @@ from .ppo import compute_gae, ppo_losses, value_loss, normalize_advantages, asse
 from .curriculum import Curriculum
 
 # %% auto #0
-__all__ = ['Rollout', 'collect_rollout', 'ppo_update', 'TrainState', 'make_optimizer', 'train_step', 'save_checkpoint',
-           'latest_checkpoint', 'load_checkpoint', 'plot_run', 'train']
+__all__ = ['Rollout', 'collect_rollout', 'action_dims', 'ppo_update', 'TrainState', 'init_value_head', 'make_optimizer',
+           'train_step', 'save_checkpoint', 'latest_checkpoint', 'load_checkpoint', 'plot_run', 'collapse_warnings',
+           'train']
 
 # %% ../nbs/12_trainer.ipynb #94e0d257
 @dataclass
@@ -88,6 +89,14 @@ def collect_rollout(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curricu
                    st("final"), assert_finite(last, "last values"), st("entropy"), episodes)
 
 # %% ../nbs/12_trainer.ipynb #3c4398a9
+def action_dims(spec: str) -> list[int]:
+    "`all` -> the 7 action dimensions; `0,1,2,6` -> those (the token positions that enter the PPO ratio)."
+    if spec == "all": return list(range(7))
+    try: d = sorted({int(x) for x in spec.split(",")})
+    except ValueError: raise VlarlError(f"action_dims must be 'all' or comma-separated indices 0..6, got {spec!r}") from None
+    if not d or d[0] < 0 or d[-1] > 6: raise VlarlError(f"action_dims must be 'all' or comma-separated indices 0..6, got {spec!r}")
+    return d
+
 def ppo_update(ac: VLAActorCritic, policy: Policy, opt: torch.optim.Optimizer, ro: Rollout, adv: torch.Tensor, ret: torch.Tensor,
                cfg: TrainConfig, instructions: list, generator: torch.Generator, critic_only: bool = False) -> dict:
     "Algorithm 1, lines 21-34: PPO epochs over shuffled minibatches (or value-head-only steps during critic warmup)."
@@ -99,8 +108,10 @@ def ppo_update(ac: VLAActorCritic, policy: Policy, opt: torch.optim.Optimizer, r
     if cfg.norm_adv and not critic_only: A = normalize_advantages(A)
     dev = policy.model.device
     params = [p for g in opt.param_groups for p in g["params"]]
-    stats, mb = [], cfg.minibatch_size
-    for _ in range(cfg.ppo_epochs):
+    dims = action_dims(cfg.action_dims)
+    stats, mb, stop = [], cfg.minibatch_size, False
+    for epoch in range(cfg.ppo_epochs):
+        if stop: break
         perm = torch.randperm(M * N, generator=generator)
         for s in range(0, M * N, mb):
             j = perm[s:s + mb]
@@ -113,19 +124,24 @@ def ppo_update(ac: VLAActorCritic, policy: Policy, opt: torch.optim.Optimizer, r
                 out = {"losses/value": loss.item() / max(cfg.vf_coef, 1e-12), "losses/explained_variance": vs["explained_variance"]}
             else:
                 logp, ent, v = action_logprobs(ac, b, ids[j].to(dev), cfg.temperature, return_entropy=True, return_values=True)
-                o = ppo_losses(logp, old_logp[j].to(dev), A[j].to(dev), v.float(), old_v[j].to(dev), R[j].to(dev), ent,
+                logp, ent, olp = logp[:, dims], ent[:, dims], old_logp[j][:, dims].to(dev)   # only the dimensions the env uses
+                o = ppo_losses(logp, olp, A[j].to(dev), v.float(), old_v[j].to(dev), R[j].to(dev), ent,
                                clip_eps=cfg.clip_eps, vf_clip=cfg.vf_clip or None, vf_coef=cfg.vf_coef, ent_coef=cfg.ent_coef,
                                level=cfg.ratio_level)
                 loss = o["loss"]
                 out = {"losses/policy": o["pg_loss"].item(), "losses/value": o["vf_loss"].item(), "losses/entropy": o["entropy"].item(),
                        "losses/approx_kl": o["approx_kl"], "losses/clipfrac": o["clipfrac"], "losses/ratio_mean": o["ratio_mean"],
                        "losses/ratio_max": o["ratio_max"], "losses/ratio_min": o["ratio_min"], "losses/explained_variance": o["explained_variance"]}
+                if cfg.target_kl and o["approx_kl"] > 1.5 * cfg.target_kl:   # early stop: this minibatch would move too far
+                    stop = True; break
             opt.zero_grad(set_to_none=True)
             loss.backward()
             out["losses/grad_norm"] = float(torch.nn.utils.clip_grad_norm_([p for p in params if p.grad is not None], cfg.max_grad_norm))
             opt.step()
             stats.append(out)
-    return {k: float(np.nanmean([s[k] for s in stats])) for k in stats[0]}
+    res = {k: float(np.nanmean([s[k] for s in stats])) for k in stats[0]} if stats else {}
+    res["charts/ppo_steps"] = float(len(stats))
+    return res
 
 # %% ../nbs/12_trainer.ipynb #8ed1f540
 def _corr(x, y) -> float:
@@ -148,11 +164,21 @@ class TrainState:
     env_steps: int = 0
     reward_fn: object = None
 
+def init_value_head(ac: VLAActorCritic, how: str = "random"):
+    "`random`: the value head as constructed (a random linear map: values of about ±1 on real states); `zero`: V = 0 everywhere at the start."
+    if how == "zero":
+        with torch.no_grad():
+            for p in ac.value_head.parameters(): p.zero_()
+    elif how != "random": raise VlarlError(f"value_init must be 'random' or 'zero', got {how!r}")
+    return ac
+
 def make_optimizer(ac: VLAActorCritic, cfg: TrainConfig) -> torch.optim.Optimizer:
     "AdamW with two groups: the policy (`lr`) and the value head / critic (`critic_lr`)."
     critic = list(ac.value_head.parameters()) + ([] if ac.shared else list(ac.critic.parameters()))
     ids = {id(p) for p in critic}
-    pol = [p for p in ac.policy.parameters() if id(p) not in ids]
+    if not cfg.train_vision:                     # frozen vision towers: no gradient, no optimizer state, a cheaper backward
+        for p in ac.policy.vision_backbone.parameters(): p.requires_grad_(False)
+    pol = [p for p in ac.policy.parameters() if id(p) not in ids and p.requires_grad]
     return torch.optim.AdamW([dict(params=pol, lr=cfg.lr), dict(params=critic, lr=cfg.critic_lr)], eps=cfg.adam_eps, weight_decay=0.0)
 
 def _generator(cfg: TrainConfig, it: int, purpose: int) -> torch.Generator:
@@ -178,15 +204,19 @@ def train_step(st: TrainState) -> dict:
     with phase("gae"):
         adv, ret = compute_gae(ro.rewards, ro.values, ro.terminated, ro.truncated, ro.last_values, ro.final_values,
                                gamma=cfg.gamma, lam=cfg.gae_lambda)
+    # a batch without any reward carries no policy signal: its normalised advantages would be pure critic noise
+    empty = cfg.skip_empty_updates and not bool(ro.rewards.abs().sum() > 0)
     with phase("update"):
         st.ac.train()
-        losses = ppo_update(st.ac, st.policy, st.opt, ro, adv, ret, cfg, st.vec.instructions, _generator(cfg, it, 2), critic_only=warmup)
+        losses = ppo_update(st.ac, st.policy, st.opt, ro, adv, ret, cfg, st.vec.instructions, _generator(cfg, it, 2),
+                            critic_only=warmup or empty)
         st.ac.eval()
     with phase("sync"):
         pass   # single process: the rollout engine is the trained module itself
     st.iteration += 1; st.env_steps += ro.values.numel()
     eps = ro.episodes
     m = {"step": st.iteration, "charts/env_steps": st.env_steps, "charts/critic_warmup": float(warmup),
+         "charts/policy_update": float(not (warmup or empty)),
          "charts/lr": st.opt.param_groups[0]["lr"],
          "rollout/episodes": len(eps), "rollout/success_rate": float(np.mean([e["success"] for e in eps])) if eps else float("nan"),
          "rollout/episode_length": float(np.mean([e["length"] for e in eps])) if eps else float("nan"),
@@ -268,6 +298,31 @@ def plot_run(metrics: list[dict], out: Path):
     fig.tight_layout(); fig.savefig(out / "timing.png", dpi=90); plt.close(fig)
 
 # %% ../nbs/12_trainer.ipynb #d1d8417a
+def collapse_warnings(metrics: list[dict],   # metrics rows so far (the newest last); a row at step 0 holds the starting eval
+                      window: int = 5,        # iterations compared for the rollout-success trend
+                      ev_patience: int = 3,   # policy-update iterations in a row with explained variance <= 0
+                     ) -> list[str]:
+    "Warnings for the newest row: held-out success below the start by more than its CI, a critic that explains nothing, rollout success falling."
+    if not metrics: return []
+    out, last = [], metrics[-1]
+    start = next((m for m in metrics if "eval/success_rate" in m), None)
+    if start is not None and start is not last and "eval/success_rate" in last and last["eval/ci_high"] < start["eval/success_rate"]:
+        out.append(f"held-out success fell to {last['eval/success_rate']:.1%} (95% CI {last['eval/ci_low']:.1%}-{last['eval/ci_high']:.1%}) "
+                   f"from {start['eval/success_rate']:.1%} at step {start['step']}")
+    upd = [m for m in metrics if m.get("charts/policy_update") == 1.0 and "losses/explained_variance" in m]
+    if len(upd) >= ev_patience and upd[-1] is last and all(not m["losses/explained_variance"] > 0 for m in upd[-ev_patience:]):
+        out.append(f"explained variance <= 0 for {ev_patience} policy updates in a row: the advantages are mostly critic noise")
+    tr = [m for m in metrics if m.get("charts/critic_warmup") == 0.0 and m.get("rollout/episodes", 0) > 0]
+    if len(tr) >= 2 * window and tr[-1] is last:
+        def rate(rows):
+            n = sum(m["rollout/episodes"] for m in rows)
+            return sum(m["rollout/success_rate"] * m["rollout/episodes"] for m in rows) / n, n
+        (p0, n0), (p1, n1) = rate(tr[:window]), rate(tr[-window:])
+        se = math.sqrt(max(p0 * (1 - p0), 1e-4) / n0 + max(p1 * (1 - p1), 1e-4) / n1)
+        if p1 < p0 - 2 * se:
+            out.append(f"rollout success fell from {p0:.1%} (first {window} iterations after warmup) to {p1:.1%} (last {window})")
+    return out
+
 def _read_metrics(path: Path, upto: int) -> list[dict]:
     if not path.exists(): return []
     rows = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
@@ -310,6 +365,7 @@ def train(cfg: TrainConfig,
         seed_everything(cfg.seed)
         policy = load_policy(policy_dir, device=device)
         ac = VLAActorCritic(policy.model).to(device)
+        init_value_head(ac, cfg.value_init)
         opt = make_optimizer(ac, cfg)
         vec = VectorEnv(cfg.n_envs, cfg.env, cfg.suite, n_workers=cfg.n_workers)
         from vlarl.envs.base import split_ids
@@ -325,29 +381,42 @@ def train(cfg: TrainConfig,
         from torch.utils.tensorboard import SummaryWriter
         writer = SummaryWriter(str(out / "tensorboard"), purge_step=st.iteration + 1)
         bar = tqdm(total=cfg.iterations, initial=st.iteration, desc="vla-rl", disable=not progress)
-        done_here = 0
+        def held_out(step):
+            gif = out / "gifs" / f"eval_{step:06d}.gif" if cfg.gif_episodes else None
+            if gif: gif.parent.mkdir(exist_ok=True)
+            r = evaluate(policy, cfg.env, cfg.suite, episodes=cfg.eval_episodes, n_envs=cfg.n_envs, n_workers=cfg.n_workers,
+                         gif=gif, gif_episodes=cfg.gif_episodes, model=ac, progress=False)
+            return {"eval/success_rate": r.success_rate, "eval/ci_low": r.ci[0], "eval/ci_high": r.ci[1],
+                    "eval/episodes": r.episodes, "eval/episode_length": r.mean_length}
+        if cfg.eval_every and st.iteration == 0 and not metrics:    # the starting point of the curves and of the collapse check
+            t0 = time.perf_counter()
+            m0 = {"step": 0, **held_out(0)}; m0["timing/eval"] = time.perf_counter() - t0
+            metrics.append(m0)
+            with open(out / "metrics.jsonl", "a") as f: f.write(json.dumps(m0) + "\n")
+            for k, v in m0.items():
+                if k != "step": writer.add_scalar(k, v, 0)
+        n_warn, done_here = 0, 0
         while st.iteration < cfg.iterations:
             m = train_step(st)
             t0 = time.perf_counter()
             last = st.iteration == cfg.iterations
-            if (cfg.eval_every and st.iteration % cfg.eval_every == 0) or last:
-                gif = out / "gifs" / f"eval_{st.iteration:06d}.gif" if cfg.gif_episodes else None
-                if gif: gif.parent.mkdir(exist_ok=True)
-                r = evaluate(policy, cfg.env, cfg.suite, episodes=cfg.eval_episodes, n_envs=cfg.n_envs, n_workers=cfg.n_workers,
-                             gif=gif, gif_episodes=cfg.gif_episodes, model=ac, progress=False)
-                m.update({"eval/success_rate": r.success_rate, "eval/ci_low": r.ci[0], "eval/ci_high": r.ci[1],
-                          "eval/episodes": r.episodes, "eval/episode_length": r.mean_length})
+            if (cfg.eval_every and st.iteration % cfg.eval_every == 0) or last: m.update(held_out(st.iteration))
             m["timing/eval"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             if st.iteration % cfg.save_every == 0 or last: save_checkpoint(st, out)
             m["timing/checkpoint"] = time.perf_counter() - t0
             m["timing/iteration"] = sum(v for k, v in m.items() if k.startswith("timing/") and k != "timing/iteration")
             metrics.append(m)
+            warn = collapse_warnings(metrics)
+            if warn:
+                m["warnings"] = warn; n_warn += len(warn)
+                for w in warn: bar.write(f"warning (iteration {st.iteration}): {w}")
             with open(out / "metrics.jsonl", "a") as f: f.write(json.dumps(m) + "\n")
             for k, v in m.items():
                 if k != "step" and isinstance(v, (int, float)) and math.isfinite(v): writer.add_scalar(k, v, st.iteration)
             if "eval/success_rate" in m or last: plot_run(metrics, out / "plots")
-            bar.update(1); bar.set_postfix(success=f"{m['rollout/success_rate']:.2f}", eval=f"{m.get('eval/success_rate', float('nan')):.2f}")
+            bar.update(1); bar.set_postfix(success=f"{m['rollout/success_rate']:.2f}", eval=f"{m.get('eval/success_rate', float('nan')):.2f}",
+                                           **({"warnings": n_warn} if n_warn else {}))
             done_here += 1
             if stop_after is not None and done_here >= stop_after and st.iteration < cfg.iterations: break
         bar.close()

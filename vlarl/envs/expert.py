@@ -23,12 +23,14 @@ class ScriptedExpert:
                  env: TabletopEnv,       # the env it controls (read for privileged state)
                  noise: float = 0.0,     # std of Gaussian noise added to the motion part of the action
                  seed: int = 0,          # seed of that noise
+                 perturb: float = 0.0,   # probability per step of starting a perturbation burst (2-6 steps of a random move)
                 ):
         if not isinstance(env, TabletopEnv): raise VlarlError("the scripted expert needs a TabletopEnv (it reads privileged simulator state)")
-        self.env, self.noise, self.rng = env, float(noise), np.random.default_rng(seed)
+        if not 0 <= perturb < 1: raise VlarlError(f"perturb must be in [0, 1), got {perturb}")
+        self.env, self.noise, self.perturb, self.rng = env, float(noise), float(perturb), np.random.default_rng(seed)
         self.reset()
 
-    def reset(self): self.goal_i, self.phase, self.wait = 0, 0, 0
+    def reset(self): self.goal_i, self.phase, self.wait, self.burst, self.burst_dir = 0, 0, 0, 0, np.zeros(3)
 
     def _waypoint(self):
         env = self.env
@@ -65,13 +67,18 @@ class ScriptedExpert:
         a = np.zeros(7); a[:3] = np.clip((w - env.eef_pos) / MAX_DELTA, -1, 1); a[6] = g
         self.clean_action = a.copy()                              # the label a learner should imitate (DART-style)
         if self.noise > 0: a[:3] = np.clip(a[:3] + self.noise * self.rng.standard_normal(3), -1, 1)
+        if self.perturb > 0 and name not in ("close", "open"):   # a burst: the executed move is random, the label still corrects
+            if self.burst == 0 and self.rng.random() < self.perturb:
+                d = self.rng.standard_normal(3); d[2] *= 0.5
+                self.burst, self.burst_dir = int(self.rng.integers(2, 7)), d / np.linalg.norm(d) * self.rng.uniform(0.5, 1.0)
+            if self.burst > 0: a[:3] = self.burst_dir; self.burst -= 1
         return a
 
 # %% ../../nbs/05b_expert.ipynb #68de588a
 def run_expert(env: TabletopEnv, task, init_state_idx: int, noise: float = 0.0, seed: int = 0, record: bool = False,
-               layout: int | None = None) -> dict:
+               layout: int | None = None, perturb: float = 0.0) -> dict:
     "Run one expert episode; returns `success`, `length` and, with `record`, the per-step arrays."
-    exp = ScriptedExpert(env, noise, seed)
+    exp = ScriptedExpert(env, noise, seed, perturb)
     obs = env.reset(task, init_state_idx) if layout is None else env.reset_layout(task, layout)
     rec = dict(images=[], actions=[], expert_actions=[], eef_pos=[], eef_vel=[], gripper_openness=[], gripper_qpos=[], rewards=[])
     while True:
@@ -109,6 +116,7 @@ def record_demos(suite: str,              # tabletop suite
                  noise: float = 0.1,      # motion noise of the expert (0: perfectly straight moves)
                  seed: int = 0,
                  layouts: str = "fresh",  # `fresh`: one new layout per episode (>= DEMO_LAYOUT_OFFSET); `train`: the training init states, cycled
+                 perturb: float = 0.0,    # probability per step of a perturbation burst (labels stay the expert's correction)
                 ) -> Path:
     "Record expert demonstrations of every task of a tabletop suite as `.npz` episodes plus `meta.json`."
     out = Path(out_dir)
@@ -117,14 +125,15 @@ def record_demos(suite: str,              # tabletop suite
     if layouts not in ("fresh", "train"): raise VlarlError(f"layouts must be 'fresh' or 'train', got {layouts!r}")
     env = TabletopEnv(suite, image_size=image_size)
     out.mkdir(parents=True, exist_ok=True)
-    meta = dict(format=DEMO_FORMAT, suite=suite, image_size=image_size, control_hz=20, layouts=layouts, episodes=[])
+    meta = dict(format=DEMO_FORMAT, suite=suite, image_size=image_size, control_hz=20, layouts=layouts, noise=noise,
+                perturb=perturb, episodes=[])
     try:
         for ti, name in enumerate(env.task_names):
             for k in range(n_per_task):
                 init = env.train_ids[k % len(env.train_ids)] if layouts == "train" else DEMO_LAYOUT_OFFSET + k
                 for attempt in range(5):
                     ep = run_expert(env, ti, init, noise=noise, seed=seed + 1000 * k + attempt, record=True,
-                                    layout=None if layouts == "train" else init)
+                                    layout=None if layouts == "train" else init, perturb=perturb)
                     if ep["success"]: break
                 else: raise VlarlError(f"expert failed 5 times on {suite}/{name} init {init}")
                 fname = f"{name}__{init:02d}_{k:03d}.npz"

@@ -14,8 +14,8 @@ from .base import Env, stable_seed, GRIPPER_OPEN
 
 # %% auto #0
 __all__ = ['CUBE_HALF', 'COLORS', 'RECEPTACLES', 'Q_OPEN', 'Q_CLOSED', 'GRIP_START', 'WORKSPACE_LO', 'WORKSPACE_HI', 'MAX_DELTA',
-           'N_SUB', 'TIMESTEP', 'SUITES', 'NUM_INIT_STATES', 'N_EVAL', 'DEMO_LAYOUT_OFFSET', 'scene_xml', 'Task',
-           'Suite', 'sample_init_state', 'TabletopEnv', 'steps_per_second']
+           'N_SUB', 'TIMESTEP', 'VIEWS', 'SUITES', 'NUM_INIT_STATES', 'N_EVAL', 'DEMO_LAYOUT_OFFSET', 'scene_xml',
+           'Task', 'Suite', 'sample_init_state', 'TabletopEnv', 'steps_per_second']
 
 # %% ../../nbs/05a_tabletop.ipynb #0d362af1
 CUBE_HALF = 0.02
@@ -48,9 +48,15 @@ def _receptacle_xml(name, kind):
                         for sx, sy, px, py in [(0.065, 0.004, 0, 0.065), (0.065, 0.004, 0, -0.065), (0.004, 0.065, 0.065, 0), (0.004, 0.065, -0.065, 0)])
     return (f'<body name="{name}" mocap="true" pos="0 0 {top / 2}"><geom type="{shape}" size="{s}" rgba="{r} {g} {b} 1"/>{inner}</body>')
 
+# agent-view cameras: `wide` (the default; the shipped SFT policy was cloned from it) shows the whole table, the task
+# area fills about a third of the image; `close` frames the task area (objects about 1.5x larger, the gripper whole)
+VIEWS = dict(wide='pos="0 -0.48 0.46" xyaxes="1 0 0 0 0.68 0.73" fovy="52"',
+             close='pos="0 -0.30 0.55" xyaxes="1 0 0 0 0.8517 0.5241" fovy="45"')
+
 def scene_xml(cubes: dict,        # body name -> colour name
               receptacles: dict,  # body name -> receptacle kind (bowl, plate, basket)
               image_size: int = 64,
+              view: str = "wide", # agent-view camera, a key of `VIEWS`
              ) -> str:
     "MJCF of a scene: table, floating two-finger gripper, cubes, receptacles, an agent-view and a wrist camera."
     body = "".join(_cube_xml(n, COLORS[c]) for n, c in cubes.items()) + "".join(_receptacle_xml(n, k) for n, k in receptacles.items())
@@ -63,7 +69,7 @@ def scene_xml(cubes: dict,        # body name -> colour name
     <light pos="0 0.05 1.0" dir="0 0 -1" castshadow="true" cutoff="45" exponent="1" diffuse="0.6 0.6 0.6"/>
     <geom name="table" type="box" size="0.4 0.35 0.02" pos="0 0.02 -0.02" rgba="0.72 0.6 0.45 1"/>
     <geom name="floor" type="plane" size="2 2 0.1" pos="0 0 -0.6" rgba="0.3 0.3 0.35 1" contype="0" conaffinity="0"/>
-    <camera name="agentview" pos="0 -0.48 0.46" xyaxes="1 0 0 0 0.68 0.73" fovy="52"/>
+    <camera name="agentview" {VIEWS[view]}/>
     <body name="gripper" mocap="true" pos="{GRIP_START[0]} {GRIP_START[1]} {GRIP_START[2]}">
       <camera name="eye_in_hand" pos="0 -0.03 0.09" xyaxes="1 0 0 0 1 0" fovy="75"/>
       <geom type="box" size="0.055 0.014 0.008" pos="0 0 0.06" rgba="0.25 0.25 0.28 1" contype="0" conaffinity="0"/>
@@ -173,8 +179,10 @@ class TabletopEnv(Env):
                  eye_in_hand: bool = False,     # also render the wrist camera (`robot0_eye_in_hand_image`)
                  camera: bool = True,           # render images at all (off: the image keys are absent; for experts and tests)
                  max_steps: int | None = None,  # override the suite's step limit
+                 view: str = "wide",            # agent-view camera (`VIEWS`): `wide` or `close`
                 ):
         if suite not in SUITES: raise VlarlError(f"unknown tabletop suite {suite!r} (use one of: {', '.join(SUITES)})")
+        if view not in VIEWS: raise VlarlError(f"unknown camera view {view!r} (use one of: {', '.join(VIEWS)})")
         if not 16 <= int(image_size) <= 512: raise VlarlError(f"image_size must be in 16..512, got {image_size}")
         self.spec = s = SUITES[suite]
         self.suite, self.image_size, self.eye_in_hand, self.camera = suite, int(image_size), eye_in_hand, camera
@@ -182,7 +190,7 @@ class TabletopEnv(Env):
         self.instructions = [t.instruction for t in s.tasks]
         self.max_steps = int(max_steps or s.max_steps)
         self.num_init_states, self.n_eval = NUM_INIT_STATES, N_EVAL
-        self.model = mujoco.MjModel.from_xml_string(scene_xml(s.cubes, s.receptacles, self.image_size))
+        self.model = mujoco.MjModel.from_xml_string(scene_xml(s.cubes, s.receptacles, self.image_size, view))
         self.data = mujoco.MjData(self.model)
         m = self.model
         self._mocap = {n: m.body_mocapid[mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, n)] for n in ["gripper", *s.receptacles]}
