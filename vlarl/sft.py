@@ -218,6 +218,7 @@ def run_sft(out: str | Path,                # run folder (created; must not exis
             preset: str = "tiny",           # `VLAConfig` preset of the model trained from scratch
             layouts: str = "fresh",         # demo layouts: `fresh` (one new layout per demo) or `train` (the 30 training init states)
             device: str = "cpu",            # where to train (`cuda` on a GPU; the saved policy is the same format)
+            perturb: float = 0.0,           # probability per step of a perturbation burst in the demonstrations (recovery data)
            ) -> Path:
     "Record demonstrations, train a tiny VLA by behaviour cloning, save it as `out/policy`."
     import yaml
@@ -228,11 +229,11 @@ def run_sft(out: str | Path,                # run folder (created; must not exis
     if suite not in SUITES: raise VlarlError(f"unknown tabletop suite {suite!r} (use one of: {', '.join(SUITES)})")
     if demos_per_task < 1: raise VlarlError(f"demos_per_task must be >= 1, got {demos_per_task}")
     cfg = dict(command="sft", suite=suite, demos_per_task=demos_per_task, noise=noise, epochs=epochs, lr=lr,
-               batch_size=batch_size, seed=seed, preset=preset, layouts=layouts, device=device)
+               batch_size=batch_size, seed=seed, preset=preset, layouts=layouts, device=device, perturb=perturb)
     with run_folder(out, overwrite=overwrite) as d:
         atomic_write_text(d / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
         seed_everything(seed)
-        record_demos(suite, demos_per_task, d / "demos", noise=noise, seed=seed, layouts=layouts)
+        record_demos(suite, demos_per_task, d / "demos", noise=noise, seed=seed, layouts=layouts, perturb=perturb)
         demos = load_demos(d / "demos")
         instr = sorted({t.instruction for s in SUITES.values() for t in s.tasks})
         tk = train_text_tokenizer(instr, vocab_size=VLAConfig.preset(preset).text_vocab_size)

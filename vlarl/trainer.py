@@ -21,7 +21,7 @@ from .curriculum import Curriculum
 # %% auto #0
 __all__ = ['Rollout', 'collect_rollout', 'action_dims', 'ppo_update', 'TrainState', 'init_value_head', 'make_optimizer',
            'train_step', 'save_checkpoint', 'latest_checkpoint', 'load_checkpoint', 'plot_run', 'collapse_warnings',
-           'train']
+           'train', 'bench_busy']
 
 # %% ../nbs/12_trainer.ipynb #94e0d257
 @dataclass
@@ -181,9 +181,9 @@ def make_optimizer(ac: VLAActorCritic, cfg: TrainConfig) -> torch.optim.Optimize
     pol = [p for p in ac.policy.parameters() if id(p) not in ids and p.requires_grad]
     return torch.optim.AdamW([dict(params=pol, lr=cfg.lr), dict(params=critic, lr=cfg.critic_lr)], eps=cfg.adam_eps, weight_decay=0.0)
 
-def _generator(cfg: TrainConfig, it: int, purpose: int) -> torch.Generator:
-    "A generator seeded by (seed, iteration, purpose): a resumed run draws exactly what an uninterrupted one would."
-    return torch.Generator().manual_seed((cfg.seed * 1_000_003 + it * 7919 + purpose) % (2 ** 63))
+def _generator(cfg: TrainConfig, it: int, purpose: int, device="cpu") -> torch.Generator:
+    "A generator seeded by (seed, iteration, purpose): a resumed run draws exactly what an uninterrupted one would (on the sampling device: CUDA sampling needs a CUDA generator)."
+    return torch.Generator(device=device).manual_seed((cfg.seed * 1_000_003 + it * 7919 + purpose) % (2 ** 63))
 
 class _Timer:
     def __init__(self): self.t = {}
@@ -200,7 +200,7 @@ def train_step(st: TrainState) -> dict:
     with phase("rollout"):
         st.ac.eval()
         ro = collect_rollout(st.ac, st.policy, st.vec, st.curriculum, cfg.steps_per_update, cfg.temperature,
-                             _generator(cfg, it, 1), st.reward_fn, cfg.reward_model_coef)
+                             _generator(cfg, it, 1, st.policy.model.device), st.reward_fn, cfg.reward_model_coef)
     with phase("gae"):
         adv, ret = compute_gae(ro.rewards, ro.values, ro.terminated, ro.truncated, ro.last_values, ro.final_values,
                                gamma=cfg.gamma, lam=cfg.gae_lambda)
@@ -428,3 +428,32 @@ def train(cfg: TrainConfig,
     finally:
         if writer is not None: writer.close()
         if vec is not None: vec.close()
+
+# %% ../nbs/12_trainer.ipynb #0b2606bb
+def bench_busy(repeats: int = 3,           # timed iterations per setting (median reported)
+               threads: int | None = None,  # torch threads of the trainer during the measurement (None: as is)
+               n_envs: int = 16, steps: int = 25) -> dict:
+    "Median seconds of one training iteration alone and beside one busy process, and their ratio `busy_vs_alone_iteration`."
+    import subprocess, sys
+    from vlarl.config import preset
+    from vlarl.envs.vector import VectorEnv
+    old = torch.get_num_threads()
+    if threads: torch.set_num_threads(threads)
+    try:
+        cfg = preset("tabletop", n_envs=n_envs, steps_per_update=steps, critic_warmup=0, skip_empty_updates=False, target_kl=0.0)
+        pol = load_policy(default_policy_path()); ac = init_value_head(VLAActorCritic(pol.model), cfg.value_init)
+        with VectorEnv(cfg.n_envs, cfg.env, cfg.suite, n_workers=cfg.n_workers) as vec:
+            st = TrainState(cfg, pol, ac, make_optimizer(ac, cfg), Curriculum([(t, i) for t in range(len(vec.task_names)) for i in range(30)], seed=1), vec)
+            def once():
+                t0 = time.perf_counter(); m = train_step(st)
+                return time.perf_counter() - t0, m["timing/rollout"], m["timing/update"]
+            once()                                                            # warm-up
+            alone = [once() for _ in range(repeats)]
+            hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            try: busy = [once() for _ in range(repeats)]
+            finally: hog.kill(); hog.wait()
+    finally: torch.set_num_threads(old)
+    med = lambda xs, i: float(np.median([x[i] for x in xs]))
+    return dict(alone_s=med(alone, 0), busy_s=med(busy, 0), alone_rollout_s=med(alone, 1), busy_rollout_s=med(busy, 1),
+                alone_update_s=med(alone, 2), busy_update_s=med(busy, 2), busy_vs_alone_iteration=med(busy, 0) / med(alone, 0),
+                threads=threads or old)
