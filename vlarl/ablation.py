@@ -30,7 +30,7 @@ PAPER_TABLE2 = {"full": 90.2, "no_rprm": 85.8, "no_curriculum": 88.0, "temperatu
 
 def ablation_configs(reward_model: str,             # RPRM folder used by every row except `no_rprm`
                      variants=None,                 # subset of ABLATIONS names (default: all)
-                     base: str = "tabletop",        # TrainConfig preset the rows start from
+                     base: str = "tabletop-paper",        # TrainConfig preset the rows start from
                      **overrides,                   # applied to every row (e.g. iterations=10)
                     ) -> dict[str, TrainConfig]:
     "One `TrainConfig` per ablation row."
@@ -65,7 +65,7 @@ def run_ablations(out: str | Path,                 # grid folder
                   seeds=(0, 1, 2),
                   variants=None,                   # subset of ABLATIONS (default: all)
                   reward_model: str | Path | None = None,   # RPRM folder; None: build one into out/rprm
-                  base: str = "tabletop",          # TrainConfig preset the rows start from
+                  base: str = "tabletop-paper",          # TrainConfig preset the rows start from
                   progress: bool = True,
                   **overrides,                     # TrainConfig overrides for every row (e.g. iterations=10)
                  ) -> Path:

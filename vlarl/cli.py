@@ -288,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     ab.add_argument("--eval-episodes", type=int, default=50, help="held-out episodes of each run's final evaluation")
     ab.add_argument("--variants", default="", help="comma list (default: all of full, no_rprm, no_curriculum, temperature_1.0, critic_warmup_0, lr_x10)")
     ab.add_argument("--reward-model", default="", help="RPRM folder (default: build one into OUT/rprm)")
-    ab.add_argument("--preset", default="tabletop", help="training preset every row starts from")
+    ab.add_argument("--preset", default="tabletop-paper", help="training preset every row starts from (default: the paper's recipe)")
     ab.set_defaults(func=_cmd_ablate)
     r = sub.add_parser("train", help="VLA-RL training (Algorithm 1) into a run folder")
     r.add_argument("--preset", help="named preset (default: tabletop, the embedded CPU run)")
