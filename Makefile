@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV ?= .venv
 RUN ?= runs/tabletop
-.PHONY: setup setup-dev demo test docs export clean-nbs lock sft-checkpoint ablation
+.PHONY: setup setup-dev demo test docs export clean-nbs lock sft-checkpoint ablation gpu-check gpu-check-dry gpu-wheels
 
 setup:           ## runtime environment (.venv, pinned packages, Debian GL libraries)
 	@bash scripts/setup.sh
@@ -20,6 +20,17 @@ sft-checkpoint: setup  ## re-create the shipped SFT policy (vlarl/checkpoints/ta
 
 ablation: setup  ## the paper's Table 2 on the embedded setup: 6 rows x 3 seeds x 10 iterations (about an hour on 2 CPU cores)
 	$(VENV)/bin/vlarl ablate --out runs/ablation --seeds 3 --iterations 10
+
+GPU_PYTHON ?= $(VENV)/bin/python
+GPU_CHECK_OUT ?= runs/gpu_check
+gpu-check:       ## GPU evidence in one call (7B-shaped LoRA PPO step, CUDA rollout parity, trainer time split) -> $(GPU_CHECK_OUT)/gpu_check.{json,md}; with the machine's own torch: GPU_PYTHON=python3
+	$(GPU_PYTHON) scripts/gpu_check.py --out $(GPU_CHECK_OUT)
+
+gpu-check-dry: setup  ## the same script on tiny shapes on the CPU (what tests/test_gpu_check.py runs)
+	$(VENV)/bin/python scripts/gpu_check.py --dry-run --out runs/gpu_check_dry
+
+gpu-wheels: setup  ## wheels for an offline GPU machine (what gpu-check needs besides that machine's torch) -> runs/gpu_wheels
+	$(VENV)/bin/python scripts/gpu_wheels.py --dest runs/gpu_wheels
 
 test: setup-dev  ## CI's gates, the notebooks (nbdev-test) and pytest
 	@bash scripts/test.sh
