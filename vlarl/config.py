@@ -110,7 +110,7 @@ class TrainConfig:
 _LIBERO_STEPS = {"spatial": 220, "object": 280, "goal": 300, "10": 520}
 PRESETS = {
     "tabletop": dict(temperature=1.0, value_init="zero", skip_empty_updates=True, target_kl=0.02, action_dims="0,1,2,6",
-                     curriculum_form="frontier", lr=3e-5, ppo_epochs=2),
+                     curriculum_form="frontier", lr=3e-5, ppo_epochs=2, eval_every=20),
     "tabletop-paper": dict(),
     "smoke": dict(n_envs=2, n_workers=1, steps_per_update=8, iterations=3, critic_warmup=1, minibatch_size=8,
                   eval_every=0, eval_episodes=4, save_every=1, gif_episodes=1),
