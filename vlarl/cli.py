@@ -180,7 +180,8 @@ def _cmd_train_dist(args, stored: dict | None):
     if stored is not None:
         cfg0 = TrainConfig.from_dict(stored["train"])
         d0 = dist_preset(args.dist) if args.dist else DistConfig.from_dict(stored["dist"])
-    else: cfg0, d0 = preset(args.preset), dist_preset(args.dist)
+    else:   # without --preset: the paper's recipe (the distributed trainer refuses the tabletop preset's embedded options)
+        cfg0, d0 = preset(args.preset if getattr(args, "preset_given", True) else "tabletop-paper"), dist_preset(args.dist)
     if args.local and not any(it.split("=", 1)[0].strip() == "learners" for it in args.dist_set):
         d0 = dataclasses.replace(d0, learners=1)              # no Ray: one learner in this process
     cfg, d = apply_overrides(cfg0, args.set), _dataclass_overrides(DistConfig, d0, args.dist_set, "DistConfig", "--dist-set")
@@ -291,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     ab.add_argument("--preset", default="tabletop-paper", help="training preset every row starts from (default: the paper's recipe)")
     ab.set_defaults(func=_cmd_ablate)
     r = sub.add_parser("train", help="VLA-RL training (Algorithm 1) into a run folder")
-    r.add_argument("--preset", help="named preset (default: tabletop, the embedded CPU run)")
+    r.add_argument("--preset", help="named preset (default: tabletop, the embedded CPU run; with --dist: tabletop-paper)")
     r.add_argument("--out", required=True, help="run folder")
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field (repeatable)")
     r.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
