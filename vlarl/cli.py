@@ -212,7 +212,7 @@ def _cmd_train(args):
     metrics = train(cfg, args.out, resume=args.resume, overwrite=args.overwrite)
     ev = [m for m in metrics if "eval/success_rate" in m]
     last = ev[-1] if ev else {}
-    print(f"done in {time.time() - t0:.0f} s: {len(metrics)} iterations, held-out success "
+    print(f"done in {time.time() - t0:.0f} s: {sum('rollout/success_rate' in m for m in metrics)} iterations, held-out success "
           f"{100 * last.get('eval/success_rate', float('nan')):.1f}% (95% CI {100 * last.get('eval/ci_low', float('nan')):.1f}-"
           f"{100 * last.get('eval/ci_high', float('nan')):.1f}); run folder {args.out}")
 
