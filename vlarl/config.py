@@ -10,9 +10,17 @@ from pathlib import Path
 from .core import VlarlError
 
 # %% auto #0
-__all__ = ['PRESETS', 'TrainConfig', 'preset', 'apply_overrides']
+__all__ = ['PRESETS', 'action_dims', 'TrainConfig', 'preset', 'apply_overrides']
 
 # %% ../nbs/14_config.ipynb #069a1b47
+def action_dims(spec: str) -> list[int]:
+    "`all` -> the 7 action dimensions; `0,1,2,6` -> those (the token positions that enter the PPO ratio)."
+    if spec == "all": return list(range(7))
+    try: d = sorted({int(x) for x in spec.split(",")})
+    except ValueError: d = []
+    if not d or d[0] < 0 or d[-1] > 6: raise VlarlError(f"config field action_dims must be 'all' or comma-separated indices 0..6 like '0,1,2,6', got {spec!r}")
+    return d
+
 @dataclass
 class TrainConfig:
     "Everything that defines a VLA-RL training run (defaults: the embedded tabletop run on 2 CPU cores)."
@@ -85,10 +93,7 @@ class TrainConfig:
         if self.ratio_level not in ("sequence", "token"): raise VlarlError(f"config field ratio_level must be 'sequence' or 'token', got {self.ratio_level!r}")
         if self.value_init not in ("random", "zero"): raise VlarlError(f"config field value_init must be 'random' or 'zero', got {self.value_init!r}")
         if self.target_kl < 0: raise VlarlError(f"config field target_kl must be >= 0, got {self.target_kl}")
-        if self.action_dims != "all":
-            try: d = [int(x) for x in self.action_dims.split(",")]
-            except ValueError: d = [-1]
-            if not d or min(d) < 0 or max(d) > 6: raise VlarlError(f"config field action_dims must be 'all' or indices 0..6 like '0,1,2,6', got {self.action_dims!r}")
+        action_dims(self.action_dims)
         if self.curriculum_form not in ("paper", "frontier"): raise VlarlError(f"config field curriculum_form must be 'paper' or 'frontier', got {self.curriculum_form!r}")
         return self
 

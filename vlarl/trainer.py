@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from .core import VlarlError, seed_everything, atomic_write_text, get_device
-from .config import TrainConfig
+from .config import TrainConfig, action_dims
 from .sft import Policy, load_policy, save_policy, default_policy_path
 from .models.value import VLAActorCritic, gather_last_real
 from .rollout.engine import action_logprobs
@@ -19,9 +19,9 @@ from .ppo import compute_gae, ppo_losses, value_loss, normalize_advantages, asse
 from .curriculum import Curriculum
 
 # %% auto #0
-__all__ = ['Rollout', 'collect_rollout', 'action_dims', 'ppo_update', 'TrainState', 'init_value_head', 'make_optimizer',
-           'train_step', 'save_checkpoint', 'latest_checkpoint', 'load_checkpoint', 'plot_run', 'collapse_warnings',
-           'train', 'bench_busy']
+__all__ = ['Rollout', 'collect_rollout', 'ppo_update', 'TrainState', 'init_value_head', 'make_optimizer', 'train_step',
+           'save_checkpoint', 'latest_checkpoint', 'load_checkpoint', 'plot_run', 'collapse_warnings', 'train',
+           'bench_busy']
 
 # %% ../nbs/12_trainer.ipynb #94e0d257
 @dataclass
@@ -89,14 +89,6 @@ def collect_rollout(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curricu
                    st("final"), assert_finite(last, "last values"), st("entropy"), episodes)
 
 # %% ../nbs/12_trainer.ipynb #3c4398a9
-def action_dims(spec: str) -> list[int]:
-    "`all` -> the 7 action dimensions; `0,1,2,6` -> those (the token positions that enter the PPO ratio)."
-    if spec == "all": return list(range(7))
-    try: d = sorted({int(x) for x in spec.split(",")})
-    except ValueError: raise VlarlError(f"action_dims must be 'all' or comma-separated indices 0..6, got {spec!r}") from None
-    if not d or d[0] < 0 or d[-1] > 6: raise VlarlError(f"action_dims must be 'all' or comma-separated indices 0..6, got {spec!r}")
-    return d
-
 def ppo_update(ac: VLAActorCritic, policy: Policy, opt: torch.optim.Optimizer, ro: Rollout, adv: torch.Tensor, ret: torch.Tensor,
                cfg: TrainConfig, instructions: list, generator: torch.Generator, critic_only: bool = False) -> dict:
     "Algorithm 1, lines 21-34: PPO epochs over shuffled minibatches (or value-head-only steps during critic warmup)."
