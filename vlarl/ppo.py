@@ -138,10 +138,13 @@ def policy_loss(logp: torch.Tensor,        # [B, K] per-token (or [B] summed) lo
                 clip_eps: float = 0.2,     # epsilon of the clip
                 mask=None,                 # [B] bool or 0/1 (level="token" also accepts [B, K])
                 level: str = "sequence",   # "sequence": one ratio per action; "token": one per token
+                clip_eps_high: float | None = None,  # upper epsilon (asymmetric "clip-higher"); None: `clip_eps`
                ) -> tuple[torch.Tensor, dict]:
     "Clipped PPO surrogate loss (to minimise) and float diagnostics `clipfrac, approx_kl, ratio_mean, ratio_max, ratio_min`."
     if level not in ("sequence", "token"): raise VlarlError(f"policy_loss: level must be 'sequence' or 'token', got {level!r}")
     if not clip_eps > 0: raise VlarlError(f"policy_loss: clip_eps must be > 0, got {clip_eps}")
+    hi = clip_eps if clip_eps_high is None else clip_eps_high
+    if not hi > 0: raise VlarlError(f"policy_loss: clip_eps_high must be > 0, got {hi}")
     lr = _log_ratio(logp, old_logp, "policy_loss")
     B = lr.shape[0]
     adv = torch.as_tensor(advantages, device=lr.device)
@@ -155,7 +158,7 @@ def policy_loss(logp: torch.Tensor,        # [B, K] per-token (or [B] summed) lo
     m = _as_mask(mask, lr)
     if m is not None: lr = torch.where(m, lr, torch.zeros((), dtype=lr.dtype, device=lr.device))  # garbage in unselected rows never reaches exp
     ratio = torch.exp(lr)
-    obj = torch.minimum(ratio * adv, torch.clamp(ratio, 1 - clip_eps, 1 + clip_eps) * adv)
+    obj = torch.minimum(ratio * adv, torch.clamp(ratio, 1 - clip_eps, 1 + hi) * adv)
     loss = -masked_mean(obj, m)
     with torch.no_grad():
         r = ratio.detach()
@@ -163,7 +166,7 @@ def policy_loss(logp: torch.Tensor,        # [B, K] per-token (or [B] summed) lo
         lr_a = (lr if lr.dim() == 1 else lr.sum(-1)).detach()                 # log-ratio of whole actions (selected tokens)
         rows = None if m is None else (m if m.dim() == 1 else m.any(-1))
         if rows is not None: lr_a = torch.where(rows, lr_a, torch.zeros((), dtype=lr_a.dtype, device=lr_a.device))
-        stats = dict(clipfrac=float(masked_mean(((r - 1).abs() > clip_eps).to(r.dtype), m)),
+        stats = dict(clipfrac=float(masked_mean(((r < 1 - clip_eps) | (r > 1 + hi)).to(r.dtype), m)),
                      approx_kl=float(masked_mean(torch.expm1(lr_a) - lr_a, rows)),
                      ratio_mean=float(sel.mean()), ratio_max=float(sel.max()), ratio_min=float(sel.min()))
     return loss, stats
@@ -238,12 +241,13 @@ def ppo_losses(logp: torch.Tensor,        # [B, K] (or [B]) log-probs of the sto
                ent_coef: float = 0.0,
                mask=None,                 # [B] bool or 0/1
                level: str = "sequence",   # ratio level, see `policy_loss`
+               clip_eps_high: float | None = None,  # upper policy clip (None: `clip_eps`)
               ) -> dict:
     "Total PPO loss `pg + vf_coef*vf - ent_coef*entropy` with its parts and float diagnostics."
     B = getattr(values, "shape", (None,))[0]
     if getattr(logp, "shape", (None,))[0] != B: raise VlarlError(f"ppo_losses: logp has {tuple(getattr(logp, 'shape', ()))}, values has {tuple(getattr(values, 'shape', ()))}: the batch sizes differ")
     if getattr(entropy, "shape", (None,))[0] != B: raise VlarlError(f"ppo_losses: entropy has shape {tuple(getattr(entropy, 'shape', ()))}, expected [B, K] or [B] with B = {B}")
-    pg, pst = policy_loss(logp, old_logp, advantages, clip_eps, mask, level)
+    pg, pst = policy_loss(logp, old_logp, advantages, clip_eps, mask, level, clip_eps_high)
     vf, vst = value_loss(values, old_values, returns, vf_clip, mask)
     ent = entropy_loss(entropy, mask)
     total = pg + vf_coef * vf - ent_coef * ent
