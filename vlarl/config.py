@@ -57,6 +57,14 @@ class TrainConfig:
     target_kl: float = 0.0             # stop an iteration's PPO epochs when a minibatch's approx KL > 1.5 x this (0: off)
     action_dims: str = "all"           # action dimensions whose tokens enter the ratio: `all` or e.g. `0,1,2,6`
     train_vision: bool = True          # False: the vision towers stay frozen (the projector and LLM train)
+    clip_eps_high: float = 0.0         # upper ratio clip 1 + this ("clip-higher"); 0: symmetric (`clip_eps`)
+    # -- advantage estimator and groups (08b_groups) --
+    advantage: str = "gae"             # `gae` (critic + GAE, the paper), `grpo` or `rloo` (critic-free, from groups)
+    group_size: int = 1                # G episodes started from the same (task, initial state); > 1: each iteration runs
+                                       # n_envs / G groups to the end of their episodes (steps_per_update is not used)
+    group_std: bool = True             # GRPO: divide by the group's standard deviation (False: centring only)
+    group_filter_low: float = 0.0      # dynamic sampling: keep groups whose success rate is in [low, high]
+    group_filter_high: float = 1.0
     # -- curriculum (§3.5) --
     curriculum: bool = True            # False: uniform over (task, initial state)
     curriculum_tau: float = 0.3
@@ -94,6 +102,13 @@ class TrainConfig:
         if self.value_init not in ("random", "zero"): raise VlarlError(f"config field value_init must be 'random' or 'zero', got {self.value_init!r}")
         if self.target_kl < 0: raise VlarlError(f"config field target_kl must be >= 0, got {self.target_kl}")
         action_dims(self.action_dims)
+        if self.clip_eps_high < 0: raise VlarlError(f"config field clip_eps_high must be >= 0, got {self.clip_eps_high}")
+        if self.advantage not in ("gae", "grpo", "rloo"): raise VlarlError(f"config field advantage must be 'gae', 'grpo' or 'rloo', got {self.advantage!r}")
+        if self.group_size < 1: raise VlarlError(f"config field group_size must be >= 1, got {self.group_size}")
+        if self.advantage != "gae" and self.group_size < 2: raise VlarlError(f"advantage={self.advantage} compares episodes within a group: set group_size >= 2")
+        if self.n_envs % self.group_size: raise VlarlError(f"n_envs ({self.n_envs}) must be a multiple of group_size ({self.group_size})")
+        if not 0 <= self.group_filter_low <= self.group_filter_high <= 1:
+            raise VlarlError(f"need 0 <= group_filter_low <= group_filter_high <= 1, got {self.group_filter_low}, {self.group_filter_high}")
         if self.curriculum_form not in ("paper", "frontier"): raise VlarlError(f"config field curriculum_form must be 'paper' or 'frontier', got {self.curriculum_form!r}")
         return self
 
@@ -117,6 +132,10 @@ PRESETS = {
     "tabletop": dict(temperature=1.0, value_init="zero", skip_empty_updates=True, target_kl=0.02, action_dims="0,1,2,6",
                      curriculum_form="frontier", lr=3e-5, ppo_epochs=2, eval_every=20),
     "tabletop-paper": dict(),
+    **{f"tabletop-{a}": dict(temperature=1.0, skip_empty_updates=True, target_kl=0.02, action_dims="0,1,2,6",
+                             curriculum_form="frontier", lr=3e-5, ppo_epochs=2, eval_every=20,
+                             advantage=a, group_size=8, group_filter_low=0.1, group_filter_high=0.9, clip_eps_high=0.28,
+                             critic_warmup=0, vf_coef=0.0) for a in ("grpo", "rloo")},
     "smoke": dict(n_envs=2, n_workers=1, steps_per_update=8, iterations=3, critic_warmup=1, minibatch_size=8,
                   eval_every=0, eval_episodes=4, save_every=1, gif_episodes=1),
     **{f"libero-7b-{s}": dict(env="libero", suite=f"libero_{s}", device="cuda", n_envs=10, steps_per_update=n,

@@ -16,12 +16,13 @@ from .sft import Policy, load_policy, save_policy, default_policy_path
 from .models.value import VLAActorCritic, gather_last_real
 from .rollout.engine import action_logprobs
 from .ppo import compute_gae, ppo_losses, value_loss, normalize_advantages, assert_finite, masked_mean
+from .groups import group_advantages, group_filter, steps_advantage
 from .curriculum import Curriculum
 
 # %% auto #0
-__all__ = ['Rollout', 'collect_rollout', 'ppo_update', 'TrainState', 'init_value_head', 'make_optimizer', 'train_step',
-           'save_checkpoint', 'latest_checkpoint', 'load_checkpoint', 'plot_run', 'collapse_warnings', 'train',
-           'bench_busy']
+__all__ = ['Rollout', 'collect_rollout', 'collect_groups', 'episode_advantages', 'ppo_update', 'TrainState', 'init_value_head',
+           'make_optimizer', 'train_step', 'save_checkpoint', 'latest_checkpoint', 'load_checkpoint', 'plot_run',
+           'collapse_warnings', 'train', 'bench_busy']
 
 # %% ../nbs/12_trainer.ipynb #94e0d257
 @dataclass
@@ -41,6 +42,8 @@ class Rollout:
     last_values: torch.Tensor  # [N] V(obs after the last step)
     entropy: torch.Tensor      # [M, N, 7]
     episodes: list             # finished episodes: dict(task, init, success, length, ret)
+    valid: torch.Tensor | None = None   # bool [M, N]: the step belongs to the column's group episode (group rollouts only)
+    groups: np.ndarray | None = None    # int [N]: group id of each env column (group rollouts only)
 
 @torch.no_grad()
 def collect_rollout(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curriculum, steps: int, temperature: float,
@@ -88,24 +91,88 @@ def collect_rollout(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curricu
                    assert_finite(st("values"), "values"), rewards, sparse, dense, st("term").bool(), st("trunc").bool(),
                    st("final"), assert_finite(last, "last values"), st("entropy"), episodes)
 
+# %% ../nbs/12_trainer.ipynb #57940170
+@torch.no_grad()
+def collect_groups(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curriculum, group_size: int, temperature: float,
+                   generator: torch.Generator, reward_fn=None, reward_coef: float = 1.0) -> Rollout:
+    "Start each of `n_envs / group_size` curriculum draws in `group_size` envs and run every episode to its end."
+    N, G = vec.n_envs, int(group_size)
+    if G < 1 or N % G: raise VlarlError(f"collect_groups: n_envs ({N}) must be a multiple of group_size ({G})")
+    keys = [tuple(k) for k in curriculum.sample(N // G)]
+    vec.set_assignments([k for k in keys for _ in range(G)]); obs = vec.reset()
+    cur, groups = list(vec.current), np.repeat(np.arange(N // G), G)
+    alive = np.ones(N, bool)
+    ep_len, ep_ret, ep_dense = np.zeros(N, int), np.zeros(N), np.zeros(N)
+    buf = {k: [] for k in ("images", "tasks", "token_ids", "logp", "values", "entropy", "sparse", "dense", "term", "trunc", "final", "valid")}
+    episodes = []
+    for t in range(vec.max_steps):
+        if not alive.any(): break
+        img = obs["agentview_image"]
+        instr = [vec.instructions[c[0]] for c in cur]
+        act, s = policy.act(img, instr, greedy=False, temperature=temperature, generator=generator, model=ac)
+        dense = torch.zeros(N)
+        if reward_fn is not None: dense = torch.as_tensor(reward_fn(img, instr, s.token_ids), dtype=torch.float32).cpu()
+        obs, r, term, trunc, infos = vec.step(act)
+        final = torch.zeros(N)
+        idx = [i for i in range(N) if alive[i] and trunc[i] and not term[i]]
+        if idx:
+            fimg = np.stack([infos[i]["final_observation"]["agentview_image"] for i in idx])
+            b = policy.batch(fimg, [instr[i] for i in idx])
+            final[idx] = ac.values(b["input_ids"], b["pixel_values"], b["attention_mask"]).float().cpu()
+        for k, v in (("images", img), ("tasks", [c[0] for c in cur]), ("token_ids", s.token_ids.cpu()), ("logp", s.logprobs.cpu()),
+                     ("values", s.values.float().cpu()), ("entropy", s.entropy.cpu()), ("sparse", torch.as_tensor(r)), ("dense", dense),
+                     ("term", torch.as_tensor(term)), ("trunc", torch.as_tensor(trunc)), ("final", final), ("valid", torch.as_tensor(alive.copy()))):
+            buf[k].append(v)
+        ep_len += alive; ep_ret += alive * (r + reward_coef * dense.numpy()); ep_dense += alive * dense.numpy()
+        for i in np.flatnonzero(alive & (np.asarray(term) | np.asarray(trunc))):
+            episodes.append(dict(task=int(cur[i][0]), init=int(cur[i][1]), success=bool(term[i]), length=int(ep_len[i]), ret=float(ep_ret[i]),
+                                 dense=float(ep_dense[i] / ep_len[i]), group=int(groups[i]), env=int(i)))
+            curriculum.update(tuple(cur[i]), bool(term[i]))
+            alive[i] = False
+    if alive.any(): raise VlarlError(f"collect_groups: {int(alive.sum())} episodes still running after max_steps={vec.max_steps}")
+    st = lambda k: torch.stack([torch.as_tensor(x) for x in buf[k]])
+    sparse, dense = st("sparse").float(), st("dense").float()
+    rewards = assert_finite(sparse + reward_coef * dense, "rewards")
+    return Rollout(np.stack(buf["images"]), np.array(buf["tasks"]), st("token_ids"), assert_finite(st("logp"), "rollout log-probs"),
+                   assert_finite(st("values"), "values"), rewards, sparse, dense, st("term").bool(), st("trunc").bool(),
+                   st("final"), torch.zeros(N), st("entropy"), episodes, valid=st("valid").bool(), groups=groups)
+
+def episode_advantages(ro: Rollout, kind: str, std: bool = True, low: float = 0.0, high: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, dict]:
+    "Group advantages of a group rollout, broadcast to the steps: `(adv [M, N], rows [M, N] kept for the update, stats)`."
+    if ro.valid is None: raise VlarlError("episode_advantages needs a group rollout (collect_groups)")
+    v = ro.valid
+    R = (ro.rewards * v).sum(0)                                   # undiscounted outcome of each column's episode
+    success = (ro.terminated & v).any(0)
+    g = torch.as_tensor(ro.groups)
+    keep = group_filter(success, g, low, high)
+    adv = steps_advantage(group_advantages(R, g, kind, std), v) if kind != "gae" else None
+    rate = torch.zeros(int(g.max()) + 1).index_add(0, g, success.float()) / torch.bincount(g).float()
+    stats = {"rollout/groups": float(len(rate)), "rollout/groups_kept": float(len(torch.unique(g[keep]))),
+             "rollout/groups_mixed": float(((rate > 0) & (rate < 1)).float().mean())}
+    return adv, v & keep[None, :], stats
+
 # %% ../nbs/12_trainer.ipynb #3c4398a9
 def ppo_update(ac: VLAActorCritic, policy: Policy, opt: torch.optim.Optimizer, ro: Rollout, adv: torch.Tensor, ret: torch.Tensor,
-               cfg: TrainConfig, instructions: list, generator: torch.Generator, critic_only: bool = False) -> dict:
-    "Algorithm 1, lines 21-34: PPO epochs over shuffled minibatches (or value-head-only steps during critic warmup)."
+               cfg: TrainConfig, instructions: list, generator: torch.Generator, critic_only: bool = False,
+               rows: torch.Tensor | None = None) -> dict:
+    "Algorithm 1, lines 21-34: PPO epochs over shuffled minibatches (or value-head-only steps during critic warmup); `rows` [M, N] selects the steps that enter."
     M, N = ro.values.shape
-    flat = lambda x: x.reshape(M * N, *x.shape[2:])
-    imgs = ro.images.reshape(M * N, *ro.images.shape[2:])
-    instr = [instructions[t] for t in ro.tasks.reshape(-1)]
+    sel = torch.arange(M * N) if rows is None else torch.as_tensor(rows, dtype=torch.bool).reshape(-1).nonzero().squeeze(1)
+    flat = lambda x: x.reshape(M * N, *x.shape[2:])[sel]
+    imgs = ro.images.reshape(M * N, *ro.images.shape[2:])[sel.numpy()]
+    instr = [instructions[t] for t in ro.tasks.reshape(-1)[sel.numpy()]]
     ids, old_logp, old_v, A, R = flat(ro.token_ids), flat(ro.logp), flat(ro.values), flat(adv), flat(ret)
-    if cfg.norm_adv and not critic_only: A = normalize_advantages(A)
+    B = len(sel)
+    critic_free = cfg.advantage != "gae"                  # group advantages: no value loss, no second normalisation
+    if cfg.norm_adv and not critic_only and not critic_free: A = normalize_advantages(A)
     dev = policy.model.device
     params = [p for g in opt.param_groups for p in g["params"]]
     dims = action_dims(cfg.action_dims)
     stats, mb, stop = [], cfg.minibatch_size, False
-    for epoch in range(cfg.ppo_epochs):
+    for epoch in range(cfg.ppo_epochs if B else 0):
         if stop: break
-        perm = torch.randperm(M * N, generator=generator)
-        for s in range(0, M * N, mb):
+        perm = torch.randperm(B, generator=generator)
+        for s in range(0, B, mb):
             j = perm[s:s + mb]
             b = policy.batch(imgs[j.numpy()], [instr[i] for i in j.tolist()])
             if critic_only:
@@ -118,8 +185,8 @@ def ppo_update(ac: VLAActorCritic, policy: Policy, opt: torch.optim.Optimizer, r
                 logp, ent, v = action_logprobs(ac, b, ids[j].to(dev), cfg.temperature, return_entropy=True, return_values=True)
                 logp, ent, olp = logp[:, dims], ent[:, dims], old_logp[j][:, dims].to(dev)   # only the dimensions the env uses
                 o = ppo_losses(logp, olp, A[j].to(dev), v.float(), old_v[j].to(dev), R[j].to(dev), ent,
-                               clip_eps=cfg.clip_eps, vf_clip=cfg.vf_clip or None, vf_coef=cfg.vf_coef, ent_coef=cfg.ent_coef,
-                               level=cfg.ratio_level)
+                               clip_eps=cfg.clip_eps, vf_clip=cfg.vf_clip or None, vf_coef=0.0 if critic_free else cfg.vf_coef,
+                               ent_coef=cfg.ent_coef, level=cfg.ratio_level, clip_eps_high=cfg.clip_eps_high or None)
                 loss = o["loss"]
                 out = {"losses/policy": o["pg_loss"].item(), "losses/value": o["vf_loss"].item(), "losses/entropy": o["entropy"].item(),
                        "losses/approx_kl": o["approx_kl"], "losses/clipfrac": o["clipfrac"], "losses/ratio_mean": o["ratio_mean"],
@@ -188,24 +255,35 @@ class _Timer:
 def train_step(st: TrainState) -> dict:
     "One iteration of Algorithm 1: rollout, advantages, update (or critic warmup), sync. Returns the metrics."
     cfg, it, phase = st.cfg, st.iteration, _Timer()
-    warmup = it < cfg.critic_warmup
+    critic_free = cfg.advantage != "gae"
+    warmup = it < cfg.critic_warmup and not critic_free
     with phase("rollout"):
         st.ac.eval()
-        ro = collect_rollout(st.ac, st.policy, st.vec, st.curriculum, cfg.steps_per_update, cfg.temperature,
-                             _generator(cfg, it, 1, st.policy.model.device), st.reward_fn, cfg.reward_model_coef)
+        gen = _generator(cfg, it, 1, st.policy.model.device)
+        if cfg.group_size > 1:
+            ro = collect_groups(st.ac, st.policy, st.vec, st.curriculum, cfg.group_size, cfg.temperature, gen, st.reward_fn, cfg.reward_model_coef)
+        else:
+            ro = collect_rollout(st.ac, st.policy, st.vec, st.curriculum, cfg.steps_per_update, cfg.temperature, gen, st.reward_fn, cfg.reward_model_coef)
     with phase("gae"):
+        rows, gstats = None, {}
         adv, ret = compute_gae(ro.rewards, ro.values, ro.terminated, ro.truncated, ro.last_values, ro.final_values,
                                gamma=cfg.gamma, lam=cfg.gae_lambda)
+        if cfg.group_size > 1:                      # group rollout: only the group episodes' steps, only the kept groups
+            gadv, rows, gstats = episode_advantages(ro, cfg.advantage, cfg.group_std, cfg.group_filter_low, cfg.group_filter_high)
+            if critic_free: adv = gadv
     # a batch without any reward carries no policy signal: its normalised advantages would be pure critic noise
-    empty = cfg.skip_empty_updates and not bool(ro.rewards.abs().sum() > 0)
+    sel_rewards = ro.rewards if rows is None else ro.rewards[rows]
+    empty = (cfg.skip_empty_updates and not bool(sel_rewards.abs().sum() > 0)) or (rows is not None and not bool(rows.any()))
     with phase("update"):
         st.ac.train()
-        losses = ppo_update(st.ac, st.policy, st.opt, ro, adv, ret, cfg, st.vec.instructions, _generator(cfg, it, 2),
-                            critic_only=warmup or empty)
+        if critic_free and (empty or warmup): losses = {"charts/ppo_steps": 0.0}   # no critic to train either
+        else:
+            losses = ppo_update(st.ac, st.policy, st.opt, ro, adv, ret, cfg, st.vec.instructions, _generator(cfg, it, 2),
+                                critic_only=warmup or empty, rows=rows)
         st.ac.eval()
     with phase("sync"):
         pass   # single process: the rollout engine is the trained module itself
-    st.iteration += 1; st.env_steps += ro.values.numel()
+    st.iteration += 1; st.env_steps += int(ro.values.numel() if ro.valid is None else ro.valid.sum())
     eps = ro.episodes
     m = {"step": st.iteration, "charts/env_steps": st.env_steps, "charts/critic_warmup": float(warmup),
          "charts/policy_update": float(not (warmup or empty)),
@@ -216,7 +294,7 @@ def train_step(st: TrainState) -> dict:
          "rollout/entropy": float(ro.entropy.mean()), "rollout/value_mean": float(ro.values.mean()), "rollout/advantage_std": float(adv.std()),
          "reward/sparse": float(ro.sparse.mean()), "reward/rprm": float(ro.dense.mean()), "reward/total": float(ro.rewards.mean()),
          "reward/rprm_success_corr": _corr([e["dense"] for e in eps], [e["success"] for e in eps]),
-         **losses, **st.curriculum.summary(), **phase.t}
+         **gstats, **losses, **st.curriculum.summary(), **phase.t}
     return m
 
 # %% ../nbs/12_trainer.ipynb #3aa6cc17
