@@ -16,6 +16,7 @@ from .action_tokenizer import load_text_tokenizer
 from .models.vla import VLA, VLAConfig
 from .models.value import VLAActorCritic, gather_last_real
 from .ppo import compute_gae, ppo_losses
+from .groups import group_advantages, steps_advantage
 from .trainer import Rollout, ppo_update, make_optimizer, init_value_head
 
 # %% auto #0
@@ -185,6 +186,10 @@ def run_probe(name: str,                 # a key of PROBES
     "Train a fresh tiny VLA on one probe with the trainer's update; did it reach the known answer?"
     if name not in PROBES: raise VlarlError(f"unknown probe {name!r}; one of: {', '.join(PROBES)}")
     p = PROBES[name]
+    est = overrides.get("advantage", "gae")
+    if est != "gae":
+        if p.kind == "value": raise VlarlError(f"probe {name!r} checks the critic; advantage={est!r} trains none (use a policy probe)")
+        overrides.setdefault("group_size", 2)     # the config's check; the probe groups episodes by what they observe
     steps = p.steps if steps is None else steps
     if steps < 1 or n_envs < 1 or not 1 <= minibatches <= n_envs * p.horizon:
         raise VlarlError(f"need steps >= 1, n_envs >= 1 and 1 <= minibatches <= n_envs * horizon; got {steps}, {n_envs}, {minibatches}")
@@ -215,6 +220,9 @@ def run_probe(name: str,                 # a key of PROBES
             history.append(value_error() if p.kind == "value" else success(ro, cols))
             adv, ret = compute_gae(ro.rewards, ro.values, ro.terminated, ro.truncated, ro.last_values, ro.final_values,
                                    gamma=cfg.gamma, lam=cfg.gae_lambda)
+            if est != "gae":                      # a group = the episodes that saw the same image (the same state)
+                g = torch.as_tensor(np.unique(cols[0], return_inverse=True)[1].reshape(-1))
+                adv = steps_advantage(group_advantages(ro.rewards.sum(0), g, est, cfg.group_std), torch.ones(ro.rewards.shape, dtype=torch.bool))
             ac.train()
             ppo_update(ac, policy, opt, ro, adv, ret, cfg, [INSTRUCTION], gen)
         ac.eval()
