@@ -373,6 +373,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'vlarl.evaluate._new_rec': ('eval.html#_new_rec', 'vlarl/evaluate.py'),
                                 'vlarl.evaluate._setting_name': ('eval.html#_setting_name', 'vlarl/evaluate.py'),
                                 'vlarl.evaluate._snap': ('eval.html#_snap', 'vlarl/evaluate.py'),
+                                'vlarl.evaluate.best_of_actions': ('eval.html#best_of_actions', 'vlarl/evaluate.py'),
                                 'vlarl.evaluate.classify_episode': ('eval.html#classify_episode', 'vlarl/evaluate.py'),
                                 'vlarl.evaluate.episode_plan': ('eval.html#episode_plan', 'vlarl/evaluate.py'),
                                 'vlarl.evaluate.evaluate': ('eval.html#evaluate', 'vlarl/evaluate.py'),

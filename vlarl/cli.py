@@ -151,12 +151,18 @@ def _cmd_eval(args):
     if args.env == "tabletop":
         from vlarl.envs.tabletop import SUITES
         if args.suite not in SUITES: raise VlarlError(f"unknown tabletop suite {args.suite!r} (use one of: {', '.join(SUITES)})")
+    if args.best_of < 1: raise VlarlError(f"--best-of must be >= 1, got {args.best_of}")
+    if args.reward_model and args.best_of == 1: raise VlarlError("--reward-model ranks the candidates of --best-of K: set K >= 2")
     ck = Path(args.checkpoint) if args.checkpoint else default_policy_path()
     if (ck / "policy" / "policy.json").exists(): ck = ck / "policy"        # a checkpoint folder of a training run
+    scorer = "logp"
+    if args.reward_model:
+        from vlarl.reward.rprm import load_rprm
+        scorer = load_rprm(args.reward_model); scorer.name = f"rprm:{Path(args.reward_model).name}"
     policy = load_policy(ck, unnorm_key=args.unnorm_key)
     res = evaluate(policy, args.env, args.suite, episodes=args.episodes, split=args.split, n_envs=args.n_envs,
                    n_workers=args.n_workers, greedy=not args.sample, temperature=args.temperature, seed=args.seed,
-                   gif=args.gif, gif_episodes=args.gif_episodes)
+                   gif=args.gif, gif_episodes=args.gif_episodes, best_of=args.best_of, scorer=scorer)
     print(res.format())
     if args.json:
         atomic_write_text(args.json, json.dumps(dict(res.to_dict(), checkpoint=str(ck)), indent=1) + "\n"); print(f"-> {args.json}")
@@ -266,6 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--temperature", type=float, default=1.0)
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--unnorm-key", help="OpenVLA checkpoints: which dataset's action statistics to use")
+    e.add_argument("--best-of", type=int, default=1, metavar="K", help="sample K actions per step at --temperature and act with the best-scored one")
+    e.add_argument("--reward-model", help="with --best-of: rank the candidates with this RPRM folder (default: the policy's log-likelihood)")
     e.set_defaults(func=_cmd_eval)
     lb = sub.add_parser("label", help="pseudo-labels for the reward model from successful trajectories")
     lb.add_argument("--demos", nargs="+", required=True, help="demo folder(s) (`vlarl sft` writes RUN/demos)")

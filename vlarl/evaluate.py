@@ -14,8 +14,8 @@ from .sft import Policy
 
 # %% auto #0
 __all__ = ['FAILURE_CATEGORIES', 'STAGES', 'REACH_BOX', 'LIFT_HEIGHT', 'MOTIONLESS', 'BOUND_TOL', 'DRIFT_FRAC', 'wilson_ci',
-           'EvalResult', 'episode_plan', 'evaluate', 'classify_episode', 'trace_episodes', 'policy_actor',
-           'expert_actor', 'failure_analysis', 'format_failures', 'plot_failures']
+           'EvalResult', 'episode_plan', 'best_of_actions', 'evaluate', 'classify_episode', 'trace_episodes',
+           'policy_actor', 'expert_actor', 'failure_analysis', 'format_failures', 'plot_failures']
 
 # %% ../nbs/06a_eval.ipynb #bcaa951d
 def wilson_ci(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -43,12 +43,17 @@ class EvalResult:
     split: str
     greedy: bool
     outcomes: list = field(default_factory=list)   # (task, init_idx, success, length) per episode
+    best_of: int = 1             # candidates sampled per step (1: plain decoding)
+    scorer: str = ""             # what ranked them (`best_of > 1`)
+    temperature: float = 1.0     # sampling temperature (not used by greedy decoding)
 
     def to_dict(self) -> dict: return asdict(self)
 
     def format(self) -> str:
         lo, hi = self.ci
-        rows = [f"{self.env}/{self.suite} ({self.split} split, {'greedy' if self.greedy else 'sampled'}): "
+        how = (f"best of {self.best_of} at T={self.temperature:g} by {self.scorer}" if self.best_of > 1
+               else "greedy" if self.greedy else f"sampled at T={self.temperature:g}")
+        rows = [f"{self.env}/{self.suite} ({self.split} split, {how}): "
                 f"success {100 * self.success_rate:.1f}% (95% CI {100 * lo:.1f}-{100 * hi:.1f}) over {self.episodes} episodes "
                 f"({self.distinct} distinct), mean length {self.mean_length:.1f}, {self.seconds:.0f} s"]
         for name, r in self.per_task.items():
@@ -78,6 +83,27 @@ def _gif(path, episodes: list, scale: int = 3, fps: int = 20):
     imageio.mimsave(str(path), list(np.concatenate(tiles, 2)), duration=1000 / fps, loop=0)
 
 @torch.no_grad()
+def best_of_actions(policy: Policy, images, instructions: list,
+                    k: int,                     # candidates per row
+                    scorer="logp",              # `logp` (the policy's own log-likelihood) or `f(images, instructions, token_ids) -> [B]` (e.g. an RPRM)
+                    temperature: float = 1.0,   # the candidates are sampled at this temperature
+                    generator: torch.Generator | None = None,
+                    model=None,
+                   ) -> tuple[np.ndarray, torch.Tensor]:
+    "Value-guided action selection: sample `k` actions per row, keep the best-scored one. Returns `(env_actions [B, 7], chosen candidate index [B])`."
+    if k < 1: raise VlarlError(f"best_of must be >= 1, got {k}")
+    if not (scorer == "logp" or callable(scorer)): raise VlarlError(f"scorer must be 'logp' or a callable f(images, instructions, token_ids), got {scorer!r}")
+    B = len(images)
+    imgs = np.repeat(np.asarray(images), k, axis=0)                  # row b's candidates are rows b*k .. b*k+k-1
+    instr = [x for x in instructions for _ in range(k)]
+    _, s = policy.act(imgs, instr, greedy=False, temperature=temperature, generator=generator, model=model)
+    score = s.logprobs.sum(-1) if scorer == "logp" else torch.as_tensor(scorer(imgs, instr, s.token_ids))
+    score = score.float().cpu().view(B, k)
+    best = score.argmax(1)
+    ids = s.token_ids.view(B, k, -1)[torch.arange(B), best.to(s.token_ids.device)]
+    return policy.to_env_actions(ids), best
+
+@torch.no_grad()
 def evaluate(policy: Policy,
              env: str = "tabletop",          # env kind
              suite: str = "spatial",
@@ -93,8 +119,11 @@ def evaluate(policy: Policy,
              model=None,                     # acting module instead of `policy.model` (e.g. the trainer's actor-critic)
              env_kwargs: dict | None = None,
              progress: bool = True,
+             best_of: int = 1,               # > 1: sample this many actions per step at `temperature`, act with the best-scored
+             scorer="logp",                  # how `best_of` ranks them: `logp` or `f(images, instructions, token_ids) -> [B]`
             ) -> EvalResult:
     "Success rate (95% Wilson CI), per-task breakdown and mean episode length of `policy` on a suite."
+    if best_of < 1: raise VlarlError(f"best_of must be >= 1, got {best_of}")
     from tqdm.auto import tqdm
     from vlarl.envs.vector import VectorEnv
     if split not in ("eval", "train"): raise VlarlError(f"split must be 'eval' or 'train', got {split!r}")
@@ -120,7 +149,8 @@ def evaluate(policy: Policy,
             instr = [vec.instructions[plan[k][0]] if k is not None else vec.instructions[0] for k in slot]
             for i, k in enumerate(slot):
                 if k in frames: frames[k].append(obs["agentview_image"][i])
-            act, _ = policy.act(obs["agentview_image"], instr, greedy=greedy, temperature=temperature, generator=gen, model=model)
+            if best_of > 1: act, _ = best_of_actions(policy, obs["agentview_image"], instr, best_of, scorer, temperature, gen, model)
+            else: act, _ = policy.act(obs["agentview_image"], instr, greedy=greedy, temperature=temperature, generator=gen, model=model)
             obs, rew, term, trunc, infos = vec.step(act)
             lengths += 1
             for i in range(n):
@@ -144,7 +174,8 @@ def evaluate(policy: Policy,
         if s: per_task[name] = dict(success_rate=float(np.mean(s)), ci=wilson_ci(int(np.sum(s)), len(s)), episodes=len(s))
     if gif and frames: _gif(gif, [(frames[k], outcomes[k][2]) for k in sorted(frames)])
     return EvalResult(float(succ.mean()), wilson_ci(int(succ.sum()), len(succ)), len(out), len(set(plan)), per_task,
-                      float(np.mean([o[3] for o in out])), time.time() - t0, env, suite, split, greedy, out)
+                      float(np.mean([o[3] for o in out])), time.time() - t0, env, suite, split, greedy and best_of == 1, out, best_of,
+                      ("logp" if scorer == "logp" else getattr(scorer, "name", type(scorer).__name__)) if best_of > 1 else "", temperature)
 
 def _n_eval(env: str, vec) -> int:
     if env == "tabletop":
