@@ -191,6 +191,7 @@ def ppo_update(ac: VLAActorCritic, policy: Policy, opt: torch.optim.Optimizer, r
                 out = {"losses/policy": o["pg_loss"].item(), "losses/value": o["vf_loss"].item(), "losses/entropy": o["entropy"].item(),
                        "losses/approx_kl": o["approx_kl"], "losses/clipfrac": o["clipfrac"], "losses/ratio_mean": o["ratio_mean"],
                        "losses/ratio_max": o["ratio_max"], "losses/ratio_min": o["ratio_min"], "losses/explained_variance": o["explained_variance"]}
+                if critic_free: del out["losses/value"], out["losses/explained_variance"]    # no critic is trained: nothing to report
                 if cfg.target_kl and o["approx_kl"] > 1.5 * cfg.target_kl:   # early stop: this minibatch would move too far
                     stop = True; break
             opt.zero_grad(set_to_none=True)
@@ -384,9 +385,9 @@ def collapse_warnings(metrics: list[dict],   # metrics rows so far (the newest l
         out.append(f"explained variance <= 0 for {ev_patience} policy updates in a row: the advantages are mostly critic noise")
     tr = [m for m in metrics if m.get("charts/critic_warmup") == 0.0 and m.get("rollout/episodes", 0) > 0]
     if len(tr) >= 2 * window and tr[-1] is last:
-        def rate(rows):
+        def rate(rows):          # episodes of one group start from one state: the group, not the episode, is the independent draw
             n = sum(m["rollout/episodes"] for m in rows)
-            return sum(m["rollout/success_rate"] * m["rollout/episodes"] for m in rows) / n, n
+            return sum(m["rollout/success_rate"] * m["rollout/episodes"] for m in rows) / n, sum(m.get("rollout/groups", m["rollout/episodes"]) for m in rows)
         (p0, n0), (p1, n1) = rate(tr[:window]), rate(tr[-window:])
         se = math.sqrt(max(p0 * (1 - p0), 1e-4) / n0 + max(p1 * (1 - p1), 1e-4) / n1)
         if p1 < p0 - 2 * se:
