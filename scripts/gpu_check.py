@@ -317,7 +317,7 @@ def _ratio_stats(new, old, seed: int = 0) -> dict:
 def parity(ctx: dict) -> dict:
     "The rollout engine on CUDA (fp32, bf16) against CPU fp32 on the tiny SFT policy."
     torch = _torch()
-    from vlarl.sft import load_policy, default_policy_path
+    from vlarl.policy import load_policy, default_policy_path
     from vlarl.rollout.engine import generate_actions, action_logprobs
     if not _cuda() and not ctx["dry_run"]: raise Skip("no CUDA")
     dev = torch.device("cuda" if _cuda() else "cpu")
@@ -380,7 +380,7 @@ def _trainer_split(cfg, iterations: int) -> dict:
     from vlarl.envs.vector import VectorEnv
     from vlarl.envs.base import split_ids
     from vlarl.evaluate import _n_eval
-    from vlarl.sft import load_policy, default_policy_path
+    from vlarl.policy import load_policy, default_policy_path
     from vlarl.models.value import VLAActorCritic
     from vlarl.curriculum import Curriculum
     seed_everything(cfg.seed)

@@ -24,7 +24,7 @@ from vlarl.core import VlarlError
 from vlarl.config import TrainConfig
 from vlarl.distributed import (DistConfig, DistTrainer, Learner, dry_run, free_port, start_ray, stop_ray, session_processes,
                                _shard_from_arrays)
-from vlarl.sft import default_policy_path, load_policy
+from vlarl.policy import default_policy_path, load_policy
 
 INSTR = ["put the red cube in the bowl", "put the blue cube on the plate"]
 

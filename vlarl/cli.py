@@ -41,7 +41,7 @@ def _cmd_demo(args):
     with run_folder(args.out, overwrite=args.overwrite) as d:
         atomic_write_text(d / "config.yaml", yaml.safe_dump(dict(command="demo", vocab_size=args.vocab_size, instructions=DEFAULT_INSTRUCTIONS)))
         tk = train_text_tokenizer(DEFAULT_INSTRUCTIONS, vocab_size=args.vocab_size, path=d / "tokenizer")
-        ep = toy_episode()
+        ep = toy_episode(ActionTokenizer())
         text_ids = lambda ids: " ".join(tk.convert_ids_to_tokens([int(i) - 32000 + tk.vocab_size for i in ids]))
         transcript = ep.render(token_text=text_ids)
         atomic_write_text(d / "conversation.txt", transcript + "\n")
@@ -145,7 +145,7 @@ def _cmd_rprm(args):
     if args.json: atomic_write_text(args.json, json.dumps(m, indent=2, default=float) + "\n"); print(f"-> {args.json}")
 
 def _cmd_eval(args):
-    from vlarl.sft import load_policy, default_policy_path
+    from vlarl.policy import load_policy, default_policy_path
     from vlarl.evaluate import evaluate
     if args.episodes is not None and args.episodes < 1: raise VlarlError(f"--episodes must be >= 1, got {args.episodes}")
     if args.env == "tabletop":

@@ -201,7 +201,7 @@ def _writable(a) -> np.ndarray:
 class TorchEngine:
     "The PyTorch rollout engine (batched, KV-cached, restricted to the action tokens) behind the inference-engine interface."
     def __init__(self, policy_dir, device: str = "cpu", dtype: str = "float32"):
-        from vlarl.sft import load_policy
+        from vlarl.policy import load_policy
         self.policy = load_policy(policy_dir, device=device, dtype=_dtype(dtype))
         self.policy.model.eval()
 
@@ -296,7 +296,7 @@ class Learner:
         import torch.distributed as tdist
         from torch.distributed.device_mesh import init_device_mesh
         from torch.distributed.fsdp import fully_shard, MixedPrecisionPolicy
-        from vlarl.sft import load_policy
+        from vlarl.policy import load_policy
         from vlarl.models.value import VLAActorCritic, apply_lora
         from vlarl.trainer import make_optimizer
         d, cuda = self.dist, self.dist.learner_device == "cuda"
@@ -485,7 +485,7 @@ class Learner:
         if self._merged is None: raise VlarlError("save_checkpoint: no weights gathered yet (call full_state first)")
         from safetensors.torch import save_file
         from vlarl.models.vla import VLA
-        from vlarl.sft import Policy, save_policy
+        from vlarl.policy import Policy, save_policy
         folder = Path(folder); folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent)); tmp.chmod(0o755)
         try:
@@ -601,7 +601,7 @@ class DistTrainer:
         self.cfg, self.dist = cfg, dist
         self.local = local
         if local and dist.learners != 1: raise VlarlError("local mode (no Ray) runs one learner; set learners=1")
-        from vlarl.sft import default_policy_path
+        from vlarl.policy import default_policy_path
         p = policy or cfg.policy
         self.policy_dir = str(default_policy_path() if p == "default" else Path(p))
         self.env_kind, self.suite = env or cfg.env, suite or cfg.suite
@@ -998,7 +998,7 @@ def time_split(cfg: TrainConfig, dist: DistConfig, iterations: int = 3, local: b
     from vlarl.envs.vector import VectorEnv
     from vlarl.envs.base import split_ids
     from vlarl.evaluate import _n_eval
-    from vlarl.sft import load_policy, default_policy_path
+    from vlarl.policy import load_policy, default_policy_path
     from vlarl.models.value import VLAActorCritic
     if iterations < 2: raise VlarlError("time_split needs iterations >= 2 (the first one is not counted)")
     if dist.env_max_steps: raise VlarlError("time_split compares at the suite's own episode limit: set env_max_steps=0")

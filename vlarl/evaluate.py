@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from .core import VlarlError
-from .sft import Policy
+from .policy import Policy
 
 # %% auto #0
 __all__ = ['FAILURE_CATEGORIES', 'STAGES', 'REACH_BOX', 'LIFT_HEIGHT', 'MOTIONLESS', 'BOUND_TOL', 'DRIFT_FRAC', 'wilson_ci',
@@ -314,7 +314,7 @@ def _setting_name(t) -> str: return "greedy" if t is None else f"T={float(t):g}"
 
 def _as_policy(policy):
     if isinstance(policy, (str, Path)):
-        from vlarl.sft import load_policy
+        from vlarl.policy import load_policy
         p = Path(policy)
         if (p / "policy" / "policy.json").exists(): p = p / "policy"     # a training checkpoint folder
         return load_policy(p)

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from .core import VlarlError, seed_everything, atomic_write_text, get_device
 from .config import TrainConfig, action_dims
-from .sft import Policy, load_policy, save_policy, default_policy_path
+from .policy import Policy, load_policy, save_policy, default_policy_path
 from .models.value import VLAActorCritic, gather_last_real
 from .rollout.engine import action_logprobs
 from .ppo import compute_gae, ppo_losses, value_loss, normalize_advantages, assert_finite, masked_mean

@@ -9,8 +9,8 @@ import numpy as np
 from ..core import VlarlError, check_shape
 
 # %% auto #0
-__all__ = ['OBS_KEYS', 'ACTION_DIM', 'CONTROL_HZ', 'GRIPPER_OPEN', 'GRIPPER_CLOSE', 'ENV_KINDS', 'check_action', 'split_ids',
-           'stable_seed', 'Env', 'make_env']
+__all__ = ['OBS_KEYS', 'ACTION_DIM', 'CONTROL_HZ', 'GRIPPER_OPEN', 'GRIPPER_CLOSE', 'ENV_REGISTRY', 'ENV_KINDS', 'check_action',
+           'split_ids', 'stable_seed', 'Env', 'register_env', 'make_env']
 
 # %% ../../nbs/05_envs.ipynb #42cf3fce
 OBS_KEYS = ("agentview_image", "robot0_eye_in_hand_image", "robot0_eef_pos", "robot0_eef_quat", "robot0_gripper_qpos")
@@ -111,17 +111,25 @@ class Env:
     def __exit__(self, *exc): self.close()
 
 # %% ../../nbs/05_envs.ipynb #c9ec0981
-ENV_KINDS = ("tabletop", "libero")
+ENV_REGISTRY = {"tabletop": "vlarl.envs.tabletop:TabletopEnv",   # kind -> "module:Class" (or a class / factory)
+                "libero": "vlarl.envs.libero:LiberoEnv"}
+ENV_KINDS = tuple(ENV_REGISTRY)                                  # the built-in kinds
 
-def make_env(kind: str = "tabletop",  # `tabletop` (built-in MuJoCo suite) or `libero` (needs the `libero` extra)
+def register_env(kind: str, target):
+    "Make `make_env(kind, suite, **kw)` build `target(suite, **kw)`; `target` is a `\"module:Class\"` string or a callable."
+    if not (callable(target) or (isinstance(target, str) and target.count(":") == 1)):
+        raise VlarlError(f"register_env: target must be 'module:Class' or a callable, got {target!r}")
+    ENV_REGISTRY[kind] = target
+
+def make_env(kind: str = "tabletop",  # a registered kind: `tabletop` (built-in MuJoCo suite), `libero` (needs the `libero` extra), ...
              suite: str = "spatial",  # a suite of that backend
              **kwargs,                # passed to the backend's constructor (e.g. `image_size`)
             ) -> Env:
     "Build an environment of backend `kind` for `suite`."
-    if kind == "tabletop":
-        from vlarl.envs.tabletop import TabletopEnv
-        return TabletopEnv(suite, **kwargs)
-    if kind == "libero":
-        from vlarl.envs.libero import LiberoEnv
-        return LiberoEnv(suite, **kwargs)
-    raise VlarlError(f"unknown env kind {kind!r} (use one of: {', '.join(ENV_KINDS)})")
+    if kind not in ENV_REGISTRY: raise VlarlError(f"unknown env kind {kind!r} (use one of: {', '.join(ENV_REGISTRY)})")
+    target = ENV_REGISTRY[kind]
+    if isinstance(target, str):
+        import importlib
+        mod, name = target.split(":")
+        target = getattr(importlib.import_module(mod), name)
+    return target(suite, **kwargs)

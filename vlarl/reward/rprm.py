@@ -14,7 +14,7 @@ from ..core import VlarlError, check_shape, seed_everything, atomic_write_text, 
 from ..mdp import N_ACTION_TOKENS
 from ..models.vla import VLA, VLAConfig, save_vla, load_vla
 from ..action_tokenizer import load_text_tokenizer
-from ..sft import Policy, load_policy, default_policy_path
+from ..policy import Policy, load_policy, default_policy_path
 from .labels import load_labels
 
 # %% auto #0

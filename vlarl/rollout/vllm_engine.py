@@ -38,7 +38,7 @@ def export_for_vllm(policy_dir,          # a vlarl policy folder or an OpenVLA c
                    ) -> Path:
     "Write `policy_dir` as a folder vLLM loads with the `VlarlVLAForActionPrediction` architecture."
     from safetensors.torch import save_file
-    from vlarl.sft import load_policy
+    from vlarl.policy import load_policy
     from vlarl.models.vla import llama_config
     dt = {"float32": torch.float32, "bfloat16": torch.bfloat16}[dtype]
     pol = load_policy(policy_dir, dtype=dt)

@@ -1,0 +1,89 @@
+"""The package's import graph: no cycles, and no module imports one from a higher layer.
+
+Every `import` counts, also the lazy ones inside functions: a cycle through a lazy import still couples
+the two modules. A new module must be given a layer here."""
+import ast
+from pathlib import Path
+
+PKG = Path(__file__).resolve().parents[1] / "vlarl"
+
+LAYERS = {                      # lower layers never import higher ones
+    "vlarl.core": 0,
+    "vlarl.mdp": 1, "vlarl.action_tokenizer": 1, "vlarl.config": 1, "vlarl.ppo": 1, "vlarl.groups": 1, "vlarl.curriculum": 1,
+    "vlarl.models.vla": 2, "vlarl.models.value": 2, "vlarl.envs.base": 2,
+    "vlarl.envs.tabletop": 3, "vlarl.envs.libero": 3, "vlarl.envs.expert": 3, "vlarl.envs.vector": 3, "vlarl.rollout.engine": 3,
+    "vlarl.policy": 4,
+    "vlarl.sft": 5, "vlarl.evaluate": 5, "vlarl.reward.labels": 5, "vlarl.reward.rprm": 5, "vlarl.rollout.vllm_engine": 5,
+    "vlarl.trainer": 6, "vlarl.probes": 6,
+    "vlarl.distributed": 7, "vlarl.ablation": 7, "vlarl.compare": 7,
+    "vlarl.cli": 8,
+}
+
+
+def modules() -> dict:
+    out = {}
+    for f in PKG.rglob("*.py"):
+        if f.name == "_modidx.py" or "__pycache__" in f.parts: continue
+        rel = f.relative_to(PKG.parent).with_suffix("")
+        out[".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)] = f
+    return out
+
+
+def edges(mods: dict) -> dict:
+    "module -> the vlarl modules it imports (packages' empty __init__ excluded)."
+    res = {}
+    for m, f in mods.items():
+        pkg = m if f.name == "__init__.py" else m.rsplit(".", 1)[0]
+        deps = set()
+        for n in ast.walk(ast.parse(f.read_text())):
+            if isinstance(n, ast.ImportFrom):
+                if n.level:
+                    base = pkg.split(".")[:len(pkg.split(".")) - (n.level - 1)]
+                    tgt = ".".join(base + ([n.module] if n.module else []))
+                else: tgt = n.module or ""
+                if not tgt.startswith("vlarl"): continue
+                deps |= {f"{tgt}.{a.name}" for a in n.names if f"{tgt}.{a.name}" in mods}
+                if tgt in mods: deps.add(tgt)
+            elif isinstance(n, ast.Import):
+                deps |= {a.name for a in n.names if a.name in mods}
+        res[m] = {d for d in deps if d != m and mods[d].name != "__init__.py"}
+    return res
+
+
+def cycles(g: dict) -> list:
+    "Strongly connected components with more than one module (Tarjan)."
+    idx, low, stack, on, out, c = {}, {}, [], set(), [], [0]
+    def visit(v):
+        idx[v] = low[v] = c[0]; c[0] += 1; stack.append(v); on.add(v)
+        for w in g.get(v, ()):
+            if w not in idx: visit(w); low[v] = min(low[v], low[w])
+            elif w in on: low[v] = min(low[v], idx[w])
+        if low[v] == idx[v]:
+            comp = []
+            while True:
+                w = stack.pop(); on.discard(w); comp.append(w)
+                if w == v: break
+            if len(comp) > 1: out.append(sorted(comp))
+    for v in g:
+        if v not in idx: visit(v)
+    return out
+
+
+def test_every_module_has_a_layer():
+    mods = {m for m, f in modules().items() if f.name != "__init__.py"}
+    assert not sorted(mods - set(LAYERS)), f"give these modules a layer in LAYERS: {sorted(mods - set(LAYERS))}"
+
+
+def test_no_import_cycles():
+    assert cycles(edges(modules())) == []
+
+
+def test_no_upward_imports():
+    bad = [f"{m} (layer {LAYERS[m]}) imports {d} (layer {LAYERS[d]})" for m, ds in edges(modules()).items() if m in LAYERS
+           for d in sorted(ds) if d in LAYERS and LAYERS[d] > LAYERS[m]]
+    assert bad == []
+
+
+def test_the_checks_can_fail():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
