@@ -206,14 +206,14 @@ class TorchEngine:
         self.policy.model.eval()
 
     @torch.no_grad()
-    def generate(self, images, instructions: list, temperature: float = 1.5, seed: int = 0, greedy: bool = False) -> dict:
+    def generate(self, images, instructions: list, temperature: float | None = None, seed: int = 0, greedy: bool = False) -> dict:
         "Actions `[B, 7]` (env convention), action token ids `[B, 7]` and their log-probs `[B, 7]` (numpy)."
         g = torch.Generator(device=self.policy.model.device).manual_seed(int(seed))
         act, s = self.policy.act(_writable(images), list(instructions), greedy=greedy, temperature=temperature, generator=g)
         return dict(actions=act, token_ids=s.token_ids.cpu().numpy(), logprobs=s.logprobs.float().cpu().numpy())
 
     @torch.no_grad()
-    def score(self, images, instructions: list, token_ids, temperature: float = 1.5) -> np.ndarray:
+    def score(self, images, instructions: list, token_ids, temperature: float) -> np.ndarray:
         "Per-token log-probs `[B, 7]` of given action tokens under the current weights."
         from vlarl.rollout.engine import action_logprobs
         b = self.policy.batch(_writable(images), list(instructions))
@@ -237,12 +237,12 @@ class InferenceEngine:
             from vlarl.reward.rprm import load_rprm
             self.rm = load_rprm(reward_model, device=device)
     def info(self) -> dict: return dict(pid=os.getpid(), backend=self.backend, reward_model=self.rm is not None)
-    def generate(self, images, instructions, temperature=1.5, seed=0, greedy=False) -> dict:
+    def generate(self, images, instructions, temperature=None, seed=0, greedy=False) -> dict:
         out = self.impl.generate(images, instructions, temperature=temperature, seed=seed, greedy=greedy)
         if self.rm is not None:                 # the RPRM scores (observation, sampled action) where both already are
             with torch.no_grad(): out["dense"] = self.rm(_writable(images), list(instructions), out["token_ids"]).float().cpu().numpy()
         return out
-    def score(self, images, instructions, token_ids, temperature=1.5): return self.impl.score(images, instructions, token_ids, temperature)
+    def score(self, images, instructions, token_ids, temperature): return self.impl.score(images, instructions, token_ids, temperature)
     def load_weights(self, state_dict: dict) -> int: return self.impl.load_weights(state_dict)
     def state_dict(self) -> dict: return self.impl.state_dict()
 
@@ -250,7 +250,7 @@ class InferenceEngine:
 class _ActorCriticForward(nn.Module):
     "The FSDP2 root: the passes the learner needs, each inside `forward` so that FSDP2 gathers the parameters."
     def __init__(self, ac): super().__init__(); self.ac = ac
-    def forward(self, mode: str, input_ids, pixel_values, attention_mask, action_ids=None, temperature: float = 1.0):
+    def forward(self, mode: str, input_ids, pixel_values, attention_mask, action_ids=None, temperature: float | None = None):
         from vlarl.rollout.engine import action_logprobs
         from vlarl.models.value import gather_last_real
         if mode == "ppo":

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from .core import VlarlError
-from .policy import Policy
+from .sft import Policy
 
 # %% auto #0
 __all__ = ['FAILURE_CATEGORIES', 'STAGES', 'REACH_BOX', 'LIFT_HEIGHT', 'MOTIONLESS', 'BOUND_TOL', 'DRIFT_FRAC', 'wilson_ci',
@@ -86,13 +86,14 @@ def _gif(path, episodes: list, scale: int = 3, fps: int = 20):
 def best_of_actions(policy: Policy, images, instructions: list,
                     k: int,                     # candidates per row
                     scorer="logp",              # `logp` (the policy's own log-likelihood) or `f(images, instructions, token_ids) -> [B]` (e.g. an RPRM)
-                    temperature: float = 1.0,   # the candidates are sampled at this temperature
+                    temperature: float | None = None,  # the candidates are sampled at this temperature (required)
                     generator: torch.Generator | None = None,
                     model=None,
                    ) -> tuple[np.ndarray, torch.Tensor]:
     "Value-guided action selection: sample `k` actions per row, keep the best-scored one. Returns `(env_actions [B, 7], chosen candidate index [B])`."
     if k < 1: raise VlarlError(f"best_of must be >= 1, got {k}")
     if not (scorer == "logp" or callable(scorer)): raise VlarlError(f"scorer must be 'logp' or a callable f(images, instructions, token_ids), got {scorer!r}")
+    if temperature is None: raise VlarlError("best_of_actions samples its candidates: pass temperature=")
     B = len(images)
     imgs = np.repeat(np.asarray(images), k, axis=0)                  # row b's candidates are rows b*k .. b*k+k-1
     instr = [x for x in instructions for _ in range(k)]
@@ -314,7 +315,7 @@ def _setting_name(t) -> str: return "greedy" if t is None else f"T={float(t):g}"
 
 def _as_policy(policy):
     if isinstance(policy, (str, Path)):
-        from vlarl.policy import load_policy
+        from vlarl.sft import load_policy
         p = Path(policy)
         if (p / "policy" / "policy.json").exists(): p = p / "policy"     # a training checkpoint folder
         return load_policy(p)

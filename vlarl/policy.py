@@ -63,8 +63,8 @@ class Policy:
         return self.action_tokenizer.encode(np.clip(a, -1, 1))
 
     @torch.no_grad()
-    def act(self, images, instructions, greedy: bool = True, temperature: float = 1.0, generator=None, model=None) -> tuple[np.ndarray, ActionSample]:
-        "Decode actions for a batch: `(env_actions [B, 7], sample)`. `model` overrides the acting module (e.g. a `VLAActorCritic`)."
+    def act(self, images, instructions, greedy: bool = True, temperature: float | None = None, generator=None, model=None) -> tuple[np.ndarray, ActionSample]:
+        "Decode actions for a batch: `(env_actions [B, 7], sample)`; sampling (`greedy=False`) needs `temperature`. `model` overrides the acting module (e.g. a `VLAActorCritic`)."
         s = generate_actions(model or self.model, self.batch(images, instructions), temperature=temperature, greedy=greedy,
                              action_tokenizer=self.action_tokenizer, generator=generator)
         return self.to_env_actions(s.token_ids), s

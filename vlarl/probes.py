@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from .core import VlarlError, seed_everything
 from .config import TrainConfig
-from .policy import Policy, default_policy_path
+from .sft import Policy, default_policy_path
 from .action_tokenizer import load_text_tokenizer
 from .models.vla import VLA, VLAConfig
 from .models.value import VLAActorCritic, gather_last_real
@@ -87,7 +87,7 @@ def probe_rollout(probe: Probe, policy: Policy, ac: VLAActorCritic, images: dict
                   n: int,                      # parallel episodes
                   rng: np.random.Generator,    # draws the observations
                   generator: torch.Generator,  # draws the actions
-                  temperature: float = 1.5,
+                  temperature: float,          # sampling temperature of the actions
                  ) -> tuple[Rollout, np.ndarray]:
     "Play `n` episodes of `probe`: the `Rollout` `[M = horizon, N = n]` and the colours seen `[M, N]`."
     first = policy.config.text_vocab_size - policy.config.n_action_bins

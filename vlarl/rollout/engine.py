@@ -69,7 +69,7 @@ def sample_restricted(lp: torch.Tensor,          # [B, n] log-probabilities over
 @torch.no_grad()
 def generate_actions(model,                        # a `VLA` or `VLAActorCritic`
                      batch: dict,                  # from `make_batch` (left-padded)
-                     temperature: float = 1.5,     # sampling temperature (VLA-RL: 1.5)
+                     temperature: float | None = None,  # sampling temperature (VLA-RL: 1.5); required unless greedy
                      greedy: bool = False,         # argmax instead of sampling (evaluation)
                      action_tokenizer: ActionTokenizer | None = None,  # defaults to the model's action range
                      normalizer: ActionNormalizer | None = None,       # un-normalise the decoded actions
@@ -77,6 +77,9 @@ def generate_actions(model,                        # a `VLA` or `VLAActorCritic`
                      use_cache: bool = True,       # False recomputes the whole sequence each step (benchmark baseline)
                     ) -> ActionSample:
     "Decode 7 action tokens per row: restricted to the action ids, tempered, batched with a KV cache."
+    if temperature is None:
+        if not greedy: raise VlarlError("generate_actions: sampling needs temperature= (it has no default, so that a dropped argument cannot change the distribution)")
+        temperature = 1.0                                                       # greedy: log-probs and entropies reported at T = 1
     if temperature <= 0: raise VlarlError(f"temperature must be > 0, got {temperature}")
     vla, ac = _split(model)
     _check_left_padded(batch)
@@ -114,7 +117,7 @@ def generate_actions(model,                        # a `VLA` or `VLAActorCritic`
 def action_logprobs(model,                 # a `VLA` or `VLAActorCritic`
                     batch: dict,           # the prompts the actions were decoded from (left-padded)
                     action_ids: torch.Tensor,  # [B, 7] vocabulary ids of the actions
-                    temperature: float = 1.5,
+                    temperature: float,    # the temperature the actions were sampled at (no default: it changes every number)
                     return_entropy: bool = False,
                     return_values: bool = False):
     "Per-token `log pi(a_k | s, a_<k)` `[B, 7]` of the tempered distribution over action tokens (+ entropy `[B, 7]`, values `[B]`)."
@@ -161,20 +164,20 @@ def bench_policy(repeats: int = 5,    # measurements per ratio (median taken)
     imgs = rng.integers(0, 256, (n_envs, cfg.image_size, cfg.image_size, 3), dtype=np.uint8)
     batch = make_batch(prompts, imgs, cfg)
     singles = [make_batch([p], imgs[i:i + 1], cfg) for i, p in enumerate(prompts)]
-    batched = lambda: generate_actions(model, batch)
-    generate_actions(model, singles[0]); batched()                                          # warm-up
-    r_seq, t_seq, t_b1 = _median_ratio(lambda: [generate_actions(model, b) for b in singles], batched, repeats)
-    r_cache, t_unc, t_b2 = _median_ratio(lambda: generate_actions(model, batch, use_cache=False), batched, repeats)
+    batched = lambda: generate_actions(model, batch, 1.5)
+    generate_actions(model, singles[0], 1.5); batched()                                          # warm-up
+    r_seq, t_seq, t_b1 = _median_ratio(lambda: [generate_actions(model, b, 1.5) for b in singles], batched, repeats)
+    r_cache, t_unc, t_b2 = _median_ratio(lambda: generate_actions(model, batch, 1.5, use_cache=False), batched, repeats)
     big = VLA(VLAConfig.preset("tiny", vocab_size=32064, text_vocab_size=32000, pad_token_id=32000)).eval()
     bb = make_batch(prompts, imgs, big.config)
-    acts = generate_actions(big, bb).token_ids
+    acts = generate_actions(big, bb, 1.5).token_ids
     def full_vocab():
         ids = torch.cat([bb["input_ids"], acts], 1); m = torch.cat([bb["attention_mask"], torch.ones_like(acts)], 1)
         logits = big(ids, bb["pixel_values"], m)                                             # [B, L, 32064]
         allowed = torch.zeros(logits.shape[-1], dtype=torch.bool); allowed[31744:32000] = True
         lp = torch.log_softmax(logits[:, -8:-1].masked_fill(~allowed, float("-inf")) / 1.5, -1)
         return lp.gather(-1, acts[..., None])
-    sliced = lambda: action_logprobs(big, bb, acts)
+    sliced = lambda: action_logprobs(big, bb, acts, 1.5)
     full_vocab(); sliced()
     r_vocab, t_full, t_sliced = _median_ratio(full_vocab, sliced, repeats)
     return {"decode_batched_vs_sequential": r_seq, "decode_cached_vs_uncached": r_cache, "train_forward_action_logits_vs_full_vocab": r_vocab,

@@ -215,11 +215,12 @@ class VLLMEngine:
         if instruction not in self._prompts: self._prompts[instruction] = prompt_input_ids(self.tokenizer, instruction)
         return self._prompts[instruction]
 
-    def generate(self, images, instructions: list, temperature: float = 1.5, seed: int = 0, greedy: bool = False) -> dict:
+    def generate(self, images, instructions: list, temperature: float | None = None, seed: int = 0, greedy: bool = False) -> dict:
         "Actions `[B, 7]`, action token ids `[B, 7]` and their per-token log-probs `[B, 7]` (numpy), as `TorchEngine.generate`."
         from PIL import Image
         from vllm import SamplingParams
         from vlarl.action_tokenizer import tokens_to_env_action
+        if temperature is None and not greedy: raise VlarlError("VLLMEngine.generate: sampling needs temperature=")
         c = self.config
         allowed = list(range(c.text_vocab_size - c.n_action_bins, c.text_vocab_size))
         images = np.asarray(images)
@@ -233,7 +234,7 @@ class VLLMEngine:
         acts = tokens_to_env_action(toks, self.action_tokenizer, self.normalizer, self.gripper).astype(np.float64)
         return dict(actions=acts, token_ids=toks, logprobs=lps)
 
-    def score(self, images, instructions, token_ids, temperature: float = 1.5):
+    def score(self, images, instructions, token_ids, temperature: float):
         raise VlarlError("VLLMEngine does not score given actions; the learners compute those log-probs (TorchEngine.score for checks)")
 
     def load_weights(self, state_dict: dict) -> int:
