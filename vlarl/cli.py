@@ -111,24 +111,9 @@ def _cmd_sft(args):
                   device=args.device, perturb=args.perturb)
     print(f"SFT policy -> {out / 'policy'} ({time.time() - t0:.0f} s); evaluate it with: vlarl eval --checkpoint {out / 'policy'} --suite {args.suite}")
 
-def _dataclass_overrides(cls, cfg, items: list[str], where: str, flag: str = "--set"):
-    "Apply `key=value` strings to any typed dataclass config (same parsing and errors as `vlarl train --set`)."
-    import dataclasses, difflib
-    from vlarl.config import _parse
-    types = {f.name: (f.type if isinstance(f.type, str) else f.type.__name__) for f in dataclasses.fields(cls)}
-    d = cfg.to_dict()
-    for it in items or []:
-        if "=" not in it: raise VlarlError(f"{flag} expects key=value, got {it!r}")
-        k, v = (x.strip() for x in it.split("=", 1))
-        if k not in types:
-            close = difflib.get_close_matches(k, types, n=1)
-            raise VlarlError(f"{flag}: unknown {where} field {k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        d[k] = _parse(types[k], k, v)
-    return cls.from_dict(d)
-
 def _cmd_label(args):
     from vlarl.reward.labels import LabelConfig, run_label
-    cfg = _dataclass_overrides(LabelConfig, LabelConfig(method=args.method), args.set, "LabelConfig")
+    cfg = LabelConfig(method=args.method).with_overrides(args.set)
     for d in args.demos:
         if not Path(d).is_dir(): raise VlarlError(f"demo folder {d} does not exist")
     out = run_label(args.demos if len(args.demos) > 1 else args.demos[0], args.out, cfg, overwrite=args.overwrite)
@@ -136,7 +121,7 @@ def _cmd_label(args):
 
 def _cmd_rprm(args):
     from vlarl.reward.rprm import RPRMConfig, rprm_preset, run_rprm
-    cfg = _dataclass_overrides(RPRMConfig, rprm_preset(args.preset), args.set, "RPRMConfig")
+    cfg = rprm_preset(args.preset).with_overrides(args.set)
     if not Path(args.labels).is_dir(): raise VlarlError(f"labels folder {args.labels} does not exist")
     t0 = time.time()
     m = run_rprm(args.labels, args.out, cfg, overwrite=args.overwrite)
@@ -190,7 +175,7 @@ def _cmd_train_dist(args, stored: dict | None):
         cfg0, d0 = preset(args.preset if getattr(args, "preset_given", True) else "tabletop-paper"), dist_preset(args.dist)
     if args.local and not any(it.split("=", 1)[0].strip() == "learners" for it in args.dist_set):
         d0 = dataclasses.replace(d0, learners=1)              # no Ray: one learner in this process
-    cfg, d = apply_overrides(cfg0, args.set), _dataclass_overrides(DistConfig, d0, args.dist_set, "DistConfig", "--dist-set")
+    cfg, d = apply_overrides(cfg0, args.set), d0.with_overrides(args.dist_set, "--dist-set")
     t0 = time.time()
     rows = train_distributed(cfg, d, args.out, overwrite=args.overwrite, resume=args.resume, local=args.local)
     last = rows[-1] if rows else {}

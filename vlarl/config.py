@@ -7,7 +7,8 @@ from __future__ import annotations
 import dataclasses, json
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
-from .core import VlarlError
+from typing import ClassVar
+from .core import VlarlError, TypedConfig, parse_value
 
 # %% auto #0
 __all__ = ['PRESETS', 'action_dims', 'TrainConfig', 'preset', 'apply_overrides']
@@ -22,8 +23,9 @@ def action_dims(spec: str) -> list[int]:
     return d
 
 @dataclass
-class TrainConfig:
+class TrainConfig(TypedConfig):
     "Everything that defines a VLA-RL training run (defaults: the embedded tabletop run on 2 CPU cores)."
+    _name: ClassVar[str] = "config"
     # -- what is trained, where --
     policy: str = "default"            # policy folder to start from; `default` = the SFT checkpoint shipped in the package
     env: str = "tabletop"              # `tabletop` (built-in MuJoCo suite) or `libero`
@@ -112,19 +114,7 @@ class TrainConfig:
         if self.curriculum_form not in ("paper", "frontier"): raise VlarlError(f"config field curriculum_form must be 'paper' or 'frontier', got {self.curriculum_form!r}")
         return self
 
-    def to_dict(self) -> dict: return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
-        "Build from a dict (e.g. a parsed `config.yaml`); unknown keys are an error."
-        names = {f.name for f in fields(cls)}
-        bad = sorted(set(d) - names)
-        if bad: raise VlarlError(f"unknown config field(s): {', '.join(bad)}")
-        return cls(**d)
-
-    def diff(self, other: "TrainConfig") -> list[str]:
-        "Fields that differ, as `name: a != b`."
-        return [f"{k}: {v!r} != {getattr(other, k)!r}" for k, v in asdict(self).items() if v != getattr(other, k)]
+    # to_dict, from_dict (unknown fields refused), diff and with_overrides come from `TypedConfig` (00_core)
 
 # %% ../nbs/14_config.ipynb #b4bec806
 _LIBERO_STEPS = {"spatial": 220, "object": 280, "goal": 300, "10": 520}
@@ -149,28 +139,6 @@ def preset(name: str, **overrides) -> TrainConfig:
     return TrainConfig.from_dict({**PRESETS[name], **overrides})
 
 # %% ../nbs/14_config.ipynb #d0acfdc8
-def _parse(field_type: str, key: str, raw: str):
-    try:
-        if field_type == "bool":
-            if raw.lower() in ("true", "1", "yes", "on"): return True
-            if raw.lower() in ("false", "0", "no", "off"): return False
-            raise ValueError
-        if field_type == "int": return int(raw)
-        if field_type == "float": return float(raw)
-        return raw
-    except ValueError:
-        raise VlarlError(f"--set {key}={raw}: expected a {field_type}") from None
-
 def apply_overrides(cfg: TrainConfig, items: list[str]) -> TrainConfig:
-    "Apply `key=value` strings to a config; returns a new, validated config."
-    types = {f.name: f.type for f in fields(TrainConfig)}
-    d = cfg.to_dict()
-    for it in items or []:
-        if "=" not in it: raise VlarlError(f"--set expects key=value, got {it!r}")
-        k, v = it.split("=", 1); k = k.strip()
-        if k not in types:
-            import difflib
-            close = difflib.get_close_matches(k, types, n=1)
-            raise VlarlError(f"--set: unknown config field {k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        d[k] = _parse(types[k], k, v.strip())
-    return TrainConfig.from_dict(d)
+    "Apply `key=value` strings to a config; returns a new, validated config (`TypedConfig.with_overrides`)."
+    return cfg.with_overrides(items, "--set")

@@ -11,7 +11,7 @@ import torch
 
 # %% auto #0
 __all__ = ['VlarlError', 'seed_everything', 'get_rng_state', 'set_rng_state', 'get_device', 'check_shape', 'atomic_path',
-           'atomic_write_text', 'atomic_dir', 'run_folder']
+           'atomic_write_text', 'atomic_dir', 'run_folder', 'parse_value', 'TypedConfig']
 
 # %% ../nbs/00_core.ipynb #72aa50a6
 class VlarlError(Exception):
@@ -117,3 +117,54 @@ def run_folder(path: str | Path, resume: bool = False, overwrite: bool = False):
     except BaseException:
         if created: shutil.rmtree(path, ignore_errors=True)
         raise
+
+# %% ../nbs/00_core.ipynb #9392eab0
+import dataclasses, difflib
+from typing import ClassVar
+
+def parse_value(field_type: str, key: str, raw: str, flag: str = "--set"):
+    "Parse the text `raw` of a `key=value` override as the field's type (`bool`, `int`, `float`; anything else stays text)."
+    try:
+        if field_type == "bool":
+            if raw.lower() in ("true", "1", "yes", "on"): return True
+            if raw.lower() in ("false", "0", "no", "off"): return False
+            raise ValueError
+        if field_type == "int": return int(raw)
+        if field_type == "float": return float(raw)
+        return raw
+    except ValueError:
+        raise VlarlError(f"{flag} {key}={raw}: expected a {field_type}") from None
+
+class TypedConfig:
+    "Base of the dataclass configs: dict round trip with unknown fields refused, `diff`, and typed `key=value` overrides."
+    _name: ClassVar[str] = "config"          # how errors name this config
+
+    def to_dict(self) -> dict: return dataclasses.asdict(self)
+
+    @classmethod
+    def field_types(cls) -> dict:
+        "Field name -> type name (`int`, `float`, `bool`, `str`, ...)."
+        return {f.name: (f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))) for f in dataclasses.fields(cls)}
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        "Build from a dict (e.g. a parsed `config.yaml`); an unknown field is an error that names it."
+        bad = sorted(set(d) - set(cls.field_types()))
+        if bad: raise VlarlError(f"unknown {cls._name} field(s): {', '.join(bad)}")
+        return cls(**d)
+
+    def diff(self, other) -> list[str]:
+        "Fields that differ, as `name: a != b`."
+        return [f"{k}: {v!r} != {getattr(other, k)!r}" for k, v in self.to_dict().items() if v != getattr(other, k)]
+
+    def with_overrides(self, items, flag: str = "--set"):
+        "A new, validated config with `key=value` strings applied (`flag` names the command-line option in errors)."
+        types, d = self.field_types(), self.to_dict()
+        for it in items or []:
+            if "=" not in it: raise VlarlError(f"{flag} expects key=value, got {it!r}")
+            k, v = (x.strip() for x in it.split("=", 1))
+            if k not in types:
+                close = difflib.get_close_matches(k, types, n=1)
+                raise VlarlError(f"{flag}: unknown {self._name} field {k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            d[k] = parse_value(types[k], k, v, flag)
+        return type(self).from_dict(d)

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-from .core import VlarlError, atomic_write_text
+from .core import VlarlError, atomic_write_text, TypedConfig
+from typing import ClassVar
 from .config import TrainConfig
 from .ppo import compute_gae, ppo_losses, value_loss, assert_finite
 from .curriculum import Curriculum
@@ -27,8 +28,9 @@ __all__ = ['TRAIN_STATE_FORMAT', 'DIST_PRESETS', 'RESUME_FIXED', 'DIST_NOT_YET',
 
 # %% ../nbs/13_distributed.ipynb #cf711be6
 @dataclass
-class DistConfig:
+class DistConfig(TypedConfig):
     "Where the pieces of a distributed VLA-RL run live (defaults: the CPU dry run on 2 cores)."
+    _name: ClassVar[str] = "DistConfig"
     learners: int = 2                # FSDP2 ranks, each owning one environment worker (paper: G-1 GPUs)
     envs_per_learner: int = 2        # environments per learner (upstream: 10 per learner GPU)
     learner_device: str = "cpu"      # `cpu` (gloo) or `cuda` (NCCL)
@@ -77,14 +79,7 @@ class DistConfig:
         if self.engine_device == "cuda" and self.engine_gpus <= 0: raise VlarlError("engine_device='cuda' needs engine_gpus > 0")
         return self
 
-    def to_dict(self) -> dict: return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "DistConfig":
-        "Build from a dict; unknown keys are an error."
-        bad = sorted(set(d) - {f.name for f in fields(cls)})
-        if bad: raise VlarlError(f"unknown dist config field(s): {', '.join(bad)}")
-        return cls(**d)
+    # to_dict, from_dict (unknown fields refused), diff and with_overrides come from `TypedConfig` (00_core)
 
     def check_train(self, cfg: TrainConfig) -> TrainConfig:
         "Raise unless `cfg` can be split across the learners."

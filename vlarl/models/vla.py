@@ -14,7 +14,8 @@ import torch.nn.functional as F
 from transformers import LlamaConfig, LlamaForCausalLM, Dinov2WithRegistersConfig, SiglipVisionConfig
 from transformers.models.dinov2_with_registers.modeling_dinov2_with_registers import Dinov2WithRegistersEmbeddings, Dinov2WithRegistersLayer
 from transformers.models.siglip.modeling_siglip import SiglipVisionEmbeddings, SiglipEncoderLayer
-from ..core import VlarlError, check_shape, atomic_path
+from ..core import VlarlError, check_shape, atomic_path, TypedConfig
+from typing import ClassVar
 
 # %% auto #0
 __all__ = ['DINO_MEAN', 'DINO_STD', 'SIGLIP_MEAN', 'SIGLIP_STD', 'MODEL_TYPE', 'VLAConfig', 'DinoTower', 'SiglipTower',
@@ -33,8 +34,9 @@ _PRESETS = {
 }
 
 @dataclass
-class VLAConfig:
+class VLAConfig(TypedConfig):
     "Sizes of an OpenVLA-shaped model (defaults: the `tiny` preset)."
+    _name: ClassVar[str] = "VLAConfig"
     image_size: int = 64          # square input resolution S
     patch_size: int = 8           # both towers use the same patch size (their patch grids must align)
     dino_width: int = 64
@@ -85,19 +87,7 @@ class VLAConfig:
         if name not in _PRESETS: raise VlarlError(f"unknown VLA preset {name!r}; available: {', '.join(_PRESETS)}")
         return cls.from_dict({**_PRESETS[name], **overrides})
 
-    def to_dict(self) -> dict: return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "VLAConfig":
-        "Build from a dict; an unknown field is an error that names it."
-        names = {f.name for f in dataclasses.fields(cls)}
-        bad = sorted(set(d) - names)
-        if bad: raise VlarlError(f"unknown VLAConfig field(s): {', '.join(bad)}")
-        return cls(**d)
-
-    def diff(self, other: "VLAConfig") -> list[str]:
-        "Fields where two configs differ, as `name: a != b`."
-        return [f"{k}: {v} != {getattr(other, k)}" for k, v in asdict(self).items() if v != getattr(other, k)]
+    # to_dict, from_dict (unknown fields refused), diff and with_overrides come from `TypedConfig` (00_core)
 
 # %% ../../nbs/03_vla.ipynb #9afbfb04
 def _dino_hf_config(c: VLAConfig) -> Dinov2WithRegistersConfig:

@@ -8,7 +8,8 @@ import json, os, shutil, tempfile, dataclasses
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
-from ..core import VlarlError, check_shape, atomic_write_text, atomic_dir
+from ..core import VlarlError, check_shape, atomic_write_text, atomic_dir, TypedConfig
+from typing import ClassVar
 
 # %% auto #0
 __all__ = ['LABEL_METHODS', 'ACTION_KEYS', 'LABELS_FORMAT', 'LabelConfig', 'segment_milestones', 'segments', 'velocity_keyframes',
@@ -20,8 +21,9 @@ LABEL_METHODS = ("paper", "upstream")
 ACTION_KEYS = ("auto", "expert_actions", "actions")
 
 @dataclass
-class LabelConfig:
+class LabelConfig(TypedConfig):
     "Thresholds and window sizes of the pseudo-labeller."
+    _name: ClassVar[str] = "LabelConfig"
     method: str = "paper"            # "paper": milestones + velocity keyframes; "upstream": gripper-command windows only
     horizon: int = 3                 # K: actions up to and including an event that are labelled positive
     gripper_delta: float = 0.3       # a change of openness (0 closed .. 1 open) at least this large is significant
@@ -55,14 +57,7 @@ class LabelConfig:
         if not is_num(self.control_hz) or self.control_hz <= 0: bad(f"control_hz must be > 0, got {self.control_hz!r}")
         if not isinstance(self.label_end, bool) or not isinstance(self.speed_relative, bool): bad("label_end and speed_relative must be booleans")
 
-    def to_dict(self) -> dict: return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "LabelConfig":
-        "Build from a dict; an unknown field is an error that names it."
-        bad = sorted(set(d) - {f.name for f in dataclasses.fields(cls)})
-        if bad: raise VlarlError(f"unknown LabelConfig field(s): {', '.join(bad)}")
-        return cls(**d)
+    # to_dict, from_dict (unknown fields refused), diff and with_overrides come from `TypedConfig` (00_core)
 
 # %% ../../nbs/09_pseudo_labels.ipynb #5afd5e1a
 def _as_1d(x, name: str) -> np.ndarray:

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from ..core import VlarlError, check_shape, seed_everything, atomic_write_text, get_device, atomic_dir
+from ..core import VlarlError, check_shape, seed_everything, atomic_write_text, get_device, atomic_dir, TypedConfig
+from typing import ClassVar
 from ..mdp import N_ACTION_TOKENS
 from ..models.vla import VLA, VLAConfig, save_vla, load_vla
 from ..action_tokenizer import load_text_tokenizer
@@ -30,8 +31,9 @@ RPRM_PRESETS = {
 }
 
 @dataclass
-class RPRMConfig:
+class RPRMConfig(TypedConfig):
     "How to build and train a robotic process reward model."
+    _name: ClassVar[str] = "RPRMConfig"
     preset: str = "tiny"          # the preset these values came from (informative)
     vla_preset: str = "tiny"      # `VLAConfig` preset of the backbone (used by init="scratch"; checked against the policy)
     policy: str = "default"       # policy folder whose action tokens are scored; `default` = the shipped SFT policy
@@ -68,14 +70,7 @@ class RPRMConfig:
         if not isinstance(self.policy, str) or not self.policy: bad("policy must be 'default' or a policy folder")
         if not self.pos_token or self.pos_token == self.neg_token: bad("pos_token and neg_token must be two different non-empty tokens")
 
-    def to_dict(self) -> dict: return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "RPRMConfig":
-        "Build from a dict; an unknown field is an error that names it."
-        bad = sorted(set(d) - {f.name for f in dataclasses.fields(cls)})
-        if bad: raise VlarlError(f"unknown RPRMConfig field(s): {', '.join(bad)}")
-        return cls(**d)
+    # to_dict, from_dict (unknown fields refused), diff and with_overrides come from `TypedConfig` (00_core)
 
 def rprm_preset(name: str, **overrides) -> RPRMConfig:
     "A named reward-model preset (`tiny`, `full`) with optional field overrides."
