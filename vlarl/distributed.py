@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 from .core import VlarlError, atomic_write_text, TypedConfig
+from .loop import EpisodeTracker, episode_metrics
 from typing import ClassVar
 from .config import TrainConfig
 from .ppo import compute_gae, ppo_losses, value_loss, assert_finite
@@ -730,25 +731,24 @@ class DistTrainer:
         cfg, d = self.cfg, self.dist
         L, n, N, M = d.learners, d.envs_per_learner, d.n_envs, cfg.steps_per_update
         sl = [slice(k * n, (k + 1) * n) for k in range(L)]
-        cur = self.curriculum.sample(N)
-        imgs = np.concatenate([self._reset_worker(k, cur[sl[k]], "reset") for k in range(L)])
-        pending = self.curriculum.sample(N)
+        tr = EpisodeTracker(self.curriculum, N, cfg.reward_model_coef)   # assignments, running episodes, records (11a_loop)
+        imgs = np.concatenate([self._reset_worker(k, tr.current[sl[k]], "reset") for k in range(L)])
         buf = dict(images=np.zeros((M, *imgs.shape), np.uint8), tasks=np.zeros((M, N), np.int64), token_ids=np.zeros((M, N, 7), np.int64),
                    engine_logp=np.zeros((M, N, 7), np.float32), rewards=np.zeros((M, N), np.float32), sparse=np.zeros((M, N), np.float32),
                    dense=np.zeros((M, N), np.float32), terminated=np.zeros((M, N), bool),
                    truncated=np.zeros((M, N), bool), valid=np.ones((M, N), bool))
-        finals, episodes, discarded = [], [], 0
-        ep_start, ep_len, ep_ret = np.zeros(N, int), np.zeros(N, int), np.zeros(N)
+        finals, discarded = [], 0
+        ep_start = np.zeros(N, int)
         for t in range(M):
             if on_step is not None: on_step(self, t)
-            instr = [self.instructions[c[0]] for c in cur]
+            instr = tr.instructions(self.instructions)
             seed = zlib.crc32(f"{cfg.seed}/{self.iteration}/{t}".encode())
             try: g = self._wait([self.engine.generate.remote(imgs, instr, cfg.temperature, seed)], ["inference engine"], f"rollout step {t}")[0]
             except ActorDied as e: self._fatal(e)
-            buf["images"][t], buf["tasks"][t] = imgs, [c[0] for c in cur]
+            buf["images"][t], buf["tasks"][t] = imgs, [c[0] for c in tr.current]
             buf["token_ids"][t], buf["engine_logp"][t] = g["token_ids"], g["logprobs"]
             if "dense" in g: buf["dense"][t] = g["dense"]
-            res = self._wait([self.envs[k].step.remote(g["actions"][sl[k]], pending[sl[k]]) for k in range(L)], self._env_names(),
+            res = self._wait([self.envs[k].step.remote(g["actions"][sl[k]], tr.pending[sl[k]]) for k in range(L)], self._env_names(),
                              f"rollout step {t}", tolerate=True)
             new = []
             for k, r in enumerate(res):
@@ -758,21 +758,16 @@ class DistTrainer:
                     for i in idx:
                         buf["valid"][ep_start[i]:t + 1, i] = False; buf["truncated"][t, i] = True
                         discarded += t + 1 - ep_start[i]
-                        cur[i], pending[i] = pending[i], self.curriculum.sample(1)[0]
-                        ep_start[i], ep_len[i], ep_ret[i] = t + 1, 0, 0.0
-                    new.append(self._reset_worker(k, cur[sl[k]], f"rollout step {t}"))
+                        tr.discard(i); ep_start[i] = t + 1
+                    new.append(self._reset_worker(k, tr.current[sl[k]], f"rollout step {t}"))
                     continue
                 buf["sparse"][t, sl[k]], buf["terminated"][t, sl[k]], buf["truncated"][t, sl[k]] = r["rewards"], r["terminated"], r["truncated"]
                 buf["rewards"][t, sl[k]] = r["rewards"] + cfg.reward_model_coef * buf["dense"][t, sl[k]]
                 fin = dict(zip(r["done_index"].tolist(), r["final_images"]))
                 for j, i in enumerate(idx):
-                    ep_len[i] += 1; ep_ret[i] += buf["rewards"][t, i]
-                    if r["terminated"][j] or r["truncated"][j]:
-                        if r["truncated"][j] and not r["terminated"][j]: finals.append((t, i, fin[j]))
-                        episodes.append(dict(task=int(cur[i][0]), init=int(cur[i][1]), success=bool(r["terminated"][j]), length=int(ep_len[i]), ret=float(ep_ret[i])))
-                        self.curriculum.update(tuple(cur[i]), bool(r["terminated"][j]))
-                        cur[i], pending[i] = pending[i], self.curriculum.sample(1)[0]
-                        ep_start[i], ep_len[i], ep_ret[i] = t + 1, 0, 0.0
+                    if r["truncated"][j] and not r["terminated"][j]: finals.append((t, i, fin[j]))
+                for i in tr.step(buf["sparse"][t], buf["dense"][t], buf["terminated"][t], buf["truncated"][t], envs=list(idx)):
+                    ep_start[i] = t + 1                                  # records, curriculum updates, next assignments
                 new.append(r["images"])
             imgs = np.concatenate(new)
         shards = []
@@ -783,13 +778,9 @@ class DistTrainer:
                                              buf["truncated"][:, sl[k]], buf["valid"][:, sl[k]],
                                              np.array([(t, i) for t, i, _ in fk], np.int64).reshape(-1, 2),
                                              np.stack([im for *_, im in fk]) if fk else np.zeros((0, *imgs.shape[1:]), np.uint8),
-                                             imgs[sl[k]], np.array([c[0] for c in cur[sl[k]]], np.int64)))
+                                             imgs[sl[k]], np.array([c[0] for c in tr.current[sl[k]]], np.int64)))
         self.env_steps += int(buf["valid"].sum())
-        stats = {"rollout/episodes": len(episodes),
-                 "rollout/success_rate": float(np.mean([e["success"] for e in episodes])) if episodes else float("nan"),
-                 "rollout/episode_length": float(np.mean([e["length"] for e in episodes])) if episodes else float("nan"),
-                 "rollout/return": float(np.mean([e["ret"] for e in episodes])) if episodes else float("nan"),
-                 "rollout/discarded_steps": discarded}
+        stats = {**episode_metrics(tr.episodes), "rollout/discarded_steps": discarded}
         v = buf["valid"]
         for k, b in (("reward/sparse", "sparse"), ("reward/rprm", "dense"), ("reward/total", "rewards")):
             stats[k] = float(buf[b][v].mean()) if v.any() else float("nan")

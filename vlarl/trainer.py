@@ -17,6 +17,7 @@ from .models.value import VLAActorCritic, gather_last_real
 from .rollout.engine import action_logprobs
 from .ppo import compute_gae, ppo_losses, value_loss, normalize_advantages, assert_finite, masked_mean
 from .groups import group_advantages, group_filter, steps_advantage
+from .loop import EpisodeTracker, episode_metrics
 from .curriculum import Curriculum
 
 # %% auto #0
@@ -50,15 +51,12 @@ def collect_rollout(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curricu
                     generator: torch.Generator, reward_fn=None, reward_coef: float = 1.0) -> Rollout:
     "Algorithm 1, lines 3-20: reset to curriculum draws, then `steps` batched decode + env steps."
     N = vec.n_envs
-    vec.set_assignments(curriculum.sample(N)); obs = vec.reset()
-    pending = curriculum.sample(N); vec.set_assignments(pending)
-    cur = list(vec.current)
-    ep_len, ep_ret, ep_dense = np.zeros(N, int), np.zeros(N), np.zeros(N)
+    tr = EpisodeTracker(curriculum, N, reward_coef)            # assignments, running episodes, records (11a_loop)
+    vec.set_assignments(tr.current); obs = vec.reset(); vec.set_assignments(tr.pending)
     buf = {k: [] for k in ("images", "tasks", "token_ids", "logp", "values", "entropy", "sparse", "dense", "term", "trunc", "final")}
-    episodes = []
     for t in range(steps):
         img = obs["agentview_image"]
-        instr = [vec.instructions[c[0]] for c in cur]
+        instr = tr.instructions(vec.instructions)
         act, s = policy.act(img, instr, greedy=False, temperature=temperature, generator=generator, model=ac)
         dense = torch.zeros(N)
         if reward_fn is not None: dense = torch.as_tensor(reward_fn(img, instr, s.token_ids), dtype=torch.float32).cpu()
@@ -70,26 +68,20 @@ def collect_rollout(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curricu
                 fimg = np.stack([infos[i]["final_observation"]["agentview_image"] for i in idx])
                 b = policy.batch(fimg, [instr[i] for i in idx])
                 final[idx] = ac.values(b["input_ids"], b["pixel_values"], b["attention_mask"]).float().cpu()
-        for k, v in (("images", img), ("tasks", [c[0] for c in cur]), ("token_ids", s.token_ids.cpu()), ("logp", s.logprobs.cpu()),
+        for k, v in (("images", img), ("tasks", [c[0] for c in tr.current]), ("token_ids", s.token_ids.cpu()), ("logp", s.logprobs.cpu()),
                      ("values", s.values.float().cpu()), ("entropy", s.entropy.cpu()), ("sparse", torch.as_tensor(r)), ("dense", dense),
                      ("term", torch.as_tensor(term)), ("trunc", torch.as_tensor(trunc)), ("final", final)):
             buf[k].append(v)
-        ep_len += 1; ep_ret += r + reward_coef * dense.numpy(); ep_dense += dense.numpy()
-        for i in range(N):
-            if term[i] or trunc[i]:
-                episodes.append(dict(task=int(cur[i][0]), init=int(cur[i][1]), success=bool(term[i]), length=int(ep_len[i]), ret=float(ep_ret[i]), dense=float(ep_dense[i] / ep_len[i])))
-                curriculum.update(tuple(cur[i]), bool(term[i]))
-                ep_len[i], ep_ret[i], ep_dense[i] = 0, 0.0, 0.0
-                cur[i] = pending[i]; pending[i] = curriculum.sample(1)[0]
-        vec.set_assignments(pending)
-    b = policy.batch(obs["agentview_image"], [vec.instructions[c[0]] for c in cur])
+        tr.step(r, dense.numpy(), term, trunc)                     # records, curriculum updates, next assignments
+        vec.set_assignments(tr.pending)
+    b = policy.batch(obs["agentview_image"], tr.instructions(vec.instructions))
     last = ac.values(b["input_ids"], b["pixel_values"], b["attention_mask"]).float().cpu()
     st = lambda k: torch.stack([torch.as_tensor(x) for x in buf[k]])
     sparse, dense = st("sparse").float(), st("dense").float()
     rewards = assert_finite(sparse + reward_coef * dense, "rewards")
     return Rollout(np.stack(buf["images"]), np.array(buf["tasks"]), st("token_ids"), assert_finite(st("logp"), "rollout log-probs"),
                    assert_finite(st("values"), "values"), rewards, sparse, dense, st("term").bool(), st("trunc").bool(),
-                   st("final"), assert_finite(last, "last values"), st("entropy"), episodes)
+                   st("final"), assert_finite(last, "last values"), st("entropy"), tr.episodes)
 
 # %% ../nbs/12_trainer.ipynb #57940170
 @torch.no_grad()
@@ -99,43 +91,36 @@ def collect_groups(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curricul
     N, G = vec.n_envs, int(group_size)
     if G < 1 or N % G: raise VlarlError(f"collect_groups: n_envs ({N}) must be a multiple of group_size ({G})")
     keys = [tuple(k) for k in curriculum.sample(N // G)]
-    vec.set_assignments([k for k in keys for _ in range(G)]); obs = vec.reset()
-    cur, groups = list(vec.current), np.repeat(np.arange(N // G), G)
-    alive = np.ones(N, bool)
-    ep_len, ep_ret, ep_dense = np.zeros(N, int), np.zeros(N), np.zeros(N)
+    tr = EpisodeTracker(curriculum, N, reward_coef, assignments=[k for k in keys for _ in range(G)], refill=False)
+    vec.set_assignments(tr.current); obs = vec.reset()
+    groups = np.repeat(np.arange(N // G), G)
     buf = {k: [] for k in ("images", "tasks", "token_ids", "logp", "values", "entropy", "sparse", "dense", "term", "trunc", "final", "valid")}
-    episodes = []
     for t in range(vec.max_steps):
-        if not alive.any(): break
+        if not tr.alive.any(): break
         img = obs["agentview_image"]
-        instr = [vec.instructions[c[0]] for c in cur]
+        instr = tr.instructions(vec.instructions)
         act, s = policy.act(img, instr, greedy=False, temperature=temperature, generator=generator, model=ac)
         dense = torch.zeros(N)
         if reward_fn is not None: dense = torch.as_tensor(reward_fn(img, instr, s.token_ids), dtype=torch.float32).cpu()
         obs, r, term, trunc, infos = vec.step(act)
         final = torch.zeros(N)
-        idx = [i for i in range(N) if alive[i] and trunc[i] and not term[i]]
+        idx = [i for i in range(N) if tr.alive[i] and trunc[i] and not term[i]]
         if idx:
             fimg = np.stack([infos[i]["final_observation"]["agentview_image"] for i in idx])
             b = policy.batch(fimg, [instr[i] for i in idx])
             final[idx] = ac.values(b["input_ids"], b["pixel_values"], b["attention_mask"]).float().cpu()
-        for k, v in (("images", img), ("tasks", [c[0] for c in cur]), ("token_ids", s.token_ids.cpu()), ("logp", s.logprobs.cpu()),
+        for k, v in (("images", img), ("tasks", [c[0] for c in tr.current]), ("token_ids", s.token_ids.cpu()), ("logp", s.logprobs.cpu()),
                      ("values", s.values.float().cpu()), ("entropy", s.entropy.cpu()), ("sparse", torch.as_tensor(r)), ("dense", dense),
-                     ("term", torch.as_tensor(term)), ("trunc", torch.as_tensor(trunc)), ("final", final), ("valid", torch.as_tensor(alive.copy()))):
+                     ("term", torch.as_tensor(term)), ("trunc", torch.as_tensor(trunc)), ("final", final), ("valid", torch.as_tensor(tr.alive.copy()))):
             buf[k].append(v)
-        ep_len += alive; ep_ret += alive * (r + reward_coef * dense.numpy()); ep_dense += alive * dense.numpy()
-        for i in np.flatnonzero(alive & (np.asarray(term) | np.asarray(trunc))):
-            episodes.append(dict(task=int(cur[i][0]), init=int(cur[i][1]), success=bool(term[i]), length=int(ep_len[i]), ret=float(ep_ret[i]),
-                                 dense=float(ep_dense[i] / ep_len[i]), group=int(groups[i]), env=int(i)))
-            curriculum.update(tuple(cur[i]), bool(term[i]))
-            alive[i] = False
-    if alive.any(): raise VlarlError(f"collect_groups: {int(alive.sum())} episodes still running after max_steps={vec.max_steps}")
+        tr.step(r, dense.numpy(), term, trunc, extra=dict(group=groups.tolist()))   # an ended env stays done (refill=False)
+    if tr.alive.any(): raise VlarlError(f"collect_groups: {int(tr.alive.sum())} episodes still running after max_steps={vec.max_steps}")
     st = lambda k: torch.stack([torch.as_tensor(x) for x in buf[k]])
     sparse, dense = st("sparse").float(), st("dense").float()
     rewards = assert_finite(sparse + reward_coef * dense, "rewards")
     return Rollout(np.stack(buf["images"]), np.array(buf["tasks"]), st("token_ids"), assert_finite(st("logp"), "rollout log-probs"),
                    assert_finite(st("values"), "values"), rewards, sparse, dense, st("term").bool(), st("trunc").bool(),
-                   st("final"), torch.zeros(N), st("entropy"), episodes, valid=st("valid").bool(), groups=groups)
+                   st("final"), torch.zeros(N), st("entropy"), tr.episodes, valid=st("valid").bool(), groups=groups)
 
 def episode_advantages(ro: Rollout, kind: str, std: bool = True, low: float = 0.0, high: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, dict]:
     "Group advantages of a group rollout, broadcast to the steps: `(adv [M, N], rows [M, N] kept for the update, stats)`."
@@ -203,14 +188,7 @@ def ppo_update(ac: VLAActorCritic, policy: Policy, opt: torch.optim.Optimizer, r
     res["charts/ppo_steps"] = float(len(stats))
     return res
 
-# %% ../nbs/12_trainer.ipynb #8ed1f540
-def _corr(x, y) -> float:
-    "Pearson correlation of two per-episode lists (NaN when fewer than 2 episodes or either is constant)."
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    if len(x) < 2 or x.std() == 0 or y.std() == 0: return float("nan")
-    return float(np.corrcoef(x, y)[0, 1])
-
-# %% ../nbs/12_trainer.ipynb #acc13c62
+# %% ../nbs/12_trainer.ipynb #3d59eec9
 @dataclass
 class TrainState:
     "Everything a training run carries between iterations (and what a checkpoint restores)."
@@ -289,12 +267,9 @@ def train_step(st: TrainState) -> dict:
     m = {"step": st.iteration, "charts/env_steps": st.env_steps, "charts/critic_warmup": float(warmup),
          "charts/policy_update": float(not (warmup or empty)),
          "charts/lr": st.opt.param_groups[0]["lr"],
-         "rollout/episodes": len(eps), "rollout/success_rate": float(np.mean([e["success"] for e in eps])) if eps else float("nan"),
-         "rollout/episode_length": float(np.mean([e["length"] for e in eps])) if eps else float("nan"),
-         "rollout/return": float(np.mean([e["ret"] for e in eps])) if eps else float("nan"),
+         **episode_metrics(eps),                   # rollout/episodes, success_rate, episode_length, return; reward/rprm_success_corr
          "rollout/entropy": float(ro.entropy.mean()), "rollout/value_mean": float(ro.values.mean()), "rollout/advantage_std": float(adv.std()),
          "reward/sparse": float(ro.sparse.mean()), "reward/rprm": float(ro.dense.mean()), "reward/total": float(ro.rewards.mean()),
-         "reward/rprm_success_corr": _corr([e["dense"] for e in eps], [e["success"] for e in eps]),
          **gstats, **losses, **st.curriculum.summary(), **phase.t}
     return m
 
