@@ -12,10 +12,10 @@ import numpy as np
 import torch
 from torch import nn
 from .core import VlarlError, atomic_write_text, TypedConfig
-from .loop import EpisodeTracker, episode_metrics
+from .loop import EpisodeTracker, episode_metrics, minibatch_loss, critic_loss
 from typing import ClassVar
 from .config import TrainConfig
-from .ppo import compute_gae, ppo_losses, value_loss, assert_finite
+from .ppo import compute_gae, assert_finite
 from .curriculum import Curriculum
 
 _log = logging.getLogger("vlarl.distributed")
@@ -397,22 +397,11 @@ class Learner:
                 b = self._batch(imgs[j.numpy()], [instr[i] for i in j.tolist()])
                 if critic_only:
                     v = self.net("critic", **b)
-                    if m.any():
-                        loss, vs = value_loss(v, values[j].to(v.device), Rt[j].to(v.device), clip_eps=cfg.vf_clip or None, mask=mask)
-                        loss = cfg.vf_coef * assert_finite(loss, "value loss")
-                        out = {"losses/value": loss.item() / max(cfg.vf_coef, 1e-12), "losses/explained_variance": vs["explained_variance"]}
+                    if m.any(): loss, out = critic_loss(cfg, v, values[j], Rt[j], mask=mask)          # 11a_loop
                     else: loss, out = 0.0 * v.sum(), {}
                 else:
                     lp, e, v = self.net("ppo", **b, action_ids=ids[j].to(self.device), temperature=cfg.temperature)
-                    if m.any():
-                        dv = lp.device
-                        o = ppo_losses(lp, old_logp[j].to(dv), A[j].to(dv), v, values[j].to(dv), Rt[j].to(dv), e, clip_eps=cfg.clip_eps,
-                                       vf_clip=cfg.vf_clip or None, vf_coef=cfg.vf_coef, ent_coef=cfg.ent_coef, mask=mask, level=cfg.ratio_level)
-                        loss = o["loss"]
-                        out = {"losses/policy": o["pg_loss"].item(), "losses/value": o["vf_loss"].item(), "losses/entropy": o["entropy"].item(),
-                               "losses/approx_kl": o["approx_kl"], "losses/clipfrac": o["clipfrac"], "losses/ratio_mean": o["ratio_mean"],
-                               "losses/ratio_max": o["ratio_max"], "losses/ratio_min": o["ratio_min"],
-                               "losses/explained_variance": o["explained_variance"]}
+                    if m.any(): loss, out = minibatch_loss(cfg, lp, e, v, old_logp[j], A[j], values[j], Rt[j], mask=mask)   # 11a_loop
                     else: loss, out = 0.0 * (lp.sum() + e.sum() + v.sum()), {}    # nothing valid here: still join the collectives
                 self.opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -918,7 +907,8 @@ def read_run_configs(run) -> tuple[TrainConfig, DistConfig]:
     return TrainConfig.from_dict(d["train"]), DistConfig.from_dict(d["dist"])
 
 # options of the embedded recipe (trainer notebook) that only the single-process trainer implements so far: refused, not ignored
-DIST_NOT_YET = ("value_init", "skip_empty_updates", "target_kl", "action_dims", "train_vision")
+DIST_NOT_YET = ("value_init", "skip_empty_updates", "target_kl", "action_dims", "train_vision",
+                "advantage", "group_size", "group_std", "group_filter_low", "group_filter_high", "clip_eps_high")
 
 def train_distributed(cfg: TrainConfig, dist: DistConfig, out, overwrite: bool = False, resume: bool = False, policy=None,
                       progress: bool = True, local: bool = False, on_iteration=None) -> list[dict]:

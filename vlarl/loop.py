@@ -5,10 +5,13 @@
 # %% ../nbs/11a_loop.ipynb #a8eca5a8
 from __future__ import annotations
 import numpy as np
+import torch
 from .core import VlarlError
+from .config import action_dims
+from .ppo import ppo_losses, value_loss, assert_finite
 
 # %% auto #0
-__all__ = ['EpisodeTracker', 'episode_metrics']
+__all__ = ['EpisodeTracker', 'episode_metrics', 'minibatch_loss', 'critic_loss']
 
 # %% ../nbs/11a_loop.ipynb #60670803
 class EpisodeTracker:
@@ -72,3 +75,28 @@ def episode_metrics(episodes: list) -> dict:
     return {"rollout/episodes": len(episodes), "rollout/success_rate": mean("success"), "rollout/episode_length": mean("length"),
             "rollout/return": mean("ret"),
             "reward/rprm_success_corr": _corr([e.get("dense", nan) for e in episodes], [e["success"] for e in episodes])}
+
+# %% ../nbs/11a_loop.ipynb #09bfac15
+def minibatch_loss(cfg,                     # a `TrainConfig`
+                   logp, entropy, values,   # [B, 7], [B, 7], [B] under the current weights (with grad)
+                   old_logp, adv, old_values, returns,   # [B, 7], [B], [B], [B] recorded by the rollout / GAE
+                   mask=None,               # [B] rows that count
+                   critic_free: bool = False,  # GRPO / RLOO: no value loss, no value metrics
+                  ) -> tuple[torch.Tensor, dict]:
+    "The PPO loss of a minibatch under `cfg` and its `losses/*` metrics."
+    dims, dv = action_dims(cfg.action_dims), logp.device     # only the token positions the env uses enter the ratio
+    o = ppo_losses(logp[:, dims], old_logp[:, dims].to(dv), adv.to(dv), values.float(), old_values.to(dv), returns.to(dv), entropy[:, dims],
+                   clip_eps=cfg.clip_eps, vf_clip=cfg.vf_clip or None, vf_coef=0.0 if critic_free else cfg.vf_coef,
+                   ent_coef=cfg.ent_coef, mask=mask, level=cfg.ratio_level, clip_eps_high=cfg.clip_eps_high or None)
+    out = {"losses/policy": o["pg_loss"].item(), "losses/value": o["vf_loss"].item(), "losses/entropy": o["entropy"].item(),
+           "losses/approx_kl": o["approx_kl"], "losses/clipfrac": o["clipfrac"], "losses/ratio_mean": o["ratio_mean"],
+           "losses/ratio_max": o["ratio_max"], "losses/ratio_min": o["ratio_min"], "losses/explained_variance": o["explained_variance"]}
+    if critic_free: del out["losses/value"], out["losses/explained_variance"]    # no critic is trained: nothing to report
+    return o["loss"], out
+
+def critic_loss(cfg, values, old_values, returns, mask=None) -> tuple[torch.Tensor, dict]:
+    "The critic-warmup loss of a minibatch (`vf_coef` × clipped value loss) and its metrics."
+    dv = values.device
+    loss, vs = value_loss(values, old_values.to(dv), returns.to(dv), clip_eps=cfg.vf_clip or None, mask=mask)
+    loss = cfg.vf_coef * assert_finite(loss, "value loss")
+    return loss, {"losses/value": loss.item() / max(cfg.vf_coef, 1e-12), "losses/explained_variance": vs["explained_variance"]}

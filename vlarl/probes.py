@@ -125,7 +125,7 @@ def broken_learner(broken: str | Callable):
         if broken not in BREAKS: raise VlarlError(f"unknown break {broken!r}; one of: {', '.join(BREAKS)}")
         broken = BREAKS[broken]
     if not callable(broken): raise VlarlError(f"a break must be a name in BREAKS or a function, got {broken!r}")
-    mod = sys.modules[ppo_update.__module__]                     # the namespace ppo_update looks ppo_losses up in
+    import vlarl.loop as mod                                     # ppo_update's minibatch step (11a_loop) looks ppo_losses up here
     real = mod.ppo_losses
     sig, calls = inspect.signature(real), []
     def loss(*args, **kwargs):

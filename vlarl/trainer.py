@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from .core import VlarlError, seed_everything, atomic_write_text, get_device
-from .config import TrainConfig, action_dims
+from .config import TrainConfig
 from .policy import Policy, load_policy, save_policy, default_policy_path
 from .models.value import VLAActorCritic, gather_last_real
 from .rollout.engine import action_logprobs
-from .ppo import compute_gae, ppo_losses, value_loss, normalize_advantages, assert_finite, masked_mean
+from .ppo import compute_gae, normalize_advantages, assert_finite, masked_mean
 from .groups import group_advantages, group_filter, steps_advantage
-from .loop import EpisodeTracker, episode_metrics
+from .loop import EpisodeTracker, episode_metrics, minibatch_loss, critic_loss
 from .curriculum import Curriculum
 
 # %% auto #0
@@ -152,7 +152,6 @@ def ppo_update(ac: VLAActorCritic, policy: Policy, opt: torch.optim.Optimizer, r
     if cfg.norm_adv and not critic_only and not critic_free: A = normalize_advantages(A)
     dev = policy.model.device
     params = [p for g in opt.param_groups for p in g["params"]]
-    dims = action_dims(cfg.action_dims)
     stats, mb, stop = [], cfg.minibatch_size, False
     for epoch in range(cfg.ppo_epochs if B else 0):
         if stop: break
@@ -162,22 +161,11 @@ def ppo_update(ac: VLAActorCritic, policy: Policy, opt: torch.optim.Optimizer, r
             b = policy.batch(imgs[j.numpy()], [instr[i] for i in j.tolist()])
             if critic_only:
                 with torch.no_grad(): h, m = policy.model.hidden_states(b["input_ids"], b["pixel_values"], b["attention_mask"])
-                v = ac.value_head(gather_last_real(h, m)).float()
-                loss, vs = value_loss(v, old_v[j].to(dev), R[j].to(dev), clip_eps=cfg.vf_clip or None)
-                loss = cfg.vf_coef * assert_finite(loss, "value loss")
-                out = {"losses/value": loss.item() / max(cfg.vf_coef, 1e-12), "losses/explained_variance": vs["explained_variance"]}
+                loss, out = critic_loss(cfg, ac.value_head(gather_last_real(h, m)).float(), old_v[j], R[j])     # 11a_loop
             else:
                 logp, ent, v = action_logprobs(ac, b, ids[j].to(dev), cfg.temperature, return_entropy=True, return_values=True)
-                logp, ent, olp = logp[:, dims], ent[:, dims], old_logp[j][:, dims].to(dev)   # only the dimensions the env uses
-                o = ppo_losses(logp, olp, A[j].to(dev), v.float(), old_v[j].to(dev), R[j].to(dev), ent,
-                               clip_eps=cfg.clip_eps, vf_clip=cfg.vf_clip or None, vf_coef=0.0 if critic_free else cfg.vf_coef,
-                               ent_coef=cfg.ent_coef, level=cfg.ratio_level, clip_eps_high=cfg.clip_eps_high or None)
-                loss = o["loss"]
-                out = {"losses/policy": o["pg_loss"].item(), "losses/value": o["vf_loss"].item(), "losses/entropy": o["entropy"].item(),
-                       "losses/approx_kl": o["approx_kl"], "losses/clipfrac": o["clipfrac"], "losses/ratio_mean": o["ratio_mean"],
-                       "losses/ratio_max": o["ratio_max"], "losses/ratio_min": o["ratio_min"], "losses/explained_variance": o["explained_variance"]}
-                if critic_free: del out["losses/value"], out["losses/explained_variance"]    # no critic is trained: nothing to report
-                if cfg.target_kl and o["approx_kl"] > 1.5 * cfg.target_kl:   # early stop: this minibatch would move too far
+                loss, out = minibatch_loss(cfg, logp, ent, v, old_logp[j], A[j], old_v[j], R[j], critic_free=critic_free)   # 11a_loop
+                if cfg.target_kl and out["losses/approx_kl"] > 1.5 * cfg.target_kl:   # early stop: this minibatch would move too far
                     stop = True; break
             opt.zero_grad(set_to_none=True)
             loss.backward()
