@@ -203,7 +203,7 @@ def discover_modules(root: Path, lib_path: str) -> list[str]:
     return mods
 
 
-TUTORIAL_ORDER = ["end_to_end", "paper_figures", "reference", "ablations", "estimators", "implementation_details", "results", "development"]
+TUTORIAL_ORDER = ["at_a_glance", "end_to_end", "paper_figures", "reference", "ablations", "estimators", "implementation_details", "results", "development"]
 
 
 def site_notebooks(nbs: Path) -> tuple[list[Path], list[Path]]:

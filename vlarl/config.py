@@ -32,13 +32,13 @@ class TrainConfig(TypedConfig):
     suite: str = "spatial"             # suite of that env
     seed: int = 0
     device: str = "auto"               # `auto`, `cpu`, `cuda`, `cuda:1`, ...
-    # -- rollout (Algorithm 1, lines 3-20) --
+    # -- rollout (Algorithm 1, lines 8-24) --
     n_envs: int = 16                   # N parallel environments
     n_workers: int = 2                 # env worker processes
     steps_per_update: int = 100        # M environment steps per iteration (all envs reset at the start of each)
     temperature: float = 1.5           # sampling temperature of the action tokens (paper: 1.5)
     iterations: int = 40               # training iterations (rollout + update)
-    # -- PPO (lines 21-34) --
+    # -- GAE and PPO (Algorithm 1, lines 27-29) --
     gamma: float = 0.99
     gae_lambda: float = 0.95
     clip_eps: float = 0.2              # PPO ratio clip

@@ -716,7 +716,7 @@ class DistTrainer:
 
     # -- one iteration --
     def rollout(self, on_step=None) -> tuple[list[dict], dict]:
-        "Algorithm 1, lines 3-20, across the actors. Returns one shard per learner and rollout metrics."
+        "Algorithm 1, lines 8-24, across the actors. Returns one shard per learner and rollout metrics."
         cfg, d = self.cfg, self.dist
         L, n, N, M = d.learners, d.envs_per_learner, d.n_envs, cfg.steps_per_update
         sl = [slice(k * n, (k + 1) * n) for k in range(L)]

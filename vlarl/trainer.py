@@ -49,7 +49,7 @@ class Rollout:
 @torch.no_grad()
 def collect_rollout(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curriculum, steps: int, temperature: float,
                     generator: torch.Generator, reward_fn=None, reward_coef: float = 1.0) -> Rollout:
-    "Algorithm 1, lines 3-20: reset to curriculum draws, then `steps` batched decode + env steps."
+    "Algorithm 1, lines 8-24: reset to curriculum draws, then `steps` batched decode + env steps."
     N = vec.n_envs
     tr = EpisodeTracker(curriculum, N, reward_coef)            # assignments, running episodes, records (11a_loop)
     vec.set_assignments(tr.current); obs = vec.reset(); vec.set_assignments(tr.pending)
@@ -140,7 +140,7 @@ def episode_advantages(ro: Rollout, kind: str, std: bool = True, low: float = 0.
 def ppo_update(ac: VLAActorCritic, policy: Policy, opt: torch.optim.Optimizer, ro: Rollout, adv: torch.Tensor, ret: torch.Tensor,
                cfg: TrainConfig, instructions: list, generator: torch.Generator, critic_only: bool = False,
                rows: torch.Tensor | None = None) -> dict:
-    "Algorithm 1, lines 21-34: PPO epochs over shuffled minibatches (or value-head-only steps during critic warmup); `rows` [M, N] selects the steps that enter."
+    "Algorithm 1, lines 27-29: PPO epochs over shuffled minibatches (or value-head-only steps during critic warmup); `rows` [M, N] selects the steps that enter."
     M, N = ro.values.shape
     sel = torch.arange(M * N) if rows is None else torch.as_tensor(rows, dtype=torch.bool).reshape(-1).nonzero().squeeze(1)
     flat = lambda x: x.reshape(M * N, *x.shape[2:])[sel]
