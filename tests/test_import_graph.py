@@ -10,6 +10,7 @@ PKG = Path(__file__).resolve().parents[1] / "vlarl"
 LAYERS = {                      # lower layers never import higher ones
     "vlarl.core": 0,
     "vlarl.mdp": 1, "vlarl.action_tokenizer": 1, "vlarl.config": 1, "vlarl.ppo": 1, "vlarl.groups": 1, "vlarl.curriculum": 1,
+    "vlarl.critic_warmup": 2,
     "vlarl.models.vla": 2, "vlarl.models.value": 2, "vlarl.envs.base": 2,
     "vlarl.envs.tabletop": 3, "vlarl.envs.libero": 3, "vlarl.envs.expert": 3, "vlarl.envs.vector": 3, "vlarl.rollout.engine": 3,
     "vlarl.policy": 4, "vlarl.loop": 4,
