@@ -22,8 +22,8 @@ from .curriculum import Curriculum
 
 # %% auto #0
 __all__ = ['Rollout', 'collect_rollout', 'collect_groups', 'episode_advantages', 'ppo_update', 'TrainState', 'init_value_head',
-           'make_optimizer', 'train_step', 'save_checkpoint', 'latest_checkpoint', 'load_checkpoint', 'plot_run',
-           'collapse_warnings', 'train', 'bench_busy']
+           'make_optimizer', 'rollout', 'advantages', 'no_signal', 'iteration_metrics', 'train_step', 'save_checkpoint',
+           'latest_checkpoint', 'load_checkpoint', 'plot_run', 'collapse_warnings', 'train', 'bench_busy']
 
 # %% ../nbs/12_trainer.ipynb #94e0d257
 @dataclass
@@ -219,47 +219,55 @@ class _Timer:
         try: yield
         finally: self.t[f"timing/{name}"] = self.t.get(f"timing/{name}", 0.0) + time.perf_counter() - t0
 
+def rollout(st: TrainState, it: int):
+    "Algorithm 1, lines 8-24: a rollout of the current policy (group rollouts when `group_size` > 1)."
+    cfg, gen = st.cfg, _generator(st.cfg, it, 1, st.policy.model.device)
+    if cfg.group_size > 1:
+        return collect_groups(st.ac, st.policy, st.vec, st.curriculum, cfg.group_size, cfg.temperature, gen, st.reward_fn, cfg.reward_model_coef)
+    return collect_rollout(st.ac, st.policy, st.vec, st.curriculum, cfg.steps_per_update, cfg.temperature, gen, st.reward_fn, cfg.reward_model_coef)
+
+def advantages(ro: Rollout, cfg: TrainConfig) -> tuple:
+    "Algorithm 1, line 27: GAE (or a group estimator); `(adv, returns, rows that enter the update or None, group metrics)`."
+    adv, ret = compute_gae(ro.rewards, ro.values, ro.terminated, ro.truncated, ro.last_values, ro.final_values, gamma=cfg.gamma, lam=cfg.gae_lambda)
+    if cfg.group_size == 1: return adv, ret, None, {}
+    gadv, rows, gstats = episode_advantages(ro, cfg.advantage, cfg.group_std, cfg.group_filter_low, cfg.group_filter_high)
+    return (adv if cfg.advantage == "gae" else gadv), ret, rows, gstats   # group rollout: only the kept groups' episode steps
+
+def no_signal(ro: Rollout, rows, cfg: TrainConfig) -> bool:
+    "A batch whose selected steps carry no reward (with `skip_empty_updates`), or with no step selected at all."
+    if rows is not None and not bool(rows.any()): return True
+    return cfg.skip_empty_updates and not bool((ro.rewards if rows is None else ro.rewards[rows]).abs().sum() > 0)
+
+def iteration_metrics(st: TrainState, ro: Rollout, adv, warmup: bool, empty: bool, gstats: dict, losses: dict, timing: dict) -> dict:
+    "The metrics row of one iteration (names documented on the reference page)."
+    return {"step": st.iteration, "charts/env_steps": st.env_steps, "charts/critic_warmup": float(warmup),
+            "charts/policy_update": float(not (warmup or empty)), "charts/lr": st.opt.param_groups[0]["lr"],
+            **episode_metrics(ro.episodes),        # rollout/episodes, success_rate, episode_length, return; reward/rprm_success_corr
+            "rollout/entropy": float(ro.entropy.mean()), "rollout/value_mean": float(ro.values.mean()), "rollout/advantage_std": float(adv.std()),
+            "reward/sparse": float(ro.sparse.mean()), "reward/rprm": float(ro.dense.mean()), "reward/total": float(ro.rewards.mean()),
+            **gstats, **losses, **st.curriculum.summary(), **timing}
+
 def train_step(st: TrainState) -> dict:
-    "One iteration of Algorithm 1: rollout, advantages, update (or critic warmup), sync. Returns the metrics."
-    cfg, it, phase = st.cfg, st.iteration, _Timer()
+    "One iteration k of Algorithm 1 (lines 8-29); returns its metrics row."
+    cfg, k, phase = st.cfg, st.iteration, _Timer()
     critic_free = cfg.advantage != "gae"
-    warmup = it < cfg.critic_warmup and not critic_free
-    with phase("rollout"):
-        st.ac.eval()
-        gen = _generator(cfg, it, 1, st.policy.model.device)
-        if cfg.group_size > 1:
-            ro = collect_groups(st.ac, st.policy, st.vec, st.curriculum, cfg.group_size, cfg.temperature, gen, st.reward_fn, cfg.reward_model_coef)
-        else:
-            ro = collect_rollout(st.ac, st.policy, st.vec, st.curriculum, cfg.steps_per_update, cfg.temperature, gen, st.reward_fn, cfg.reward_model_coef)
-    with phase("gae"):
-        rows, gstats = None, {}
-        adv, ret = compute_gae(ro.rewards, ro.values, ro.terminated, ro.truncated, ro.last_values, ro.final_values,
-                               gamma=cfg.gamma, lam=cfg.gae_lambda)
-        if cfg.group_size > 1:                      # group rollout: only the group episodes' steps, only the kept groups
-            gadv, rows, gstats = episode_advantages(ro, cfg.advantage, cfg.group_std, cfg.group_filter_low, cfg.group_filter_high)
-            if critic_free: adv = gadv
-    # a batch without any reward carries no policy signal: its normalised advantages would be pure critic noise
-    sel_rewards = ro.rewards if rows is None else ro.rewards[rows]
-    empty = (cfg.skip_empty_updates and not bool(sel_rewards.abs().sum() > 0)) or (rows is not None and not bool(rows.any()))
-    with phase("update"):
+    warmup = k < cfg.critic_warmup and not critic_free           # §3.5: the first iterations train the critic only
+    with phase("rollout"):                                       # lines 8-24: decode, act, reward, store
+        st.ac.eval(); ro = rollout(st, k)
+    with phase("gae"):                                           # line 27: advantages
+        adv, ret, rows, gstats = advantages(ro, cfg)
+    empty = no_signal(ro, rows, cfg)                             # nothing to learn from: critic steps only (or none)
+    with phase("update"):                                        # line 29: theta_{k+1} <- PPO(theta_k, B_k, A)
         st.ac.train()
-        if critic_free and (empty or warmup): losses = {"charts/ppo_steps": 0.0}   # no critic to train either
-        else:
-            losses = ppo_update(st.ac, st.policy, st.opt, ro, adv, ret, cfg, st.vec.instructions, _generator(cfg, it, 2),
-                                critic_only=warmup or empty, rows=rows)
+        if critic_free and (empty or warmup): losses = {"charts/ppo_steps": 0.0}
+        else: losses = ppo_update(st.ac, st.policy, st.opt, ro, adv, ret, cfg, st.vec.instructions, _generator(cfg, k, 2),
+                                  critic_only=warmup or empty, rows=rows)
         st.ac.eval()
     with phase("sync"):
-        pass   # single process: the rollout engine is the trained module itself
-    st.iteration += 1; st.env_steps += int(ro.values.numel() if ro.valid is None else ro.valid.sum())
-    eps = ro.episodes
-    m = {"step": st.iteration, "charts/env_steps": st.env_steps, "charts/critic_warmup": float(warmup),
-         "charts/policy_update": float(not (warmup or empty)),
-         "charts/lr": st.opt.param_groups[0]["lr"],
-         **episode_metrics(eps),                   # rollout/episodes, success_rate, episode_length, return; reward/rprm_success_corr
-         "rollout/entropy": float(ro.entropy.mean()), "rollout/value_mean": float(ro.values.mean()), "rollout/advantage_std": float(adv.std()),
-         "reward/sparse": float(ro.sparse.mean()), "reward/rprm": float(ro.dense.mean()), "reward/total": float(ro.rewards.mean()),
-         **gstats, **losses, **st.curriculum.summary(), **phase.t}
-    return m
+        pass                                                     # one process: the rollout engine is the trained module itself
+    st.iteration += 1
+    st.env_steps += int(ro.values.numel() if ro.valid is None else ro.valid.sum())
+    return iteration_metrics(st, ro, adv, warmup, empty, gstats, losses, phase.t)
 
 # %% ../nbs/12_trainer.ipynb #3aa6cc17
 def save_checkpoint(st: TrainState, run: Path) -> Path:
