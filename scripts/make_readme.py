@@ -14,7 +14,7 @@ for c in nb["cells"]:
     src = "".join(c["source"]).strip()
     if not src or src.startswith("#| hide"): continue
     if c["cell_type"] == "markdown":
-        parts.append(re.sub(r"\]\((?!https?:)([\w/.-]+\.ipynb)\)", r"](nbs/\1)", src))
+        parts.append(re.sub(r"\]\((?!https?:)([\w/.-]+\.(?:ipynb|png|svg|gif|jpg))\)", r"](nbs/\1)", src))
     elif c["cell_type"] == "code":
         code = "\n".join(l for l in src.splitlines() if not l.startswith("#|")).strip()
         if code: parts.append(f"```python\n{code}\n```")
