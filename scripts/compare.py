@@ -3,7 +3,8 @@
 
     python scripts/compare.py [--out runs/compare] [--seeds 0,1,2] [--methods ppo,grpo,...] [--iterations N]
 
-Finished runs (final held-out evaluation written) are skipped, so the command can be stopped and re-run.
+Finished runs (final held-out evaluation written) are skipped, so the command can be stopped and re-run; runs
+already committed under nbs/tutorials/data/estimators/ count as finished.
 The page nbs/tutorials/estimators.ipynb reads only the copied files."""
 import argparse, shutil, sys
 from pathlib import Path
@@ -25,6 +26,11 @@ def main(argv=None) -> int:
         seeds = [int(s) for s in a.seeds.split(",")]
         methods = [m.strip() for m in a.methods.split(",") if m.strip()]
         extra = {"iterations": a.iterations} if a.iterations else {}
+        for m in methods:                       # committed runs count as finished: the grid resumes where the data ends
+            for run in sorted((DATA / m).glob("seed*")) if not a.iterations else []:
+                dst = Path(a.out) / m / run.name
+                if (run / "wall.json").exists() and not (dst / "wall.json").exists():
+                    shutil.rmtree(dst, ignore_errors=True); shutil.copytree(run, dst)
         if not a.copy_only: run_comparison(a.out, seeds, methods, **extra)
     except (VlarlError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr); return 2
