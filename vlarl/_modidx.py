@@ -653,6 +653,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'vlarl.trainer._Timer': ('trainer.html#_timer', 'vlarl/trainer.py'),
                                'vlarl.trainer._Timer.__call__': ('trainer.html#_timer.__call__', 'vlarl/trainer.py'),
                                'vlarl.trainer._Timer.__init__': ('trainer.html#_timer.__init__', 'vlarl/trainer.py'),
+                               'vlarl.trainer._decode_and_step': ('trainer.html#_decode_and_step', 'vlarl/trainer.py'),
                                'vlarl.trainer._generator': ('trainer.html#_generator', 'vlarl/trainer.py'),
                                'vlarl.trainer._read_metrics': ('trainer.html#_read_metrics', 'vlarl/trainer.py'),
                                'vlarl.trainer.advantages': ('trainer.html#advantages', 'vlarl/trainer.py'),

@@ -46,6 +46,26 @@ class Rollout:
     valid: torch.Tensor | None = None   # bool [M, N]: the step belongs to the column's group episode (group rollouts only)
     groups: np.ndarray | None = None    # int [N]: group id of each env column (group rollouts only)
 
+def _decode_and_step(ac, policy, vec, obs, tr, temperature, generator, reward_fn, buf) -> tuple:
+    "One step of Algorithm 1, lines 12-22, for every env: decode, dense reward, env step, V(final obs) where an episode was truncated; appends to `buf`."
+    N, img = vec.n_envs, obs["agentview_image"]
+    instr = tr.instructions(vec.instructions)
+    act, s = policy.act(img, instr, greedy=False, temperature=temperature, generator=generator, model=ac)
+    dense = torch.zeros(N)
+    if reward_fn is not None: dense = torch.as_tensor(reward_fn(img, instr, s.token_ids), dtype=torch.float32).cpu()
+    obs, r, term, trunc, infos = vec.step(act)
+    final = torch.zeros(N)
+    idx = [i for i in range(N) if tr.alive[i] and trunc[i] and not term[i]]
+    if idx:
+        fimg = np.stack([infos[i]["final_observation"]["agentview_image"] for i in idx])
+        b = policy.batch(fimg, [instr[i] for i in idx])
+        final[idx] = ac.values(b["input_ids"], b["pixel_values"], b["attention_mask"]).float().cpu()
+    for k, v in (("images", img), ("tasks", [c[0] for c in tr.current]), ("token_ids", s.token_ids.cpu()), ("logp", s.logprobs.cpu()),
+                 ("values", s.values.float().cpu()), ("entropy", s.entropy.cpu()), ("sparse", torch.as_tensor(r)), ("dense", dense),
+                 ("term", torch.as_tensor(term)), ("trunc", torch.as_tensor(trunc)), ("final", final)):
+        buf[k].append(v)
+    return obs, r, dense, term, trunc
+
 @torch.no_grad()
 def collect_rollout(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curriculum, steps: int, temperature: float,
                     generator: torch.Generator, reward_fn=None, reward_coef: float = 1.0) -> Rollout:
@@ -55,23 +75,7 @@ def collect_rollout(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curricu
     vec.set_assignments(tr.current); obs = vec.reset(); vec.set_assignments(tr.pending)
     buf = {k: [] for k in ("images", "tasks", "token_ids", "logp", "values", "entropy", "sparse", "dense", "term", "trunc", "final")}
     for t in range(steps):
-        img = obs["agentview_image"]
-        instr = tr.instructions(vec.instructions)
-        act, s = policy.act(img, instr, greedy=False, temperature=temperature, generator=generator, model=ac)
-        dense = torch.zeros(N)
-        if reward_fn is not None: dense = torch.as_tensor(reward_fn(img, instr, s.token_ids), dtype=torch.float32).cpu()
-        obs, r, term, trunc, infos = vec.step(act)
-        final = torch.zeros(N)
-        if trunc.any():
-            idx = [i for i in range(N) if trunc[i] and not term[i]]
-            if idx:
-                fimg = np.stack([infos[i]["final_observation"]["agentview_image"] for i in idx])
-                b = policy.batch(fimg, [instr[i] for i in idx])
-                final[idx] = ac.values(b["input_ids"], b["pixel_values"], b["attention_mask"]).float().cpu()
-        for k, v in (("images", img), ("tasks", [c[0] for c in tr.current]), ("token_ids", s.token_ids.cpu()), ("logp", s.logprobs.cpu()),
-                     ("values", s.values.float().cpu()), ("entropy", s.entropy.cpu()), ("sparse", torch.as_tensor(r)), ("dense", dense),
-                     ("term", torch.as_tensor(term)), ("trunc", torch.as_tensor(trunc)), ("final", final)):
-            buf[k].append(v)
+        obs, r, dense, term, trunc = _decode_and_step(ac, policy, vec, obs, tr, temperature, generator, reward_fn, buf)
         tr.step(r, dense.numpy(), term, trunc)                     # records, curriculum updates, next assignments
         vec.set_assignments(tr.pending)
     b = policy.batch(obs["agentview_image"], tr.instructions(vec.instructions))
@@ -97,22 +101,8 @@ def collect_groups(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curricul
     buf = {k: [] for k in ("images", "tasks", "token_ids", "logp", "values", "entropy", "sparse", "dense", "term", "trunc", "final", "valid")}
     for t in range(vec.max_steps):
         if not tr.alive.any(): break
-        img = obs["agentview_image"]
-        instr = tr.instructions(vec.instructions)
-        act, s = policy.act(img, instr, greedy=False, temperature=temperature, generator=generator, model=ac)
-        dense = torch.zeros(N)
-        if reward_fn is not None: dense = torch.as_tensor(reward_fn(img, instr, s.token_ids), dtype=torch.float32).cpu()
-        obs, r, term, trunc, infos = vec.step(act)
-        final = torch.zeros(N)
-        idx = [i for i in range(N) if tr.alive[i] and trunc[i] and not term[i]]
-        if idx:
-            fimg = np.stack([infos[i]["final_observation"]["agentview_image"] for i in idx])
-            b = policy.batch(fimg, [instr[i] for i in idx])
-            final[idx] = ac.values(b["input_ids"], b["pixel_values"], b["attention_mask"]).float().cpu()
-        for k, v in (("images", img), ("tasks", [c[0] for c in tr.current]), ("token_ids", s.token_ids.cpu()), ("logp", s.logprobs.cpu()),
-                     ("values", s.values.float().cpu()), ("entropy", s.entropy.cpu()), ("sparse", torch.as_tensor(r)), ("dense", dense),
-                     ("term", torch.as_tensor(term)), ("trunc", torch.as_tensor(trunc)), ("final", final), ("valid", torch.as_tensor(tr.alive.copy()))):
-            buf[k].append(v)
+        buf["valid"].append(torch.as_tensor(tr.alive.copy()))    # the steps of this column's group episode
+        obs, r, dense, term, trunc = _decode_and_step(ac, policy, vec, obs, tr, temperature, generator, reward_fn, buf)
         tr.step(r, dense.numpy(), term, trunc, extra=dict(group=groups.tolist()))   # an ended env stays done (refill=False)
     if tr.alive.any(): raise VlarlError(f"collect_groups: {int(tr.alive.sum())} episodes still running after max_steps={vec.max_steps}")
     st = lambda k: torch.stack([torch.as_tensor(x) for x in buf[k]])
