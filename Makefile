@@ -23,6 +23,7 @@ ablation: setup  ## the paper's Table 2 on the embedded setup: 6 rows x 3 seeds 
 
 compare: setup   ## PPO, GRPO and RLOO side by side: 5 methods x 3 seeds x 40 iterations (about 15 min per run on 2 CPU cores); data -> nbs/tutorials/data/estimators
 	MUJOCO_GL=egl $(VENV)/bin/python scripts/compare.py --out runs/compare --seeds $(or $(SEEDS),0,1,2)
+	$(VENV)/bin/python scripts/figures.py
 
 figures: setup   ## figures shown in the README and course pages, from committed run data -> nbs/images/
 	$(VENV)/bin/python scripts/figures.py
