@@ -13,7 +13,7 @@ LAYERS = {                      # lower layers never import higher ones
     "vlarl.critic_warmup": 2,
     "vlarl.models.vla": 2, "vlarl.models.value": 2, "vlarl.envs.base": 2,
     "vlarl.envs.tabletop": 3, "vlarl.envs.libero": 3, "vlarl.envs.expert": 3, "vlarl.envs.vector": 3, "vlarl.rollout.engine": 3,
-    "vlarl.policy": 4, "vlarl.loop": 4,
+    "vlarl.policy": 4, "vlarl.loop": 4, "vlarl.run": 4,
     "vlarl.sft": 5, "vlarl.evaluate": 5, "vlarl.reward.labels": 5, "vlarl.reward.rprm": 5, "vlarl.rollout.vllm_engine": 5,
     "vlarl.trainer": 6, "vlarl.probes": 6,
     "vlarl.distributed": 7, "vlarl.ablation": 7, "vlarl.compare": 7,

@@ -19,11 +19,12 @@ from .ppo import compute_gae, normalize_advantages, assert_finite, masked_mean
 from .groups import group_advantages, group_filter, steps_advantage
 from .loop import EpisodeTracker, episode_metrics, minibatch_loss, critic_loss
 from .curriculum import Curriculum
+from .run import latest_checkpoint, prune_checkpoints, open_run, run_loop, eval_row
 
 # %% auto #0
 __all__ = ['Rollout', 'collect_rollout', 'collect_groups', 'episode_advantages', 'ppo_update', 'TrainState', 'init_value_head',
            'make_optimizer', 'rollout', 'advantages', 'no_signal', 'iteration_metrics', 'train_step', 'save_checkpoint',
-           'latest_checkpoint', 'load_checkpoint', 'plot_run', 'collapse_warnings', 'train', 'bench_busy']
+           'load_checkpoint', 'init_state', 'train', 'bench_busy']
 
 # %% ../nbs/12_trainer.ipynb #94e0d257
 @dataclass
@@ -278,13 +279,8 @@ def save_checkpoint(st: TrainState, run: Path) -> Path:
         os.replace(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
-    for old in sorted(p for p in ck.glob("iter_*") if p.is_dir())[:-st.cfg.keep_checkpoints]: shutil.rmtree(old)
+    prune_checkpoints(run, st.cfg.keep_checkpoints)
     return final
-
-def latest_checkpoint(run: Path) -> Path | None:
-    "The newest complete checkpoint folder of a run (or None)."
-    c = sorted(p for p in (Path(run) / "checkpoints").glob("iter_*") if (p / "state.json").exists())
-    return c[-1] if c else None
 
 def load_checkpoint(st: TrainState, ck: Path):
     "Restore weights, optimizer, curriculum and counters from a checkpoint folder into `st`."
@@ -300,66 +296,25 @@ def load_checkpoint(st: TrainState, ck: Path):
     st.curriculum.load_state_dict(s["curriculum"])
 
 # %% ../nbs/12_trainer.ipynb #b25f7c64
-def plot_run(metrics: list[dict], out: Path):
-    "Write `training.png` (success, reward, episode length, entropy) and `timing.png` (time split per iteration)."
-    import matplotlib; import matplotlib.pyplot as plt
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    tr = [m for m in metrics if "rollout/success_rate" in m]
-    ev = [m for m in metrics if "eval/success_rate" in m]
-    if not tr: return
-    x = [m["step"] for m in tr]
-    fig, ax = plt.subplots(2, 2, figsize=(10, 6.5))
-    ax[0, 0].plot(x, [m["rollout/success_rate"] for m in tr], label="rollout (sampled, train states)")
-    if ev:
-        ax[0, 0].errorbar([m["step"] for m in ev], [m["eval/success_rate"] for m in ev],
-                          yerr=[[m["eval/success_rate"] - m["eval/ci_low"] for m in ev], [m["eval/ci_high"] - m["eval/success_rate"] for m in ev]],
-                          marker="o", capsize=3, label="eval (greedy, held-out, 95% CI)")
-    ax[0, 0].set(title="success rate", xlabel="iteration", ylim=(-0.02, 1.02)); ax[0, 0].legend(fontsize=8)
-    ax[0, 1].plot(x, [m["reward/total"] for m in tr], label="total"); ax[0, 1].plot(x, [m["reward/sparse"] for m in tr], "--", label="sparse")
-    ax[0, 1].set(title="reward per step", xlabel="iteration"); ax[0, 1].legend(fontsize=8)
-    ax[1, 0].plot(x, [m["rollout/episode_length"] for m in tr]); ax[1, 0].set(title="episode length", xlabel="iteration")
-    ax[1, 1].plot(x, [m["rollout/entropy"] for m in tr]); ax[1, 1].set(title="action-token entropy (nats)", xlabel="iteration")
-    for a in ax.flat: a.axvspan(0.5, 0.5 + sum(m.get("charts/critic_warmup", 0) for m in tr), color="0.9", zorder=0)
-    fig.tight_layout(); fig.savefig(out / "training.png", dpi=90); plt.close(fig)
-    keys = ["timing/rollout", "timing/gae", "timing/update", "timing/sync", "timing/eval", "timing/checkpoint"]
-    fig, a = plt.subplots(figsize=(8, 3.2)); bottom = np.zeros(len(tr))
-    for k in keys:
-        v = np.array([m.get(k, 0.0) for m in tr])
-        if v.sum() > 0: a.bar(x, v, bottom=bottom, label=k.split("/")[1]); bottom += v
-    a.set(title="time per iteration (s)", xlabel="iteration"); a.legend(fontsize=8, ncol=3)
-    fig.tight_layout(); fig.savefig(out / "timing.png", dpi=90); plt.close(fig)
+def init_state(cfg: TrainConfig, reward_fn=None) -> TrainState:
+    "The training state of a new run: policy, actor-critic, optimizer, environments and the curriculum over the training states."
+    from vlarl.envs.vector import VectorEnv
+    from vlarl.envs.base import split_ids
+    from vlarl.evaluate import _n_eval
+    device = get_device(cfg.device)
+    seed_everything(cfg.seed)
+    policy = load_policy(default_policy_path() if cfg.policy == "default" else Path(cfg.policy), device=device)
+    ac = init_value_head(VLAActorCritic(policy.model).to(device), cfg.value_init)
+    opt = make_optimizer(ac, cfg)
+    vec = VectorEnv(cfg.n_envs, cfg.env, cfg.suite, n_workers=cfg.n_workers)
+    try:
+        train_ids, _ = split_ids(vec.num_init_states, _n_eval(cfg.env, vec))
+        keys = [(t, i) for t in range(len(vec.task_names)) for i in train_ids]
+        cur = Curriculum(keys, tau=cfg.curriculum_tau, form=cfg.curriculum_form, seed=cfg.seed + 1, uniform=not cfg.curriculum)
+    except BaseException: vec.close(); raise
+    return TrainState(cfg, policy, ac, opt, cur, vec, reward_fn=reward_fn)
 
-# %% ../nbs/12_trainer.ipynb #d1d8417a
-def collapse_warnings(metrics: list[dict],   # metrics rows so far (the newest last); a row at step 0 holds the starting eval
-                      window: int = 5,        # iterations compared for the rollout-success trend
-                      ev_patience: int = 3,   # policy-update iterations in a row with explained variance <= 0
-                     ) -> list[str]:
-    "Warnings for the newest row: held-out success below the start by more than its CI, a critic that explains nothing, rollout success falling."
-    if not metrics: return []
-    out, last = [], metrics[-1]
-    start = next((m for m in metrics if "eval/success_rate" in m), None)
-    if start is not None and start is not last and "eval/success_rate" in last and last["eval/ci_high"] < start["eval/success_rate"]:
-        out.append(f"held-out success fell to {last['eval/success_rate']:.1%} (95% CI {last['eval/ci_low']:.1%}-{last['eval/ci_high']:.1%}) "
-                   f"from {start['eval/success_rate']:.1%} at step {start['step']}")
-    upd = [m for m in metrics if m.get("charts/policy_update") == 1.0 and "losses/explained_variance" in m]
-    if len(upd) >= ev_patience and upd[-1] is last and all(not m["losses/explained_variance"] > 0 for m in upd[-ev_patience:]):
-        out.append(f"explained variance <= 0 for {ev_patience} policy updates in a row: the advantages are mostly critic noise")
-    tr = [m for m in metrics if m.get("charts/critic_warmup") == 0.0 and m.get("rollout/episodes", 0) > 0]
-    if len(tr) >= 2 * window and tr[-1] is last:
-        def rate(rows):          # episodes of one group start from one state: the group, not the episode, is the independent draw
-            n = sum(m["rollout/episodes"] for m in rows)
-            return sum(m["rollout/success_rate"] * m["rollout/episodes"] for m in rows) / n, sum(m.get("rollout/groups", m["rollout/episodes"]) for m in rows)
-        (p0, n0), (p1, n1) = rate(tr[:window]), rate(tr[-window:])
-        se = math.sqrt(max(p0 * (1 - p0), 1e-4) / n0 + max(p1 * (1 - p1), 1e-4) / n1)
-        if p1 < p0 - 2 * se:
-            out.append(f"rollout success fell from {p0:.1%} (first {window} iterations after warmup) to {p1:.1%} (last {window})")
-    return out
-
-def _read_metrics(path: Path, upto: int) -> list[dict]:
-    if not path.exists(): return []
-    rows = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
-    return [r for r in rows if r.get("step", 0) <= upto]
-
+# %% ../nbs/12_trainer.ipynb #580e6d98
 def train(cfg: TrainConfig,
           out: str | Path,            # run folder
           resume: bool = False,       # continue from the newest checkpoint (config must match)
@@ -370,96 +325,32 @@ def train(cfg: TrainConfig,
          ) -> list[dict]:
     "Run VLA-RL training into a run folder; returns the metrics rows."
     import yaml
-    from tqdm.auto import tqdm
-    from vlarl.envs.vector import VectorEnv
     from vlarl.evaluate import evaluate
-    out = Path(out)
-    if out.exists() and not out.is_dir(): raise VlarlError(f"run folder {out} exists and is not a folder")
-    has = out.is_dir() and any(out.iterdir())
-    if resume:
-        if not (out / "config.yaml").exists(): raise VlarlError(f"cannot resume: {out} has no config.yaml")
+    def same_config(out):
         stored = TrainConfig.from_dict(yaml.safe_load((out / "config.yaml").read_text()))
         if stored != cfg: raise VlarlError(f"cannot resume {out}: config differs from the stored one: " + "; ".join(stored.diff(cfg)))
-        if latest_checkpoint(out) is None: raise VlarlError(f"cannot resume: {out} has no complete checkpoint")
-    elif has:
-        if not overwrite: raise VlarlError(f"run folder {out} is not empty (pass --resume to continue it, --overwrite to replace it)")
-        shutil.rmtree(out)
-    policy_dir = default_policy_path() if cfg.policy == "default" else Path(cfg.policy)
     if reward_fn is None and cfg.reward_model:             # checked before the run folder is touched
         if not Path(cfg.reward_model).is_dir(): raise VlarlError(f"reward_model {cfg.reward_model} is not a folder (train one with `vlarl rprm`)")
         from vlarl.reward.rprm import load_rprm
         reward_fn = load_rprm(cfg.reward_model, device=get_device(cfg.device))
-    created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    vec, writer = None, None
+    out, created = open_run(out, resume, overwrite, check=same_config)
+    st = None
     try:
-        device = get_device(cfg.device)
-        seed_everything(cfg.seed)
-        policy = load_policy(policy_dir, device=device)
-        ac = VLAActorCritic(policy.model).to(device)
-        init_value_head(ac, cfg.value_init)
-        opt = make_optimizer(ac, cfg)
-        vec = VectorEnv(cfg.n_envs, cfg.env, cfg.suite, n_workers=cfg.n_workers)
-        from vlarl.envs.base import split_ids
-        from vlarl.evaluate import _n_eval
-        train_ids, _ = split_ids(vec.num_init_states, _n_eval(cfg.env, vec))
-        keys = [(t, i) for t in range(len(vec.task_names)) for i in train_ids]
-        cur = Curriculum(keys, tau=cfg.curriculum_tau, form=cfg.curriculum_form, seed=cfg.seed + 1, uniform=not cfg.curriculum)
-        st = TrainState(cfg, policy, ac, opt, cur, vec, reward_fn=reward_fn)
+        st = init_state(cfg, reward_fn)
         if resume: load_checkpoint(st, latest_checkpoint(out))
         else: atomic_write_text(out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-        metrics = _read_metrics(out / "metrics.jsonl", st.iteration)
-        atomic_write_text(out / "metrics.jsonl", "".join(json.dumps(m) + "\n" for m in metrics))
-        from torch.utils.tensorboard import SummaryWriter
-        writer = SummaryWriter(str(out / "tensorboard"), purge_step=st.iteration + 1)
-        bar = tqdm(total=cfg.iterations, initial=st.iteration, desc="vla-rl", disable=not progress)
         def held_out(step):
             gif = out / "gifs" / f"eval_{step:06d}.gif" if cfg.gif_episodes else None
             if gif: gif.parent.mkdir(exist_ok=True)
-            r = evaluate(policy, cfg.env, cfg.suite, episodes=cfg.eval_episodes, n_envs=cfg.n_envs, n_workers=cfg.n_workers,
-                         gif=gif, gif_episodes=cfg.gif_episodes, model=ac, progress=False)
-            return {"eval/success_rate": r.success_rate, "eval/ci_low": r.ci[0], "eval/ci_high": r.ci[1],
-                    "eval/episodes": r.episodes, "eval/episode_length": r.mean_length}
-        if cfg.eval_every and st.iteration == 0 and not metrics:    # the starting point of the curves and of the collapse check
-            t0 = time.perf_counter()
-            m0 = {"step": 0, **held_out(0)}; m0["timing/eval"] = time.perf_counter() - t0
-            metrics.append(m0)
-            with open(out / "metrics.jsonl", "a") as f: f.write(json.dumps(m0) + "\n")
-            for k, v in m0.items():
-                if k != "step": writer.add_scalar(k, v, 0)
-        n_warn, done_here = 0, 0
-        while st.iteration < cfg.iterations:
-            m = train_step(st)
-            t0 = time.perf_counter()
-            last = st.iteration == cfg.iterations
-            if (cfg.eval_every and st.iteration % cfg.eval_every == 0) or last: m.update(held_out(st.iteration))
-            m["timing/eval"] = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            if st.iteration % cfg.save_every == 0 or last: save_checkpoint(st, out)
-            m["timing/checkpoint"] = time.perf_counter() - t0
-            m["timing/iteration"] = sum(v for k, v in m.items() if k.startswith("timing/") and k != "timing/iteration")
-            metrics.append(m)
-            warn = collapse_warnings(metrics)
-            if warn:
-                m["warnings"] = warn; n_warn += len(warn)
-                for w in warn: bar.write(f"warning (iteration {st.iteration}): {w}")
-            with open(out / "metrics.jsonl", "a") as f: f.write(json.dumps(m) + "\n")
-            for k, v in m.items():
-                if k != "step" and isinstance(v, (int, float)) and math.isfinite(v): writer.add_scalar(k, v, st.iteration)
-            if "eval/success_rate" in m or last: plot_run(metrics, out / "plots")
-            bar.update(1); bar.set_postfix(success=f"{m['rollout/success_rate']:.2f}", eval=f"{m.get('eval/success_rate', float('nan')):.2f}",
-                                           **({"warnings": n_warn} if n_warn else {}))
-            done_here += 1
-            if stop_after is not None and done_here >= stop_after and st.iteration < cfg.iterations: break
-        bar.close()
-        plot_run(metrics, out / "plots")
-        return metrics
+            return eval_row(evaluate(st.policy, cfg.env, cfg.suite, episodes=cfg.eval_episodes, n_envs=cfg.n_envs, n_workers=cfg.n_workers,
+                                     gif=gif, gif_episodes=cfg.gif_episodes, model=st.ac, progress=False))
+        return run_loop(out, cfg, st.iteration, lambda: train_step(st), lambda: save_checkpoint(st, out), held_out,
+                        progress=progress, desc="vla-rl", stop_after=stop_after)
     except BaseException:
         if created and latest_checkpoint(out) is None: shutil.rmtree(out, ignore_errors=True)
         raise
     finally:
-        if writer is not None: writer.close()
-        if vec is not None: vec.close()
+        if st is not None: st.vec.close()
 
 # %% ../nbs/12_trainer.ipynb #0b2606bb
 def bench_busy(repeats: int = 3,           # timed iterations per setting (median reported)
