@@ -204,8 +204,6 @@ def load_state_dict(self: Curriculum,
     self.__dict__.update(new.__dict__)
     return self
 
-
-
 # %% ../nbs/11_curriculum.ipynb #656be556
 @patch
 def summary(self: Curriculum) -> dict:
@@ -267,5 +265,3 @@ def plot(self: Curriculum,
     ax_p.set_xlabel("task (bars: its initial states)")
     fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes, label="success rate", shrink=0.9)
     return fig
-
-

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os, time, traceback, importlib
 import multiprocessing as mp
 import numpy as np
+from fastcore.basics import patch
 from ..core import VlarlError, check_shape
 from .base import make_env, ACTION_DIM
 
@@ -84,122 +85,6 @@ class VectorEnv:
         self.num_init_states = self.meta["num_init_states"]
         if assign_fn is not None: self._next = [tuple(assign_fn(i)) for i in range(self.n_envs)]
 
-    def _start(self, w):
-        parent, child = self._ctx.Pipe()
-        old = {k: os.environ.get(k) for k in _WORKER_ENV}
-        os.environ.update(_WORKER_ENV)                  # inherited by the spawned interpreter
-        try:
-            target = importlib.import_module("vlarl.envs.vector")._worker   # importable by the child, also when this class runs in a notebook
-            p = self._ctx.Process(target=target, args=(child, self.kind, self.suite, self.env_kwargs, len(self.slices[w])), daemon=True)
-            p.start()
-        finally:
-            for k, v in old.items():
-                if v is None: os.environ.pop(k, None)
-                else: os.environ[k] = v
-        child.close()
-        self._procs[w], self._remotes[w] = p, parent
-
-    def _describe(self, w, j=None):
-        idxs = self.slices[w] if j is None else [self.slices[w][j]]
-        return ", ".join(f"env {i} (task {self._label(i)})" for i in idxs)
-
-    def _label(self, i):
-        cur = self.current[i] or self._next[i]
-        t = cur[0]
-        name = self.meta["task_names"][t] if hasattr(self, "meta") and isinstance(t, (int, np.integer)) and 0 <= t < len(self.meta["task_names"]) else t
-        return f"{name!r}, init state {cur[1]}"
-
-    def _recv(self, w):
-        r, p = self._remotes[w], self._procs[w]
-        if r is None: raise VlarlError(f"worker {w} is not running ({self._describe(w)}): call restart({w})")
-        t0 = time.monotonic()
-        try:
-            while not r.poll(0.2):
-                if not p.is_alive() and not r.poll(0): raise EOFError
-                if time.monotonic() - t0 > self.timeout: raise VlarlError(f"worker {w} did not answer within {self.timeout:.0f} s ({self._describe(w)})")
-            status, payload = r.recv()
-        except (EOFError, ConnectionResetError, BrokenPipeError):
-            self._kill(w)
-            raise VlarlError(f"worker {w} crashed (exit code {p.exitcode}) running {self._describe(w)}; call restart({w}) to start it again") from None
-        if status == "error":
-            j, msg, tb = payload
-            raise VlarlError(f"worker {w}: {self._describe(w, j)} failed: {msg}")
-        return payload
-
-    def _roundtrip(self, msgs: list) -> list:
-        "Send `msgs[w]` to each worker and collect every answer, in env order. All answers are read before an error is raised, so no stale answer stays in a pipe."
-        for w in range(self.n_workers):
-            if self._remotes[w] is None: raise VlarlError(f"worker {w} is not running ({self._describe(w)}): call restart({w})")
-        sent, err = [], None
-        for w, m in enumerate(msgs):
-            try: self._send(w, m); sent.append(w)
-            except VlarlError as e: err = err or e
-        out = []
-        for w in sent:
-            try: out += self._recv(w)
-            except VlarlError as e: err = err or e
-        if err is not None: raise err
-        return out
-
-    def _send(self, w, msg):
-        try: self._remotes[w].send(msg)
-        except (BrokenPipeError, OSError, AttributeError):
-            self._kill(w)
-            raise VlarlError(f"worker {w} crashed running {self._describe(w)}; call restart({w}) to start it again") from None
-
-    def _kill(self, w):
-        p, r = self._procs[w], self._remotes[w]
-        if r is not None:
-            try: r.close()
-            except Exception: pass
-        if p is not None:
-            p.join(timeout=2)
-            if p.is_alive(): p.terminate(); p.join(timeout=2)
-            if p.is_alive(): p.kill(); p.join()
-        self._remotes[w] = None
-
-    # -- assignments --
-    def set_assignments(self, assignments: list):
-        "Set every environment's next `(task, init_idx)` (used by the next `reset()` and each auto-reset)."
-        if len(assignments) != self.n_envs: raise VlarlError(f"expected {self.n_envs} assignments, got {len(assignments)}")
-        self._next = [tuple(a) for a in assignments]
-
-    def _stack(self, obs_list): return {k: np.stack([o[k] for o in obs_list]) for k in obs_list[0]}
-
-    def reset(self) -> dict:
-        "Reset every environment to its assignment; returns stacked observations."
-        self.current = list(self._next)
-        obs = self._roundtrip([("reset", [self._next[i] for i in sl]) for sl in self.slices])
-        if self.assign_fn is not None: self._next = [tuple(self.assign_fn(i)) for i in range(self.n_envs)]
-        return self._stack(obs)
-
-    def step(self, actions):
-        "Step all environments with `actions: [N, 7]`; returns `(obs, rewards [N], terminated [N], truncated [N], infos)`."
-        actions = np.asarray(actions, dtype=np.float64)
-        check_shape(actions, (self.n_envs, ACTION_DIM), "actions")
-        res = self._roundtrip([("step", (actions[sl], [self._next[i] for i in sl])) for sl in self.slices])
-        obs, rew, term, trunc, infos = zip(*res)
-        for i, info in enumerate(infos):
-            if info["reset"]:
-                self.current[i] = self._next[i]
-                if self.assign_fn is not None: self._next[i] = tuple(self.assign_fn(i))
-        return self._stack(obs), np.array(rew, np.float32), np.array(term), np.array(trunc), list(infos)
-
-    def restart(self, w: int):
-        "Start worker `w` again (after a crash); its environments need a `reset()` before the next `step`."
-        if not 0 <= w < self.n_workers: raise VlarlError(f"no worker {w} (have {self.n_workers})")
-        self._kill(w); self._start(w); self._recv(w)
-
-    def close(self):
-        "Stop every worker (politely, then by force). Safe to call twice."
-        if getattr(self, "closed", True) and not any(getattr(self, "_remotes", [])): return
-        for w, r in enumerate(self._remotes):
-            if r is not None:
-                try: r.send(("close", None))
-                except Exception: pass
-        for w in range(len(self._procs)): self._kill(w)
-        self.closed = True
-
     @property
     def alive(self) -> list[bool]: return [p is not None and p.is_alive() for p in self._procs]
     def __enter__(self): return self
@@ -207,6 +92,139 @@ class VectorEnv:
     def __del__(self):
         try: self.close()
         except Exception: pass
+
+# %% ../../nbs/05c_vecenv.ipynb #e40d246f
+@patch
+def _start(self: VectorEnv, w):
+    parent, child = self._ctx.Pipe()
+    old = {k: os.environ.get(k) for k in _WORKER_ENV}
+    os.environ.update(_WORKER_ENV)                  # inherited by the spawned interpreter
+    try:
+        target = importlib.import_module("vlarl.envs.vector")._worker   # importable by the child, also when this class runs in a notebook
+        p = self._ctx.Process(target=target, args=(child, self.kind, self.suite, self.env_kwargs, len(self.slices[w])), daemon=True)
+        p.start()
+    finally:
+        for k, v in old.items():
+            if v is None: os.environ.pop(k, None)
+            else: os.environ[k] = v
+    child.close()
+    self._procs[w], self._remotes[w] = p, parent
+
+@patch
+def restart(self: VectorEnv, w: int):
+    "Start worker `w` again (after a crash); its environments need a `reset()` before the next `step`."
+    if not 0 <= w < self.n_workers: raise VlarlError(f"no worker {w} (have {self.n_workers})")
+    self._kill(w); self._start(w); self._recv(w)
+
+# %% ../../nbs/05c_vecenv.ipynb #deedd098
+@patch
+def _kill(self: VectorEnv, w):
+    p, r = self._procs[w], self._remotes[w]
+    if r is not None:
+        try: r.close()
+        except Exception: pass
+    if p is not None:
+        p.join(timeout=2)
+        if p.is_alive(): p.terminate(); p.join(timeout=2)
+        if p.is_alive(): p.kill(); p.join()
+    self._remotes[w] = None
+
+@patch
+def close(self: VectorEnv):
+    "Stop every worker (politely, then by force). Safe to call twice."
+    if getattr(self, "closed", True) and not any(getattr(self, "_remotes", [])): return
+    for w, r in enumerate(self._remotes):
+        if r is not None:
+            try: r.send(("close", None))
+            except Exception: pass
+    for w in range(len(self._procs)): self._kill(w)
+    self.closed = True
+
+# %% ../../nbs/05c_vecenv.ipynb #0991fe19
+@patch
+def _describe(self: VectorEnv, w, j=None):
+    idxs = self.slices[w] if j is None else [self.slices[w][j]]
+    return ", ".join(f"env {i} (task {self._label(i)})" for i in idxs)
+
+@patch
+def _label(self: VectorEnv, i):
+    cur = self.current[i] or self._next[i]
+    t = cur[0]
+    name = self.meta["task_names"][t] if hasattr(self, "meta") and isinstance(t, (int, np.integer)) and 0 <= t < len(self.meta["task_names"]) else t
+    return f"{name!r}, init state {cur[1]}"
+
+@patch
+def _recv(self: VectorEnv, w):
+    r, p = self._remotes[w], self._procs[w]
+    if r is None: raise VlarlError(f"worker {w} is not running ({self._describe(w)}): call restart({w})")
+    t0 = time.monotonic()
+    try:
+        while not r.poll(0.2):
+            if not p.is_alive() and not r.poll(0): raise EOFError
+            if time.monotonic() - t0 > self.timeout: raise VlarlError(f"worker {w} did not answer within {self.timeout:.0f} s ({self._describe(w)})")
+        status, payload = r.recv()
+    except (EOFError, ConnectionResetError, BrokenPipeError):
+        self._kill(w)
+        raise VlarlError(f"worker {w} crashed (exit code {p.exitcode}) running {self._describe(w)}; call restart({w}) to start it again") from None
+    if status == "error":
+        j, msg, tb = payload
+        raise VlarlError(f"worker {w}: {self._describe(w, j)} failed: {msg}")
+    return payload
+
+@patch
+def _send(self: VectorEnv, w, msg):
+    try: self._remotes[w].send(msg)
+    except (BrokenPipeError, OSError, AttributeError):
+        self._kill(w)
+        raise VlarlError(f"worker {w} crashed running {self._describe(w)}; call restart({w}) to start it again") from None
+
+# %% ../../nbs/05c_vecenv.ipynb #8379155e
+@patch
+def _roundtrip(self: VectorEnv, msgs: list) -> list:
+    "Send `msgs[w]` to each worker and collect every answer, in env order. All answers are read before an error is raised, so no stale answer stays in a pipe."
+    for w in range(self.n_workers):
+        if self._remotes[w] is None: raise VlarlError(f"worker {w} is not running ({self._describe(w)}): call restart({w})")
+    sent, err = [], None
+    for w, m in enumerate(msgs):
+        try: self._send(w, m); sent.append(w)
+        except VlarlError as e: err = err or e
+    out = []
+    for w in sent:
+        try: out += self._recv(w)
+        except VlarlError as e: err = err or e
+    if err is not None: raise err
+    return out
+
+# %% ../../nbs/05c_vecenv.ipynb #21298fb0
+@patch
+def set_assignments(self: VectorEnv, assignments: list):
+    "Set every environment's next `(task, init_idx)` (used by the next `reset()` and each auto-reset)."
+    if len(assignments) != self.n_envs: raise VlarlError(f"expected {self.n_envs} assignments, got {len(assignments)}")
+    self._next = [tuple(a) for a in assignments]
+
+@patch
+def _stack(self: VectorEnv, obs_list): return {k: np.stack([o[k] for o in obs_list]) for k in obs_list[0]}
+
+@patch
+def reset(self: VectorEnv) -> dict:
+    "Reset every environment to its assignment; returns stacked observations."
+    self.current = list(self._next)
+    obs = self._roundtrip([("reset", [self._next[i] for i in sl]) for sl in self.slices])
+    if self.assign_fn is not None: self._next = [tuple(self.assign_fn(i)) for i in range(self.n_envs)]
+    return self._stack(obs)
+
+@patch
+def step(self: VectorEnv, actions):
+    "Step all environments with `actions: [N, 7]`; returns `(obs, rewards [N], terminated [N], truncated [N], infos)`."
+    actions = np.asarray(actions, dtype=np.float64)
+    check_shape(actions, (self.n_envs, ACTION_DIM), "actions")
+    res = self._roundtrip([("step", (actions[sl], [self._next[i] for i in sl])) for sl in self.slices])
+    obs, rew, term, trunc, infos = zip(*res)
+    for i, info in enumerate(infos):
+        if info["reset"]:
+            self.current[i] = self._next[i]
+            if self.assign_fn is not None: self._next[i] = tuple(self.assign_fn(i))
+    return self._stack(obs), np.array(rew, np.float32), np.array(term), np.array(trunc), list(infos)
 
 # %% ../../nbs/05c_vecenv.ipynb #973aecbf
 def bench_envs(n_envs: int = 16,       # environments in both settings
