@@ -11,13 +11,16 @@ LAYERS = {                      # lower layers never import higher ones
     "vlarl.core": 0,
     "vlarl.mdp": 1, "vlarl.action_tokenizer": 1, "vlarl.config": 1, "vlarl.ppo": 1, "vlarl.groups": 1, "vlarl.curriculum": 1,
     "vlarl.critic_warmup": 2,
-    "vlarl.models.vla": 2, "vlarl.models.value": 2, "vlarl.envs.base": 2,
+    "vlarl.models.vla": 2, "vlarl.models.value": 2, "vlarl.models.lora": 2, "vlarl.envs.base": 2, "vlarl.distributed.config": 2,
+    "vlarl.distributed.actors": 3,
     "vlarl.envs.tabletop": 3, "vlarl.envs.libero": 3, "vlarl.envs.expert": 3, "vlarl.envs.vector": 3, "vlarl.rollout.engine": 3,
-    "vlarl.policy": 4, "vlarl.loop": 4, "vlarl.run": 4,
+    "vlarl.policy": 4, "vlarl.loop": 4, "vlarl.run": 4, "vlarl.distributed.env_worker": 4,
     "vlarl.sft": 5, "vlarl.evaluate": 5, "vlarl.reward.labels": 5, "vlarl.reward.rprm": 5, "vlarl.rollout.vllm_engine": 5,
     "vlarl.trainer": 6, "vlarl.probes": 6,
-    "vlarl.distributed": 7, "vlarl.ablation": 7, "vlarl.compare": 7,
-    "vlarl.cli": 8,
+    "vlarl.rollout.inference": 7, "vlarl.distributed.learner": 7, "vlarl.ablation": 7, "vlarl.compare": 7,
+    "vlarl.distributed.driver": 8,
+    "vlarl.distributed.bench": 9,
+    "vlarl.cli": 10,
 }
 
 

@@ -167,7 +167,8 @@ def _cmd_train_dist(args, stored: dict | None):
     "`vlarl train --dist NAME`: the distributed trainer (13_distributed); a stored distributed run (`config.yaml` as read) resumes with its own configs."
     import dataclasses
     from vlarl.config import preset, apply_overrides, TrainConfig
-    from vlarl.distributed import DistConfig, dist_preset, train_distributed
+    from vlarl.distributed.config import DistConfig, dist_preset
+    from vlarl.distributed.driver import train_distributed
     if stored is not None:
         cfg0 = TrainConfig.from_dict(stored["train"])
         d0 = dist_preset(args.dist) if args.dist else DistConfig.from_dict(stored["dist"])
