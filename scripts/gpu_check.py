@@ -49,7 +49,7 @@ docstring has the details), let `runs/gpu_wheels` travel with the working tree, 
 The JSON records which torch ran (`env.torch`, `env.torch_source`: the pinned 2.13.0 or the
 machine's own), the CUDA version and the device. The tabletop environments render through EGL
 (`MUJOCO_GL=egl`); without it the time split records the error and the parity section falls back
-to random images (recorded). The GPU numbers belong in `nbs/13_distributed.ipynb` ("GPU check").
+to random images (recorded). The GPU numbers belong in `nbs/13g_bench.ipynb` ("GPU check").
 
 Exit status: 0 when every section is ok or skipped, 1 when one of them failed (the files are written
 either way), 2 on bad arguments.
@@ -373,7 +373,7 @@ def _sampling_generator_on_device(device: str):
 
 
 def _trainer_split(cfg, iterations: int) -> dict:
-    "Median seconds per phase of `train_step` (first iteration not counted), as `vlarl.distributed.time_split` measures the single process."
+    "Median seconds per phase of `train_step` (first iteration not counted), as `vlarl.distributed.bench.time_split` measures the single process."
     import numpy as np
     from vlarl.core import seed_everything
     from vlarl.trainer import TrainState, train_step, make_optimizer

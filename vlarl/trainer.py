@@ -21,6 +21,9 @@ from .loop import EpisodeTracker, episode_metrics, minibatch_loss, critic_loss
 from .curriculum import Curriculum
 from .run import latest_checkpoint, prune_checkpoints, open_run, run_loop, eval_row
 
+
+
+
 # %% auto #0
 __all__ = ['Rollout', 'collect_rollout', 'collect_groups', 'episode_advantages', 'ppo_update', 'TrainState', 'init_value_head',
            'make_optimizer', 'rollout', 'advantages', 'no_signal', 'iteration_metrics', 'train_step', 'save_checkpoint',
@@ -67,6 +70,7 @@ def _decode_and_step(ac, policy, vec, obs, tr, temperature, generator, reward_fn
         buf[k].append(v)
     return obs, r, dense, term, trunc
 
+# %% ../nbs/12_trainer.ipynb #bc4f3020
 @torch.no_grad()
 def collect_rollout(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curriculum, steps: int, temperature: float,
                     generator: torch.Generator, reward_fn=None, reward_coef: float = 1.0) -> Rollout:
@@ -127,6 +131,9 @@ def episode_advantages(ro: Rollout, kind: str, std: bool = True, low: float = 0.
              "rollout/groups_mixed": float(((rate > 0) & (rate < 1)).float().mean())}
     return adv, v & keep[None, :], stats
 
+
+
+
 # %% ../nbs/12_trainer.ipynb #3c4398a9
 def ppo_update(ac: VLAActorCritic, policy: Policy, opt: torch.optim.Optimizer, ro: Rollout, adv: torch.Tensor, ret: torch.Tensor,
                cfg: TrainConfig, instructions: list, generator: torch.Generator, critic_only: bool = False,
@@ -166,6 +173,9 @@ def ppo_update(ac: VLAActorCritic, policy: Policy, opt: torch.optim.Optimizer, r
     res = {k: float(np.nanmean([s[k] for s in stats])) for k in stats[0]} if stats else {}
     res["charts/ppo_steps"] = float(len(stats))
     return res
+
+
+
 
 # %% ../nbs/12_trainer.ipynb #3d59eec9
 @dataclass
@@ -210,6 +220,7 @@ class _Timer:
         try: yield
         finally: self.t[f"timing/{name}"] = self.t.get(f"timing/{name}", 0.0) + time.perf_counter() - t0
 
+# %% ../nbs/12_trainer.ipynb #f3af0809
 def rollout(st: TrainState, it: int):
     "Algorithm 1, lines 8-24: a rollout of the current policy (group rollouts when `group_size` > 1)."
     cfg, gen = st.cfg, _generator(st.cfg, it, 1, st.policy.model.device)
@@ -238,6 +249,7 @@ def iteration_metrics(st: TrainState, ro: Rollout, adv, warmup: bool, empty: boo
             "reward/sparse": float(ro.sparse.mean()), "reward/rprm": float(ro.dense.mean()), "reward/total": float(ro.rewards.mean()),
             **gstats, **losses, **st.curriculum.summary(), **timing}
 
+# %% ../nbs/12_trainer.ipynb #346dd5e0
 def train_step(st: TrainState) -> dict:
     "One iteration k of Algorithm 1 (lines 8-29); returns its metrics row."
     cfg, k, phase = st.cfg, st.iteration, _Timer()
@@ -295,6 +307,9 @@ def load_checkpoint(st: TrainState, ck: Path):
     st.iteration, st.env_steps = s["iteration"], s["env_steps"]
     st.curriculum.load_state_dict(s["curriculum"])
 
+
+
+
 # %% ../nbs/12_trainer.ipynb #b25f7c64
 def init_state(cfg: TrainConfig, reward_fn=None) -> TrainState:
     "The training state of a new run: policy, actor-critic, optimizer, environments and the curriculum over the training states."
@@ -313,6 +328,9 @@ def init_state(cfg: TrainConfig, reward_fn=None) -> TrainState:
         cur = Curriculum(keys, tau=cfg.curriculum_tau, form=cfg.curriculum_form, seed=cfg.seed + 1, uniform=not cfg.curriculum)
     except BaseException: vec.close(); raise
     return TrainState(cfg, policy, ac, opt, cur, vec, reward_fn=reward_fn)
+
+
+
 
 # %% ../nbs/12_trainer.ipynb #580e6d98
 def train(cfg: TrainConfig,
@@ -352,6 +370,9 @@ def train(cfg: TrainConfig,
     finally:
         if st is not None: st.vec.close()
 
+
+
+
 # %% ../nbs/12_trainer.ipynb #0b2606bb
 def bench_busy(repeats: int = 3,           # timed iterations per setting (median reported)
                threads: int | None = None,  # torch threads of the trainer during the measurement (None: as is)
@@ -380,3 +401,6 @@ def bench_busy(repeats: int = 3,           # timed iterations per setting (media
     return dict(alone_s=med(alone, 0), busy_s=med(busy, 0), alone_rollout_s=med(alone, 1), busy_rollout_s=med(busy, 1),
                 alone_update_s=med(alone, 2), busy_update_s=med(busy, 2), busy_vs_alone_iteration=med(busy, 0) / med(alone, 0),
                 threads=threads or old)
+
+
+

@@ -8,6 +8,7 @@ import dataclasses
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import ClassVar
+from fastcore.basics import patch
 from ..core import VlarlError, TypedConfig
 from ..config import TrainConfig
 
@@ -48,35 +49,37 @@ class DistConfig(TypedConfig):
     @property
     def n_envs(self) -> int: return self.learners * self.envs_per_learner
 
-    def validate(self) -> "DistConfig":
-        "Check types and ranges; raise `VlarlError` naming the first bad field."
-        for f in fields(self):
-            v = getattr(self, f.name)
-            want = {"int": int, "float": (int, float), "str": str}[f.type]
-            if isinstance(v, bool) or not isinstance(v, want): raise VlarlError(f"dist config field {f.name} must be {f.type}, got {v!r}")
-        for k in ("learners", "envs_per_learner", "num_cpus"):
-            if getattr(self, k) < 1: raise VlarlError(f"dist config field {k} must be >= 1, got {getattr(self, k)}")
-        for k in ("lora_rank", "env_max_steps", "max_env_restarts", "learner_cpus", "learner_gpus", "env_cpus", "env_gpus", "engine_cpus", "engine_gpus"):
-            if getattr(self, k) < 0: raise VlarlError(f"dist config field {k} must be >= 0, got {getattr(self, k)}")
-        for k in ("timeout_s", "startup_timeout_s", "lora_alpha"):
-            if not getattr(self, k) > 0: raise VlarlError(f"dist config field {k} must be > 0, got {getattr(self, k)}")
-        for k, allowed in (("learner_device", ("cpu", "cuda")), ("engine_device", ("cpu", "cuda")), ("engine", ("torch", "vllm")),
-                           ("dtype", ("float32", "bfloat16")), ("placement", ("PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD"))):
-            if getattr(self, k) not in allowed: raise VlarlError(f"dist config field {k} must be one of {', '.join(allowed)}; got {getattr(self, k)!r}")
-        if self.engine == "vllm" and self.engine_device != "cuda": raise VlarlError("the vLLM engine runs on a GPU: set engine_device='cuda'")
-        if self.learner_device == "cuda" and self.learner_gpus <= 0: raise VlarlError("learner_device='cuda' needs learner_gpus > 0 (each learner a GPU)")
-        if self.engine_device == "cuda" and self.engine_gpus <= 0: raise VlarlError("engine_device='cuda' needs engine_gpus > 0")
-        return self
-
     # to_dict, from_dict (unknown fields refused), diff and with_overrides come from `TypedConfig` (00_core)
 
-    def check_train(self, cfg: TrainConfig) -> TrainConfig:
-        "Raise unless `cfg` can be split across the learners."
-        if cfg.minibatch_size % self.learners:
-            raise VlarlError(f"minibatch_size {cfg.minibatch_size} must be a multiple of learners ({self.learners}): each learner takes an equal share of every minibatch")
-        return cfg
+# %% ../../nbs/13_distributed.ipynb #316f9bb3
+@patch
+def validate(self: DistConfig) -> DistConfig:
+    "Check types and ranges; raise `VlarlError` naming the first bad field."
+    for f in fields(self):
+        v = getattr(self, f.name)
+        want = {"int": int, "float": (int, float), "str": str}[f.type]
+        if isinstance(v, bool) or not isinstance(v, want): raise VlarlError(f"dist config field {f.name} must be {f.type}, got {v!r}")
+    for k in ("learners", "envs_per_learner", "num_cpus"):
+        if getattr(self, k) < 1: raise VlarlError(f"dist config field {k} must be >= 1, got {getattr(self, k)}")
+    for k in ("lora_rank", "env_max_steps", "max_env_restarts", "learner_cpus", "learner_gpus", "env_cpus", "env_gpus", "engine_cpus", "engine_gpus"):
+        if getattr(self, k) < 0: raise VlarlError(f"dist config field {k} must be >= 0, got {getattr(self, k)}")
+    for k in ("timeout_s", "startup_timeout_s", "lora_alpha"):
+        if not getattr(self, k) > 0: raise VlarlError(f"dist config field {k} must be > 0, got {getattr(self, k)}")
+    for k, allowed in (("learner_device", ("cpu", "cuda")), ("engine_device", ("cpu", "cuda")), ("engine", ("torch", "vllm")),
+                       ("dtype", ("float32", "bfloat16")), ("placement", ("PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD"))):
+        if getattr(self, k) not in allowed: raise VlarlError(f"dist config field {k} must be one of {', '.join(allowed)}; got {getattr(self, k)!r}")
+    if self.engine == "vllm" and self.engine_device != "cuda": raise VlarlError("the vLLM engine runs on a GPU: set engine_device='cuda'")
+    if self.learner_device == "cuda" and self.learner_gpus <= 0: raise VlarlError("learner_device='cuda' needs learner_gpus > 0 (each learner a GPU)")
+    if self.engine_device == "cuda" and self.engine_gpus <= 0: raise VlarlError("engine_device='cuda' needs engine_gpus > 0")
+    return self
 
 
+@patch
+def check_train(self: DistConfig, cfg: TrainConfig) -> TrainConfig:
+    "Raise unless `cfg` can be split across the learners."
+    if cfg.minibatch_size % self.learners:
+        raise VlarlError(f"minibatch_size {cfg.minibatch_size} must be a multiple of learners ({self.learners}): each learner takes an equal share of every minibatch")
+    return cfg
 
 # %% ../../nbs/13_distributed.ipynb #24c737bd
 DIST_PRESETS = {

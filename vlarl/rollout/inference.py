@@ -10,6 +10,10 @@ import torch
 from torch import nn
 from ..core import VlarlError
 
+# %% auto #0
+__all__ = ['TorchEngine', 'InferenceEngine']
+
+# %% ../../nbs/13a_engines.ipynb #8344ba37
 def _load_partial(model: nn.Module, state_dict: dict, who: str) -> int:
     "Copy tensors into `model` by name (a subset is allowed); names and shapes must exist. Returns how many were copied."
     own = model.state_dict()
@@ -28,6 +32,7 @@ def _writable(a) -> np.ndarray:
     a = np.asarray(a)
     return a if a.flags.writeable else a.copy()
 
+# %% ../../nbs/13a_engines.ipynb #60556054
 class TorchEngine:
     "The PyTorch rollout engine (batched, KV-cached, restricted to the action tokens) behind the inference-engine interface."
     def __init__(self, policy_dir, device: str = "cpu", dtype: str = "float32"):
@@ -52,6 +57,7 @@ class TorchEngine:
     def load_weights(self, state_dict: dict) -> int: return _load_partial(self.policy.model, state_dict, "TorchEngine.load_weights")
     def state_dict(self) -> dict: return {k: v.detach().cpu().clone() for k, v in self.policy.model.state_dict().items()}
 
+# %% ../../nbs/13a_engines.ipynb #8ec7f56b
 class InferenceEngine:
     "The inference-engine actor: a `TorchEngine` or a `VLLMEngine`, by name, and optionally the reward model (RPRM)."
     def __init__(self, backend: str, policy_dir, device: str = "cpu", dtype: str = "float32",
@@ -75,6 +81,3 @@ class InferenceEngine:
     def score(self, images, instructions, token_ids, temperature): return self.impl.score(images, instructions, token_ids, temperature)
     def load_weights(self, state_dict: dict) -> int: return self.impl.load_weights(state_dict)
     def state_dict(self) -> dict: return self.impl.state_dict()
-
-# %% auto #0
-__all__ = ['TorchEngine', 'InferenceEngine']
