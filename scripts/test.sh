@@ -56,6 +56,10 @@ if [ "$before" != "$after" ]; then
 fi
 "$V/python" scripts/make_readme.py --check || fail=1
 end
+echo "== gate: ruff (errors in vlarl/, scripts/, tests/; long and joined lines of vlarl/ within scripts/lint_budget.json)"
+begin "gate (ruff)"
+"$V/python" scripts/lint.py || fail=1
+end
 [ "$fail" = 0 ] || exit 1
 
 echo "== 3/4: nbdev-test (cells flagged $(grep '^tst_flags' pyproject.toml | cut -d'"' -f2) are skipped; executed notebooks kept in docs/_exec for the docs build)"
