@@ -201,7 +201,7 @@ def test_learner_killed_then_resume_matches_uninterrupted(ray_session, tmp_path)
     from vlarl.run import latest_checkpoint
     d = DistConfig(lora_rank=4, lora_alpha=8.0, env_max_steps=3, timeout_s=60, startup_timeout_s=300)
     cfg = TrainConfig(steps_per_update=3, iterations=2, critic_warmup=0, minibatch_size=4, ppo_epochs=1, lr=1e-3, critic_lr=1e-3,
-                      seed=0, save_every=1)
+                      seed=0, save_every=1, eval_every=0, eval_episodes=4, gif_episodes=0)   # held-out evaluation at the end only
     ref = train_distributed(cfg, d, tmp_path / "ref", progress=False)
     def kill_learner_1(tr, m):
         if tr.iteration == 1: _kill(tr, tr.learners[1])
@@ -213,6 +213,7 @@ def test_learner_killed_then_resume_matches_uninterrupted(ray_session, tmp_path)
     assert latest_checkpoint(run).name == "iter_000001"
     rows = train_distributed(cfg, d, run, resume=True, progress=False)
     assert [r["step"] for r in rows] == [1, 2]
+    assert "eval/success_rate" in rows[-1] and "eval/success_rate" not in rows[0]
     skip = lambda r: {k: v for k, v in r.items() if not k.startswith("timing/")}
     for a, b in zip(rows, ref):              # two gloo ranks: the same numbers up to reduction order
         for k in skip(a):
