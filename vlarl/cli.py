@@ -9,6 +9,11 @@ from pathlib import Path
 import os
 from .core import VlarlError, run_folder, atomic_write_text
 
+
+
+
+
+
 # %% auto #0
 __all__ = ['DEFAULT_INSTRUCTIONS', 'BENCH_LOWER', 'BENCH_TARGETS', 'run_bench', 'format_bench', 'build_parser', 'main']
 
@@ -31,6 +36,7 @@ def _cmd_tokenizer(args):
         tk = train_text_tokenizer(lines, vocab_size=args.vocab_size, path=d)
     print(f"tokenizer with {tk.vocab_size} ids ({tk.vocab_size - 256}..{tk.vocab_size - 1} are actions, PAD={tk.pad_token_id}) -> {out}")
 
+# %% ../nbs/15_cli.ipynb #e3098483
 def _cmd_demo(args):
     import numpy as np, yaml
     import matplotlib; matplotlib.use("Agg")
@@ -85,6 +91,7 @@ def run_bench(repeats: int = 5, only: tuple = ("policy", "envs")) -> dict:
                    device=torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu")
     return dict(ratios=ratios, targets={k: BENCH_TARGETS[k] for k in ratios}, details=details, machine=machine)
 
+# %% ../nbs/15_cli.ipynb #b4f896e4
 def format_bench(res: dict) -> str:
     "A table of ratio, target and whether the target is met."
     rows = [f"{'ratio':44s} {'measured':>9s} {'target':>7s}  met"]
@@ -102,7 +109,7 @@ def _cmd_bench(args):
     print(format_bench(res))
     if args.json: atomic_write_text(args.json, json.dumps(res, indent=2, default=float) + "\n"); print(f"-> {args.json}")
 
-# %% ../nbs/15_cli.ipynb #b4f896e4
+# %% ../nbs/15_cli.ipynb #b56f44d1
 def _cmd_sft(args):
     from vlarl.sft import run_sft
     t0 = time.time()
@@ -129,6 +136,10 @@ def _cmd_rprm(args):
     print("reward model -> " + str(args.out) + f" ({time.time() - t0:.0f} s): " + ", ".join(f"{k} {v:.3f}" for k, v in show.items()))
     if args.json: atomic_write_text(args.json, json.dumps(m, indent=2, default=float) + "\n"); print(f"-> {args.json}")
 
+
+
+
+# %% ../nbs/15_cli.ipynb #071bcd4e
 def _cmd_eval(args):
     from vlarl.policy import load_policy, default_policy_path
     from vlarl.evaluate import evaluate
@@ -153,6 +164,10 @@ def _cmd_eval(args):
         atomic_write_text(args.json, json.dumps(dict(res.to_dict(), checkpoint=str(ck)), indent=1) + "\n"); print(f"-> {args.json}")
     if args.gif: print(f"-> {args.gif}")
 
+
+
+
+# %% ../nbs/15_cli.ipynb #74275746
 def _cmd_ablate(args):
     from vlarl.ablation import run_ablations, ablation_table, format_ablation, plot_ablation_curves
     if args.seeds < 1 or args.iterations < 1: raise VlarlError(f"need --seeds >= 1 and --iterations >= 1, got {args.seeds}, {args.iterations}")
@@ -163,6 +178,10 @@ def _cmd_ablate(args):
     atomic_write_text(out / "ablation.md", md + "\n"); plot_ablation_curves(out, out / "ablation.png")
     print(md); print(f"-> {out / 'ablation.md'}, {out / 'ablation.png'}")
 
+
+
+
+# %% ../nbs/15_cli.ipynb #4637ba80
 def _cmd_train_dist(args, stored: dict | None):
     "`vlarl train --dist NAME`: the distributed trainer (13_distributed); a stored distributed run (`config.yaml` as read) resumes with its own configs."
     import dataclasses
@@ -172,7 +191,7 @@ def _cmd_train_dist(args, stored: dict | None):
     if stored is not None:
         cfg0 = TrainConfig.from_dict(stored["train"])
         d0 = dist_preset(args.dist) if args.dist else DistConfig.from_dict(stored["dist"])
-    else:   # without --preset: the paper's recipe (the distributed trainer refuses the tabletop preset's embedded options)
+    else:   # without --preset: the paper's recipe (the CPU topology is a scale-out check, not the embedded recipe)
         cfg0, d0 = preset(args.preset if getattr(args, "preset_given", True) else "tabletop-paper"), dist_preset(args.dist)
     if args.local and not any(it.split("=", 1)[0].strip() == "learners" for it in args.dist_set):
         d0 = dataclasses.replace(d0, learners=1)              # no Ray: one learner in this process
@@ -185,6 +204,9 @@ def _cmd_train_dist(args, stored: dict | None):
           f"({'no Ray' if args.local else 'Ray'}), last rollout success {100 * last.get('rollout/success_rate', float('nan')):.1f}%; "
           f"run folder {args.out}" + (f"; evaluate with: vlarl eval --checkpoint {ck[-1] / 'policy'}" if ck else ""))
 
+
+
+# %% ../nbs/15_cli.ipynb #b75d4481
 def _cmd_train(args):
     from vlarl.config import preset, apply_overrides, TrainConfig
     from vlarl.trainer import train
@@ -208,11 +230,11 @@ def _cmd_train(args):
           f"{100 * last.get('eval/success_rate', float('nan')):.1f}% (95% CI {100 * last.get('eval/ci_low', float('nan')):.1f}-"
           f"{100 * last.get('eval/ci_high', float('nan')):.1f}); run folder {args.out}")
 
-# %% ../nbs/15_cli.ipynb #b56f44d1
-def build_parser() -> argparse.ArgumentParser:
-    "The `vlarl` argument parser."
-    p = argparse.ArgumentParser(prog="vlarl", description="VLA-RL: online PPO fine-tuning of auto-regressive VLAs.")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+
+# %% ../nbs/15_cli.ipynb #985efdc2
+def _parse_tools(sub):
+    "Subcommands `demo`, `tokenizer`, `bench`."
     d = sub.add_parser("demo", help="run the foundation end to end into a run folder")
     d.add_argument("--out", required=True, help="run folder to create")
     d.add_argument("--vocab-size", type=int, default=1024, help="tiny tokenizer vocabulary size")
@@ -229,6 +251,14 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--repeats", type=int, default=5, help="repeats per measurement (median reported)")
     b.add_argument("--only", default="policy,envs", help="comma list of: policy, envs, busy (one training iteration beside a busy process vs alone; about a minute)")
     b.set_defaults(func=_cmd_bench)
+
+
+
+
+
+# %% ../nbs/15_cli.ipynb #2c2493e4
+def _parse_sft_eval(sub):
+    "Subcommands `sft` and `eval`."
     f = sub.add_parser("sft", help="record scripted demonstrations and train the tiny VLA by behaviour cloning")
     f.add_argument("--out", required=True, help="run folder to create (the policy lands in OUT/policy)")
     f.add_argument("--suite", default="spatial", help="tabletop suite")
@@ -261,6 +291,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--best-of", type=int, default=1, metavar="K", help="sample K actions per step at --temperature and act with the best-scored one")
     e.add_argument("--reward-model", help="with --best-of: rank the candidates with this RPRM folder (default: the policy's log-likelihood)")
     e.set_defaults(func=_cmd_eval)
+
+
+
+
+
+# %% ../nbs/15_cli.ipynb #0e4fba60
+def _parse_reward(sub):
+    "Subcommands `label` and `rprm` (the reward-model path)."
     lb = sub.add_parser("label", help="pseudo-labels for the reward model from successful trajectories")
     lb.add_argument("--demos", nargs="+", required=True, help="demo folder(s) (`vlarl sft` writes RUN/demos)")
     lb.add_argument("--out", required=True, help="labels folder to create")
@@ -276,6 +314,14 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--json", help="write the validation metrics here")
     rp.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     rp.set_defaults(func=_cmd_rprm)
+
+
+
+
+
+# %% ../nbs/15_cli.ipynb #a416a846
+def _parse_train(sub):
+    "Subcommands `ablate` and `train`."
     ab = sub.add_parser("ablate", help="the paper's Table 2 on the embedded setup: one training run per (ablation, seed)")
     ab.add_argument("--out", required=True, help="grid folder (finished runs in it are skipped)")
     ab.add_argument("--seeds", type=int, default=3)
@@ -295,6 +341,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--dist-set", action="append", default=[], metavar="KEY=VALUE", help="override a DistConfig field (repeatable)")
     r.add_argument("--local", action="store_true", help="with --dist: no Ray, one learner and the actors in this process")
     r.set_defaults(func=_cmd_train)
+
+
+
+
+
+# %% ../nbs/15_cli.ipynb #82a1e878
+def build_parser() -> argparse.ArgumentParser:
+    "The `vlarl` argument parser."
+    p = argparse.ArgumentParser(prog="vlarl", description="VLA-RL: online PPO fine-tuning of auto-regressive VLAs.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in (_parse_tools, _parse_sft_eval, _parse_reward, _parse_train): add(sub)
     return p
 
 def main(argv: list[str] | None = None) -> int:
@@ -309,3 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"vlarl {args.command}: interrupted", file=sys.stderr); return 130
     return 0
+
+
+
+

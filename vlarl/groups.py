@@ -8,7 +8,8 @@ import torch
 from .core import VlarlError
 
 # %% auto #0
-__all__ = ['group_stats', 'group_advantages', 'group_advantages_reference', 'group_filter', 'steps_advantage']
+__all__ = ['group_stats', 'group_advantages', 'group_advantages_reference', 'group_filter', 'steps_advantage',
+           'outcome_advantages']
 
 # %% ../nbs/08b_groups.ipynb #f0467c56
 def _groups(returns, groups, name: str):
@@ -83,3 +84,22 @@ def steps_advantage(episode_adv: torch.Tensor,   # [N] advantage of the episode 
     a = torch.as_tensor(episode_adv)
     if v.dim() != 2 or tuple(a.shape) != (v.shape[1],): raise VlarlError(f"steps_advantage: need episode_adv [N] and valid [M, N], got {tuple(a.shape)} and {tuple(v.shape)}")
     return torch.where(v, a[None, :].to(torch.float32), torch.zeros((), dtype=torch.float32))
+
+# %% ../nbs/08b_groups.ipynb #f9f1fad2
+def outcome_advantages(rewards: torch.Tensor,     # [M, N] rewards of a group rollout (sparse + coef * dense)
+                       terminated: torch.Tensor,  # [M, N] bool: the episode succeeded at this step
+                       valid: torch.Tensor,       # [M, N] bool: step t of column n belongs to that column's episode
+                       groups,                    # [N] group id of each column
+                       kind: str = "grpo", std: bool = True, low: float = 0.0, high: float = 1.0,
+                      ) -> tuple:
+    "`(advantages [M, N] or None for kind 'gae', rows [M, N] that enter the update, group metrics)` of a group rollout."
+    v = torch.as_tensor(valid, dtype=torch.bool)
+    R = (torch.as_tensor(rewards).float() * v).sum(0)                  # undiscounted outcome of each column's episode
+    success = (torch.as_tensor(terminated, dtype=torch.bool) & v).any(0)
+    g = torch.as_tensor(groups)
+    keep = group_filter(success, g, low, high)
+    adv = steps_advantage(group_advantages(R, g, kind, std), v) if kind != "gae" else None
+    rate = torch.zeros(int(g.max()) + 1).index_add(0, g, success.float()) / torch.bincount(g).float()
+    stats = {"rollout/groups": float(len(rate)), "rollout/groups_kept": float(len(torch.unique(g[keep]))),
+             "rollout/groups_mixed": float(((rate > 0) & (rate < 1)).float().mean())}
+    return adv, v & keep[None, :], stats

@@ -16,7 +16,7 @@ from .policy import Policy, load_policy, save_policy, default_policy_path
 from .models.value import VLAActorCritic, gather_last_real
 from .rollout.engine import action_logprobs
 from .ppo import compute_gae, normalize_advantages, assert_finite, masked_mean
-from .groups import group_advantages, group_filter, steps_advantage
+from .groups import outcome_advantages
 from .loop import EpisodeTracker, episode_metrics, minibatch_loss, critic_loss
 from .curriculum import Curriculum
 from .run import latest_checkpoint, prune_checkpoints, open_run, run_loop, eval_row
@@ -118,18 +118,9 @@ def collect_groups(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curricul
                    st("final"), torch.zeros(N), st("entropy"), tr.episodes, valid=st("valid").bool(), groups=groups)
 
 def episode_advantages(ro: Rollout, kind: str, std: bool = True, low: float = 0.0, high: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, dict]:
-    "Group advantages of a group rollout, broadcast to the steps: `(adv [M, N], rows [M, N] kept for the update, stats)`."
+    "Group advantages of a group rollout, broadcast to the steps: `(adv [M, N], rows [M, N] kept for the update, stats)` (`outcome_advantages`, 08b)."
     if ro.valid is None: raise VlarlError("episode_advantages needs a group rollout (collect_groups)")
-    v = ro.valid
-    R = (ro.rewards * v).sum(0)                                   # undiscounted outcome of each column's episode
-    success = (ro.terminated & v).any(0)
-    g = torch.as_tensor(ro.groups)
-    keep = group_filter(success, g, low, high)
-    adv = steps_advantage(group_advantages(R, g, kind, std), v) if kind != "gae" else None
-    rate = torch.zeros(int(g.max()) + 1).index_add(0, g, success.float()) / torch.bincount(g).float()
-    stats = {"rollout/groups": float(len(rate)), "rollout/groups_kept": float(len(torch.unique(g[keep]))),
-             "rollout/groups_mixed": float(((rate > 0) & (rate < 1)).float().mean())}
-    return adv, v & keep[None, :], stats
+    return outcome_advantages(ro.rewards, ro.terminated, ro.valid, ro.groups, kind, std, low, high)
 
 
 

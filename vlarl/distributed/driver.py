@@ -14,6 +14,7 @@ from ..core import VlarlError, atomic_write_text
 from ..config import TrainConfig
 from ..curriculum import Curriculum
 from ..loop import EpisodeTracker, episode_metrics
+from ..groups import outcome_advantages
 from ..run import open_run, run_loop, eval_row, latest_checkpoint, prune_checkpoints
 from ..rollout.inference import InferenceEngine
 from .config import DistConfig, plan_bundles, read_run_configs, RESUME_FIXED, DIST_NOT_YET
@@ -191,8 +192,9 @@ def _rollout_buffer(M: int, N: int, image_shape) -> dict:
                 sparse=z(), dense=z(), terminated=z(dt=bool), truncated=z(dt=bool), valid=np.ones((M, N), bool))
 
 @patch
-def _worker_step(self: DistTrainer, k: int, t: int, r, tr: EpisodeTracker, buf: dict, finals: list, ep_start: np.ndarray) -> tuple:
-    "File env worker `k`'s answer to step `t` into the buffer (or restart it and discard its episodes). Returns `(next images, discarded steps)`."
+def _worker_step(self: DistTrainer, k: int, t: int, r, tr: EpisodeTracker, buf: dict, finals: list,
+                 ep_start: np.ndarray, extra: dict | None = None) -> tuple:
+    "File env worker `k`'s answer to step `t` (or restart it, discarding its episodes); `(next images, discarded steps)`."
     n = self.dist.envs_per_learner
     sl, idx = slice(k * n, (k + 1) * n), range(k * n, (k + 1) * n)
     if isinstance(r, ActorDied):                     # discard the running episodes of this worker's envs
@@ -202,13 +204,15 @@ def _worker_step(self: DistTrainer, k: int, t: int, r, tr: EpisodeTracker, buf: 
             buf["valid"][ep_start[i]:t + 1, i] = False; buf["truncated"][t, i] = True
             discarded += t + 1 - ep_start[i]
             tr.discard(i); ep_start[i] = t + 1
+            if not tr.refill: tr.alive[i] = False        # a group episode is not restarted: its group goes on
         return self._reset_worker(k, tr.current[sl], f"rollout step {t}"), discarded
     buf["sparse"][t, sl], buf["terminated"][t, sl], buf["truncated"][t, sl] = r["rewards"], r["terminated"], r["truncated"]
     buf["rewards"][t, sl] = r["rewards"] + self.cfg.reward_model_coef * buf["dense"][t, sl]
     fin = dict(zip(r["done_index"].tolist(), r["final_images"]))
     for j, i in enumerate(idx):
         if r["truncated"][j] and not r["terminated"][j]: finals.append((t, i, fin[j]))
-    for i in tr.step(buf["sparse"][t], buf["dense"][t], buf["terminated"][t], buf["truncated"][t], envs=list(idx)):
+    ended = tr.step(buf["sparse"][t], buf["dense"][t], buf["terminated"][t], buf["truncated"][t], envs=list(idx), extra=extra)
+    for i in ended:
         ep_start[i] = t + 1                                  # records, curriculum updates, next assignments
     return r["images"], 0
 
@@ -229,31 +233,75 @@ def _shards(self: DistTrainer, buf: dict, finals: list, imgs: np.ndarray, tr: Ep
 
 # %% ../../nbs/13f_driver.ipynb #3bea2822
 @patch
-def rollout(self: DistTrainer, on_step=None) -> tuple[list[dict], dict]:
-    "Algorithm 1, lines 8-24, across the actors. Returns one shard per learner and rollout metrics."
+def _step_all(self: DistTrainer, t: int, imgs: np.ndarray, tr: EpisodeTracker, buf: dict, finals: list,
+              ep_start: np.ndarray, extra: dict | None = None) -> tuple:
+    "Rollout step `t`: decode all envs' actions in one batch on the engine, step each env worker; `(images, discarded)`."
     cfg, d = self.cfg, self.dist
-    L, n, N, M = d.learners, d.envs_per_learner, d.n_envs, cfg.steps_per_update
-    sl = [slice(k * n, (k + 1) * n) for k in range(L)]
-    tr = EpisodeTracker(self.curriculum, N, cfg.reward_model_coef)   # assignments, running episodes, records (11a_loop)
-    imgs = np.concatenate([self._reset_worker(k, tr.current[sl[k]], "reset") for k in range(L)])
-    buf, finals, discarded, ep_start = _rollout_buffer(M, N, imgs.shape[1:]), [], 0, np.zeros(N, int)
-    for t in range(M):
-        if on_step is not None: on_step(self, t)
-        seed = zlib.crc32(f"{cfg.seed}/{self.iteration}/{t}".encode())
-        try: g = self._wait([self.engine.generate.remote(imgs, tr.instructions(self.instructions), cfg.temperature, seed)], ["inference engine"], f"rollout step {t}")[0]
-        except ActorDied as e: self._fatal(e)
-        buf["images"][t], buf["tasks"][t] = imgs, [c[0] for c in tr.current]
-        buf["token_ids"][t], buf["engine_logp"][t] = g["token_ids"], g["logprobs"]
-        if "dense" in g: buf["dense"][t] = g["dense"]
-        res = self._wait([self.envs[k].step.remote(g["actions"][sl[k]], tr.pending[sl[k]]) for k in range(L)], self._env_names(),
-                         f"rollout step {t}", tolerate=True)
-        new = [self._worker_step(k, t, r, tr, buf, finals, ep_start) for k, r in enumerate(res)]
-        imgs, discarded = np.concatenate([x for x, _ in new]), discarded + sum(c for _, c in new)
-    self.env_steps += int(buf["valid"].sum())
+    sl = [slice(k * d.envs_per_learner, (k + 1) * d.envs_per_learner) for k in range(d.learners)]
+    seed = zlib.crc32(f"{cfg.seed}/{self.iteration}/{t}".encode())
+    ref = self.engine.generate.remote(imgs, tr.instructions(self.instructions), cfg.temperature, seed)
+    try: g = self._wait([ref], ["inference engine"], f"rollout step {t}")[0]
+    except ActorDied as e: self._fatal(e)
+    buf["images"][t], buf["tasks"][t] = imgs, [c[0] for c in tr.current]
+    buf["token_ids"][t], buf["engine_logp"][t] = g["token_ids"], g["logprobs"]
+    if "dense" in g: buf["dense"][t] = g["dense"]
+    refs = [self.envs[k].step.remote(g["actions"][sl[k]], tr.pending[sl[k]]) for k in range(d.learners)]
+    res = self._wait(refs, self._env_names(), f"rollout step {t}", tolerate=True)
+    new = [self._worker_step(k, t, r, tr, buf, finals, ep_start, extra) for k, r in enumerate(res)]
+    return np.concatenate([x for x, _ in new]), sum(c for _, c in new)
+
+def _rollout_stats(tr: EpisodeTracker, buf: dict, discarded: int) -> dict:
+    "Episode metrics (11a_loop) and the mean rewards over the valid steps."
     stats, v = {**episode_metrics(tr.episodes), "rollout/discarded_steps": discarded}, buf["valid"]
     for k, b in (("reward/sparse", "sparse"), ("reward/rprm", "dense"), ("reward/total", "rewards")):
         stats[k] = float(buf[b][v].mean()) if v.any() else float("nan")
-    return self._shards(buf, finals, imgs, tr), stats
+    return stats
+
+# %% ../../nbs/13f_driver.ipynb #bd8da87b
+@patch
+def rollout(self: DistTrainer, on_step=None) -> tuple[list[dict], dict]:
+    "Algorithm 1, lines 8-24, across the actors (group rollouts when `group_size` > 1): one shard per learner, rollout metrics."
+    cfg, d = self.cfg, self.dist
+    if cfg.group_size > 1: return self._group_rollout(on_step)
+    n, N, M = d.envs_per_learner, d.n_envs, cfg.steps_per_update
+    tr = EpisodeTracker(self.curriculum, N, cfg.reward_model_coef)   # assignments, running episodes, records (11a_loop)
+    imgs = np.concatenate([self._reset_worker(k, tr.current[k * n:(k + 1) * n], "reset") for k in range(d.learners)])
+    buf, finals, discarded, ep_start = _rollout_buffer(M, N, imgs.shape[1:]), [], 0, np.zeros(N, int)
+    for t in range(M):
+        if on_step is not None: on_step(self, t)
+        imgs, c = self._step_all(t, imgs, tr, buf, finals, ep_start); discarded += c
+    self.env_steps += int(buf["valid"].sum())
+    return self._shards(buf, finals, imgs, tr), _rollout_stats(tr, buf, discarded)
+
+# %% ../../nbs/13f_driver.ipynb #375b22e6
+@patch
+def _group_rollout(self: DistTrainer, on_step=None) -> tuple[list[dict], dict]:
+    "Group rollouts across the actors; the shards carry the group advantages and the kept groups' steps as valid rows."
+    cfg, d = self.cfg, self.dist
+    n, N, G, M = d.envs_per_learner, d.n_envs, cfg.group_size, int(self.meta["max_steps"])
+    if N % G: raise VlarlError(f"group rollouts: learners x envs_per_learner ({N}) must be a multiple of group_size ({G})")
+    keys = [tuple(k) for k in self.curriculum.sample(N // G)]
+    first = [k for k in keys for _ in range(G)]
+    tr = EpisodeTracker(self.curriculum, N, cfg.reward_model_coef, assignments=first, refill=False)
+    groups = np.repeat(np.arange(N // G), G)
+    imgs = np.concatenate([self._reset_worker(k, tr.current[k * n:(k + 1) * n], "reset") for k in range(d.learners)])
+    buf, finals, discarded, ep_start, T = _rollout_buffer(M, N, imgs.shape[1:]), [], 0, np.zeros(N, int), 0
+    while T < M and tr.alive.any():
+        if on_step is not None: on_step(self, T)
+        alive = tr.alive.copy()                              # the steps of this column's group episode
+        imgs, c = self._step_all(T, imgs, tr, buf, finals, ep_start, extra=dict(group=groups.tolist())); discarded += c
+        buf["valid"][T] &= alive; T += 1
+    if tr.alive.any(): raise VlarlError(f"group rollouts: {int(tr.alive.sum())} episodes still running after {M} steps")
+    buf = {k: v[:T] for k, v in buf.items()}
+    adv, rows, gstats = outcome_advantages(buf["rewards"], buf["terminated"], buf["valid"], groups, cfg.advantage, cfg.group_std,
+                                           cfg.group_filter_low, cfg.group_filter_high)
+    self.env_steps += int(buf["valid"].sum())
+    stats = {**_rollout_stats(tr, buf, discarded), **gstats}
+    buf["valid"] = rows.numpy()
+    shards = self._shards(buf, [], imgs, tr)
+    if adv is not None:
+        for k, sh in enumerate(shards): sh["advantages"] = adv[:, k * n:(k + 1) * n].numpy()
+    return shards, stats
 
 # %% ../../nbs/13f_driver.ipynb #550073f3
 @patch
@@ -302,17 +350,29 @@ def sync(self: DistTrainer) -> int:
     load = self.engine.load_weights.remote(refs[0])               # the weights never pass through the driver
     return self._collective(refs[1:] + [load], self._learner_names()[1:] + ["inference engine"], "weight sync")[-1]
 
+def _no_signal(shards: list, cfg: TrainConfig) -> bool:
+    "No row enters the update (all groups filtered out), or (`skip_empty_updates`) the rows that do carry no reward."
+    rows = [np.asarray(s["valid"], bool) for s in shards]
+    if not any(r.any() for r in rows): return True
+    reward = sum(float(np.abs(np.asarray(s["rewards"])[r]).sum()) for s, r in zip(shards, rows))
+    return cfg.skip_empty_updates and not reward > 0
+
 @patch
 def train_step(self: DistTrainer, on_step=None) -> dict:
-    "One iteration: rollout, update (critic warmup for the first `critic_warmup` iterations), weight sync. Returns the metrics row."
+    "One iteration: rollout, update (critic warmup for the first `critic_warmup` iterations), weight sync; the metrics row."
     cfg, tm = self.cfg, {}
-    warm = self.iteration < cfg.critic_warmup
+    critic_free = cfg.advantage != "gae"
+    warm = self.iteration < cfg.critic_warmup and not critic_free           # §3.5: critic-only first iterations
     restarts0 = self.env_restarts
     t0 = time.perf_counter(); shards, ro = self.rollout(on_step); tm["timing/rollout"] = time.perf_counter() - t0
-    t0 = time.perf_counter(); up = self.update(shards, warm); tm["timing/update"] = time.perf_counter() - t0
+    empty = _no_signal(shards, cfg)                     # nothing to learn from: critic steps only (or none)
+    t0 = time.perf_counter()
+    up = {"charts/ppo_steps": 0.0} if critic_free and (empty or warm) else self.update(shards, warm or empty)
+    tm["timing/update"] = time.perf_counter() - t0
     t0 = time.perf_counter(); n_sync = self.sync(); tm["timing/sync"] = time.perf_counter() - t0
     self.iteration += 1
     m = {"step": self.iteration, "charts/env_steps": self.env_steps, "charts/critic_warmup": float(warm),
+         "charts/policy_update": float(not (warm or empty)),
          "charts/lr": cfg.lr, "charts/env_restarts": self.env_restarts - restarts0, "charts/synced_tensors": n_sync,
          **ro, **up, **self.curriculum.summary(), **tm}
     m["timing/iteration"] = tm["timing/rollout"] + tm["timing/update"] + tm["timing/sync"]
@@ -333,9 +393,11 @@ def save_checkpoint(self: DistTrainer, run) -> Path:
 class EnginePolicy:
     "The inference engine of a `DistTrainer` behind `Policy.act`'s interface (for `vlarl.evaluate.evaluate`)."
     def __init__(self, trainer: DistTrainer): self.tr, self.model = trainer, SimpleNamespace(device=torch.device("cpu"))
-    def act(self, images, instructions, greedy: bool = False, temperature: float | None = None, generator=None, model=None):
+    def act(self, images, instructions, greedy: bool = False, temperature: float | None = None, generator=None,
+            model=None):
         seed = int(torch.randint(0, 2 ** 31 - 1, (1,), generator=generator))
-        g = self.tr._wait([self.tr.engine.generate.remote(images, list(instructions), temperature, seed, greedy)], ["inference engine"], "evaluation")[0]
+        ref = self.tr.engine.generate.remote(images, list(instructions), temperature, seed, greedy)
+        g = self.tr._wait([ref], ["inference engine"], "evaluation")[0]
         return g["actions"], None
 
 # %% ../../nbs/13f_driver.ipynb #bab82d20
@@ -394,28 +456,34 @@ def _check_options(cfg: TrainConfig):
     plain = TrainConfig()
     todo = [f"{k}={getattr(cfg, k)!r}" for k in DIST_NOT_YET if getattr(cfg, k) != getattr(plain, k)]
     if todo: raise VlarlError(f"the distributed trainer does not implement {', '.join(todo)} yet (the single-process trainer does); "
-                              f"use --preset tabletop-paper or reset them with --set")
+                              f"reset them with --set")
 
 def train_distributed(cfg: TrainConfig, dist: DistConfig, out, overwrite: bool = False, resume: bool = False, policy=None,
                       progress: bool = True, local: bool = False, on_iteration=None) -> list[dict]:
-    "Run VLA-RL on the distributed topology into a run folder (the lifecycle of `vlarl.run`); `resume` continues it. Returns the metrics rows."
+    "Run VLA-RL on the distributed topology into a run folder (the lifecycle of `vlarl.run`); the metrics rows."
     import yaml
     from vlarl.evaluate import evaluate
     _check_options(cfg)
     def same_configs(out):                              # every check before anything is started or written
         stored, sd = read_run_configs(out)
-        if stored != cfg: raise VlarlError(f"cannot resume {out}: config differs from the stored one: " + "; ".join(stored.diff(cfg)))
-        bad = [f"{k}: {getattr(sd, k)!r} -> {getattr(dist, k)!r}" for k in RESUME_FIXED if getattr(sd, k) != getattr(dist, k)]
+        if stored != cfg:
+            raise VlarlError(f"cannot resume {out}: config differs from the stored one: " + "; ".join(stored.diff(cfg)))
+        bad = [f"{k}: {getattr(sd, k)!r} -> {getattr(dist, k)!r}" for k in RESUME_FIXED
+               if getattr(sd, k) != getattr(dist, k)]
         if bad: raise VlarlError(f"cannot resume {out}: dist config differs in {'; '.join(bad)}")
     out, created = open_run(out, resume, overwrite, check=same_configs)
     try:
-        if not resume: atomic_write_text(out / "config.yaml", yaml.safe_dump(dict(train=cfg.to_dict(), dist=dist.to_dict()), sort_keys=False))
-        with DistTrainer(cfg, dist, policy=policy, local=local, resume_from=latest_checkpoint(out) if resume else None) as tr:
+        if not resume:
+            atomic_write_text(out / "config.yaml", yaml.safe_dump(dict(train=cfg.to_dict(), dist=dist.to_dict()), sort_keys=False))
+        ck = latest_checkpoint(out) if resume else None
+        with DistTrainer(cfg, dist, policy=policy, local=local, resume_from=ck) as tr:
             def held_out(step):                         # greedy, held-out states, the engine's current weights
                 gif = out / "gifs" / f"eval_{step:06d}.gif" if cfg.gif_episodes else None
                 if gif: gif.parent.mkdir(exist_ok=True)
-                return eval_row(evaluate(EnginePolicy(tr), tr.env_kind, tr.suite, episodes=cfg.eval_episodes, n_envs=dist.n_envs,
-                                         n_workers=cfg.n_workers, gif=gif, gif_episodes=cfg.gif_episodes, env_kwargs=tr.env_kwargs, progress=False))
+                r = evaluate(EnginePolicy(tr), tr.env_kind, tr.suite, episodes=cfg.eval_episodes, n_envs=dist.n_envs,
+                             n_workers=cfg.n_workers, gif=gif, gif_episodes=cfg.gif_episodes, env_kwargs=tr.env_kwargs,
+                             progress=False)
+                return eval_row(r)
             def after(m):
                 if tr.events: atomic_write_text(out / "events.jsonl", "".join(json.dumps(e) + "\n" for e in tr.events))
                 if on_iteration is not None: on_iteration(tr, m)

@@ -85,7 +85,7 @@ def setup(self: Learner, master_addr: str, master_port: int, resume_from: str | 
     from torch.distributed.fsdp import fully_shard, MixedPrecisionPolicy
     from vlarl.policy import load_policy
     from vlarl.models.value import VLAActorCritic, apply_lora
-    from vlarl.trainer import make_optimizer
+    from vlarl.trainer import make_optimizer, init_value_head
     d, cuda = self.dist, self.dist.learner_device == "cuda"
     self.device = torch.device("cuda", torch.cuda.current_device()) if cuda else torch.device("cpu")
     tdist.init_process_group("nccl" if cuda else "gloo", init_method=f"tcp://{master_addr}:{master_port}", rank=self.rank,
@@ -96,7 +96,7 @@ def setup(self: Learner, master_addr: str, master_port: int, resume_from: str | 
     if d.lora_rank:
         apply_lora(self.policy.model, r=d.lora_rank, alpha=d.lora_alpha)
         self.scalings = lora_scalings(self.policy.model)
-    self.ac = VLAActorCritic(self.policy.model).to(self.device)
+    self.ac = init_value_head(VLAActorCritic(self.policy.model).to(self.device), self.cfg.value_init)
     for p in self.ac.parameters():                      # trainable weights (adapters, value head) stay float32: the optimizer's copy
         if p.requires_grad and p.dtype != torch.float32: p.data = p.data.float()
     self.net = _ActorCriticForward(self.ac)
@@ -172,9 +172,12 @@ def _prepare(self: Learner, shard: dict) -> dict:
 
 # %% ../../nbs/13d_learner.ipynb #493f467c
 @patch
-def _advantages(self: Learner, shard: dict, p: dict, critic_only: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _advantages(self: Learner, shard: dict, p: dict, critic_only: bool) -> tuple:
     "`(A, returns, raw advantages)` of the rows: GAE, then the advantage normalised over every learner's valid steps."
     cfg, valid = self.cfg, p["valid"]
+    if "advantages" in shard:          # group estimators: the driver's episode advantages, no second normalisation
+        A = torch.as_tensor(shard["advantages"]).float().reshape(p["R"])
+        return A, torch.zeros(p["R"]), A
     adv, ret = compute_gae(torch.as_tensor(shard["rewards"]).float(), p["values"].view(p["M"], p["n"]), shard["terminated"], shard["truncated"],
                            p["last_values"], p["final_values"], gamma=cfg.gamma, lam=cfg.gae_lambda)
     A, Rt = adv.reshape(p["R"]), ret.reshape(p["R"])
@@ -187,25 +190,29 @@ def _advantages(self: Learner, shard: dict, p: dict, critic_only: bool) -> tuple
 # %% ../../nbs/13d_learner.ipynb #c51c15c8
 @patch
 def _epochs(self: Learner, p: dict, A: torch.Tensor, Rt: torch.Tensor, iteration: int, critic_only: bool) -> list[dict]:
-    "The minibatch steps of one update; returns their loss dicts."
-    cfg, valid, R = self.cfg, p["valid"], p["R"]
+    "The minibatch steps of one update on this rank's valid rows; returns their loss dicts."
+    cfg, mb, critic_free = self.cfg, p["chunk"], self.cfg.advantage != "gae"
     self.net.train()
-    params = [q for g in self.opt.param_groups for q in g["params"]]   # the sharded parameters (the root unit may be unsharded right now)
-    gen, mb, stats = _generator(cfg.seed, iteration, self.rank, "ppo"), p["chunk"], []
+    params = [q for g in self.opt.param_groups for q in g["params"]]   # the sharded parameters
+    sel = p["valid"].nonzero().squeeze(1)                               # discarded steps and filtered groups stay out
+    steps = int(self._allreduce(torch.tensor([-(-len(sel) // mb)]), "max")[0])   # the same step count on every rank
+    gen, stats = _generator(cfg.seed, iteration, self.rank, "ppo"), []
     for _ in range(cfg.ppo_epochs):
-        perm = torch.randperm(R, generator=gen)
-        for s in range(0, R, mb):
-            j = perm[s:s + mb]; m = valid[j]
-            mask = None if bool(m.all()) else m
+        perm = sel[torch.randperm(len(sel), generator=gen)]
+        for s in range(steps):
+            j = perm[s * mb:(s + 1) * mb]
+            has = len(j) > 0
+            if not has: j = torch.zeros(1, dtype=torch.long)              # out of rows: a zero loss, still in the collectives
             b = self._batch(p["imgs"][j.numpy()], [p["instr"][i] for i in j.tolist()])
             if critic_only:
                 v = self.net("critic", **b)
-                if m.any(): loss, out = critic_loss(cfg, v, p["values"][j], Rt[j], mask=mask)          # 11a_loop
-                else: loss, out = 0.0 * v.sum(), {}
+                loss, out = critic_loss(cfg, v, p["values"][j], Rt[j]) if has else (0.0 * v.sum(), {})   # 11a_loop
             else:
                 lp, e, v = self.net("ppo", **b, action_ids=p["ids"][j].to(self.device), temperature=cfg.temperature)
-                if m.any(): loss, out = minibatch_loss(cfg, lp, e, v, p["old_logp"][j], A[j], p["values"][j], Rt[j], mask=mask)   # 11a_loop
-                else: loss, out = 0.0 * (lp.sum() + e.sum() + v.sum()), {}    # nothing valid here: still join the collectives
+                if has: loss, out = minibatch_loss(cfg, lp, e, v, p["old_logp"][j], A[j], p["values"][j], Rt[j],
+                                                   critic_free=critic_free)                          # 11a_loop
+                else: loss, out = 0.0 * (lp.sum() + e.sum() + v.sum()), {}
+                if cfg.target_kl and self._kl_stop(out, len(j) if has else 0): return stats   # all ranks stop together
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
             gn = torch.nn.utils.clip_grad_norm_([q for q in params if q.grad is not None], cfg.max_grad_norm)
@@ -213,6 +220,12 @@ def _epochs(self: Learner, p: dict, A: torch.Tensor, Rt: torch.Tensor, iteration
             self.opt.step()
             stats.append(out)
     return stats
+
+@patch
+def _kl_stop(self: Learner, out: dict, rows: int) -> bool:
+    "Early stop of the PPO epochs: this minibatch's approximate KL, row-weighted over all ranks, above 1.5 `target_kl`."
+    kl = self._allreduce(torch.tensor([out.get("losses/approx_kl", 0.0) * rows, float(rows)], dtype=torch.float64))
+    return bool(kl[1] > 0 and kl[0] / kl[1] > 1.5 * self.cfg.target_kl)
 
 # %% ../../nbs/13d_learner.ipynb #beb07669
 @patch
@@ -222,7 +235,7 @@ def update(self: Learner, shard: dict, iteration: int, critic_only: bool = False
     T, t0 = {}, time.perf_counter()
     p = self._prepare(shard)                                                    # 1. pi_old and V
     T["timing/learner_prepare"] = time.perf_counter() - t0; t0 = time.perf_counter()
-    A, Rt, adv = self._advantages(shard, p, critic_only)                        # 2-3. GAE, normalisation over all learners
+    A, Rt, adv = self._advantages(shard, p, critic_only)                        # 2-3. GAE, global normalisation
     T["timing/learner_gae"] = time.perf_counter() - t0; t0 = time.perf_counter()
     stats = self._epochs(p, A, Rt, iteration, critic_only)                      # 4. PPO epochs or critic warmup
     T["timing/learner_ppo"] = time.perf_counter() - t0
@@ -230,6 +243,7 @@ def update(self: Learner, shard: dict, iteration: int, critic_only: bool = False
     res = {k: float(np.nanmean([s[k] for s in stats if k in s])) for k in keys}
     valid, R = p["valid"], p["R"]
     vm = valid.float()
+    res["charts/ppo_steps"] = float(len(stats))
     res.update({"rollout/entropy": float((p["ent"].mean(-1) * vm).sum() / vm.sum().clamp(min=1)),
                 "rollout/value_mean": float(p["values"][valid].mean()) if valid.any() else float("nan"),
                 "rollout/advantage_std": float(adv.reshape(R)[valid].std()) if int(valid.sum()) > 1 else float("nan"),
