@@ -53,7 +53,7 @@ def plot_run(metrics: list[dict], out):
     tr = [m for m in metrics if "rollout/success_rate" in m]
     ev = [m for m in metrics if "eval/success_rate" in m]
     if not tr: return
-    x = [m["step"] for m in tr]
+    x, nan = [m["step"] for m in tr], float("nan")          # a series a row lacks (no update this iteration) gets a gap
     fig, ax = plt.subplots(2, 2, figsize=(10, 6.5))
     ax[0, 0].plot(x, [m["rollout/success_rate"] for m in tr], label="rollout (sampled, train states)")
     if ev:
@@ -61,10 +61,10 @@ def plot_run(metrics: list[dict], out):
                           yerr=[[m["eval/success_rate"] - m["eval/ci_low"] for m in ev], [m["eval/ci_high"] - m["eval/success_rate"] for m in ev]],
                           marker="o", capsize=3, label="eval (greedy, held-out, 95% CI)")
     ax[0, 0].set(title="success rate", xlabel="iteration", ylim=(-0.02, 1.02)); ax[0, 0].legend(fontsize=8)
-    ax[0, 1].plot(x, [m["reward/total"] for m in tr], label="total"); ax[0, 1].plot(x, [m["reward/sparse"] for m in tr], "--", label="sparse")
+    ax[0, 1].plot(x, [m.get("reward/total", nan) for m in tr], label="total"); ax[0, 1].plot(x, [m.get("reward/sparse", nan) for m in tr], "--", label="sparse")
     ax[0, 1].set(title="reward per step", xlabel="iteration"); ax[0, 1].legend(fontsize=8)
-    ax[1, 0].plot(x, [m["rollout/episode_length"] for m in tr]); ax[1, 0].set(title="episode length", xlabel="iteration")
-    ax[1, 1].plot(x, [m["rollout/entropy"] for m in tr]); ax[1, 1].set(title="action-token entropy (nats)", xlabel="iteration")
+    ax[1, 0].plot(x, [m.get("rollout/episode_length", nan) for m in tr]); ax[1, 0].set(title="episode length", xlabel="iteration")
+    ax[1, 1].plot(x, [m.get("rollout/entropy", nan) for m in tr]); ax[1, 1].set(title="action-token entropy (nats)", xlabel="iteration")
     for a in ax.flat: a.axvspan(0.5, 0.5 + sum(m.get("charts/critic_warmup", 0) for m in tr), color="0.9", zorder=0)
     fig.tight_layout(); fig.savefig(out / "training.png", dpi=90); plt.close(fig)
     keys = ["timing/rollout", "timing/gae", "timing/update", "timing/sync", "timing/eval", "timing/checkpoint"]
