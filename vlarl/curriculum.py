@@ -48,6 +48,8 @@ def curriculum_probs(success_rates,        # per-task success rates, each in [0,
     w = np.exp(z - z.max())                # stable: the largest term is exp(0) = 1
     return w / w.sum()
 
+
+
 # %% ../nbs/11_curriculum.ipynb #afa98f2e
 def _norm_key(k):
     "Keys as plain Python values (tuples of int/str/float), so that they hash alike and survive JSON."
@@ -119,49 +121,59 @@ class Curriculum:
         if isinstance(success, (bool, np.bool_, int, np.integer, float, np.floating)) and success in (0, 1): return int(success)
         raise VlarlError(f"success must be a bool (or 0/1), got {success!r}")
 
-    def update(self, key, success: bool):
-        "Record one finished episode of `key`."
-        self._record(self._idx(key), self._outcome(success))
+# %% ../nbs/11_curriculum.ipynb #95182da3
+@patch
+def update(self: Curriculum, key, success: bool):
+    "Record one finished episode of `key`."
+    self._record(self._idx(key), self._outcome(success))
 
-    def update_many(self, keys, successes):
-        "Record several episodes; all are checked before any is recorded."
-        keys, successes = list(keys), list(successes)
-        if len(keys) != len(successes): raise VlarlError(f"update_many: {len(keys)} keys but {len(successes)} outcomes")
-        pairs = [(self._idx(k), self._outcome(s)) for k, s in zip(keys, successes)]
-        for i, o in pairs: self._record(i, o)
+@patch
+def update_many(self: Curriculum, keys, successes):
+    "Record several episodes; all are checked before any is recorded."
+    keys, successes = list(keys), list(successes)
+    if len(keys) != len(successes): raise VlarlError(f"update_many: {len(keys)} keys but {len(successes)} outcomes")
+    pairs = [(self._idx(k), self._outcome(s)) for k, s in zip(keys, successes)]
+    for i, o in pairs: self._record(i, o)
 
-    def _record(self, i, o):
-        self._succ[i] += o; self._att[i] += 1
-        if self._hist is None: return
-        h = self._hist[i]
-        if len(h) == self.window: self._wsucc[i] -= h.popleft(); self._watt[i] -= 1
-        h.append(o); self._wsucc[i] += o; self._watt[i] += 1
+@patch
+def _record(self: Curriculum, i, o):
+    self._succ[i] += o; self._att[i] += 1
+    if self._hist is None: return
+    h = self._hist[i]
+    if len(h) == self.window: self._wsucc[i] -= h.popleft(); self._watt[i] -= 1
+    h.append(o); self._wsucc[i] += o; self._watt[i] += 1
 
-    def attempts(self) -> np.ndarray:
-        "Episodes recorded per key (all of them, also with a window), in key order."
-        return self._att.copy()
+# %% ../nbs/11_curriculum.ipynb #89367b09
+@patch
+def attempts(self: Curriculum) -> np.ndarray:
+    "Episodes recorded per key (all of them, also with a window), in key order."
+    return self._att.copy()
 
-    def success_rates(self) -> np.ndarray:
-        "Smoothed success estimate per key, in key order: `(prior*prior_weight + successes) / (prior_weight + attempts)`."
-        k, n = (self._succ, self._att) if self._hist is None else (self._wsucc, self._watt)
-        num, den = self.prior * self.prior_weight + k, self.prior_weight + n
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(den > 0, num / np.where(den > 0, den, 1), self.prior)
+@patch
+def success_rates(self: Curriculum) -> np.ndarray:
+    "Smoothed success estimate per key, in key order: `(prior*prior_weight + successes) / (prior_weight + attempts)`."
+    k, n = (self._succ, self._att) if self._hist is None else (self._wsucc, self._watt)
+    num, den = self.prior * self.prior_weight + k, self.prior_weight + n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), self.prior)
 
-    def probs(self) -> np.ndarray:
-        "Sampling probability per key, in key order (uniform when `uniform=True`)."
-        if self.uniform: return np.full(len(self), 1.0 / len(self))
-        return curriculum_probs(self.success_rates(), self.tau, self.form)
+@patch
+def probs(self: Curriculum) -> np.ndarray:
+    "Sampling probability per key, in key order (uniform when `uniform=True`)."
+    if self.uniform: return np.full(len(self), 1.0 / len(self))
+    return curriculum_probs(self.success_rates(), self.tau, self.form)
 
-    def sample(self, n: int = 1) -> list:
-        "`n` keys drawn with replacement from `probs()`."
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0: raise VlarlError(f"n must be an integer >= 0, got {n!r}")
-        idx = self.rng.choice(len(self), size=int(n), p=self.probs())
-        return [self.keys[i] for i in idx]
+@patch
+def sample(self: Curriculum, n: int = 1) -> list:
+    "`n` keys drawn with replacement from `probs()`."
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0: raise VlarlError(f"n must be an integer >= 0, got {n!r}")
+    idx = self.rng.choice(len(self), size=int(n), p=self.probs())
+    return [self.keys[i] for i in idx]
 
-    def __call__(self, env_index: int):
-        "One sampled key: the `assign_fn(env_index)` of `VectorEnv` (the index is not used)."
-        return self.sample(1)[0]
+@patch
+def __call__(self: Curriculum, env_index: int):
+    "One sampled key: the `assign_fn(env_index)` of `VectorEnv` (the index is not used)."
+    return self.sample(1)[0]
 
 # %% ../nbs/11_curriculum.ipynb #7c29bfcd
 _STATE_FIELDS = ("keys", "successes", "attempts", "windows", "rng", "tau", "form", "prior", "prior_weight", "window", "seed", "uniform")
@@ -203,6 +215,8 @@ def load_state_dict(self: Curriculum,
     except (ValueError, TypeError, KeyError) as e: raise VlarlError(f"curriculum state: bad generator state ({e})") from None
     self.__dict__.update(new.__dict__)
     return self
+
+
 
 # %% ../nbs/11_curriculum.ipynb #656be556
 @patch
@@ -265,3 +279,5 @@ def plot(self: Curriculum,
     ax_p.set_xlabel("task (bars: its initial states)")
     fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes, label="success rate", shrink=0.9)
     return fig
+
+
