@@ -12,6 +12,7 @@ import numpy as np
 from .core import VlarlError, atomic_write_text
 from .config import TrainConfig, preset
 from .evaluate import wilson_ci
+from .policy import env_settings, default_policy_path
 
 # %% auto #0
 __all__ = ['ABLATIONS', 'PAPER_TABLE2', 'ablation_configs', 'build_reward_model_for_ablation', 'run_ablations', 'ablation_table',
@@ -41,7 +42,7 @@ def ablation_configs(reward_model: str,             # RPRM folder used by every 
 
 # %% ../nbs/tutorials/ablations.ipynb #43fb8eb7
 def build_reward_model_for_ablation(out: str | Path, demos_per_task: int = 20, epochs: int = 3, seed: int = 0,
-                                    progress: bool = True) -> Path:
+                                    progress: bool = True, view: str = "wide") -> Path:
     "Scripted demonstrations -> pseudo-labels -> a tiny RPRM in `out/rprm` (reused when it exists)."
     from vlarl.envs.expert import record_demos
     from vlarl.reward.labels import run_label
@@ -50,7 +51,7 @@ def build_reward_model_for_ablation(out: str | Path, demos_per_task: int = 20, e
     rm = out / "rprm"
     if (rm / "rprm.json").exists(): return rm
     demos = out / "rprm_demos"
-    if not (demos / "meta.json").exists(): record_demos("spatial", demos_per_task, demos, seed=seed + 500)
+    if not (demos / "meta.json").exists(): record_demos("spatial", demos_per_task, demos, seed=seed + 500, view=view)
     labels = run_label(demos, out / "rprm_labels", overwrite=True)
     run_rprm(labels, rm, RPRMConfig(epochs=epochs, seed=seed), overwrite=True, progress=progress)
     return rm
@@ -75,7 +76,10 @@ def run_ablations(out: str | Path,                 # grid folder
     ablation_configs("", variants, base, **overrides)                # validate names and overrides before writing anything
     if reward_model and not Path(reward_model).is_dir(): raise VlarlError(f"reward model folder {reward_model} does not exist")
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    rm = Path(reward_model) if reward_model else build_reward_model_for_ablation(out, progress=progress)
+    cfgs = ablation_configs("", variants, base, **overrides)
+    pol = next(iter(cfgs.values())).policy                            # the reward model sees the view the policy was cloned with
+    view = env_settings(default_policy_path() if pol == "default" else Path(pol)).get("view", "wide")
+    rm = Path(reward_model) if reward_model else build_reward_model_for_ablation(out, progress=progress, view=view)
     cfgs = ablation_configs(str(rm), variants, base, **overrides)
     for v, cfg in cfgs.items():
         for s in seeds:

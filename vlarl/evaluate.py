@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from .core import VlarlError
-from .sft import Policy
+from .policy import Policy, env_settings
 
 # %% auto #0
 __all__ = ['FAILURE_CATEGORIES', 'STAGES', 'REACH_BOX', 'LIFT_HEIGHT', 'MOTIONLESS', 'BOUND_TOL', 'DRIFT_FRAC', 'wilson_ci',
@@ -129,6 +129,7 @@ def evaluate(policy: Policy,
     from vlarl.envs.vector import VectorEnv
     if split not in ("eval", "train"): raise VlarlError(f"split must be 'eval' or 'train', got {split!r}")
     t0 = time.time()
+    env_kwargs = env_settings(policy, env, env_kwargs)                           # the view it was cloned with (06_policy)
     gen = torch.Generator(device=policy.model.device).manual_seed(seed)
     vec = VectorEnv(1 if episodes == 0 else max(1, n_envs), env, suite, n_workers=n_workers, env_kwargs=env_kwargs)
     try:
@@ -217,6 +218,11 @@ def classify_episode(trace: dict) -> dict:
              motionless_steps=int((np.linalg.norm(np.diff(eef, axis=0), axis=1) < MOTIONLESS).sum()),
              floor_steps=int(floor.sum()), edge_steps=int(edge.sum()),
              min_distance=float(np.linalg.norm(obj - eef, axis=1).min()))
+    if "twin" in trace and not np.isnan(np.asarray(trace["twin"], float)).any():   # where greedy episodes go: named cube, its twin, between
+        twin = np.asarray(trace["twin"], float)
+        r.update(min_distance_twin=float(np.linalg.norm(twin - eef, axis=1).min()),
+                 min_distance_midpoint=float(np.linalg.norm((obj + twin) / 2 - eef, axis=1).min()),
+                 closer_to_twin=bool(np.linalg.norm(twin - eef, axis=1).min() < r["min_distance"]))
     if r["success"]: c = "success"
     elif r["edge_steps"] >= DRIFT_FRAC * T: c = "drifted"
     elif not r["ever_reached"]: c = "never_reached"
@@ -234,9 +240,15 @@ def _dest_half(env, dest) -> float:
 def _snap(env, rec, closed):
     rec["eef"].append(env.eef_pos); rec["held"].append(env.held); rec["closed"].append(closed)
     rec["objs"].append([env.cube_pos(o) for o, _ in env.goals]); rec["dests"].append([env.dest_top(d) for _, d in env.goals])
+    rec["twins"].append([_twin_pos(env, o) for o, _ in env.goals])
+
+def _twin_pos(env, obj):
+    "Position of another cube of the same colour as `obj` (the distractor of `spatial`), or NaN where there is none."
+    twins = [c for c, col in env.spec.cubes.items() if c != obj and col == env.spec.cubes[obj]]
+    return env.cube_pos(twins[0]) if twins else np.full(3, np.nan)
 
 def _new_rec(env):
-    rec = dict(eef=[], held=[], closed=[], objs=[], dests=[]); _snap(env, rec, False); return rec
+    rec = dict(eef=[], held=[], closed=[], objs=[], dests=[], twins=[]); _snap(env, rec, False); return rec
 
 def _finish(env, rec, success: bool) -> dict:
     "The trace of a finished episode, for the goal it is judged on: the first one not done (the last one after a success)."
@@ -244,6 +256,7 @@ def _finish(env, rec, success: bool) -> dict:
     gi = len(goals) - 1 if success else next((i for i, (o, d) in enumerate(goals) if not env.goal_done(o, d)), len(goals) - 1)
     obj, dest = goals[gi]
     return dict(eef=np.array(rec["eef"]), obj=np.array([p[gi] for p in rec["objs"]]), dest=np.array([p[gi] for p in rec["dests"]]),
+                twin=np.array([p[gi] for p in rec["twins"]]),
                 held=rec["held"], closed=np.array(rec["closed"]), target=obj, dest_half=_dest_half(env, dest), success=bool(success))
 
 def trace_episodes(act,                           # actor: `act(envs, obs, new) -> actions [N, 7]` for the envs still running
@@ -340,6 +353,7 @@ def failure_analysis(policy,                               # `Policy`, policy/ch
     if not temperatures: raise VlarlError("temperatures: give at least one setting (None = greedy)")
     policy = _as_policy(policy)
     is_policy = isinstance(policy, Policy)
+    if is_policy: env_kwargs = env_settings(policy, "tabletop", env_kwargs)      # the view it was cloned with (06_policy)
     if not is_policy and not callable(policy): raise VlarlError(f"policy must be a Policy, a folder or an actor, got {type(policy).__name__}")
     ids = split_ids(NUM_INIT_STATES, N_EVAL)[1] if init_ids is None else [int(i) for i in init_ids]
     if not ids or not all(0 <= i < NUM_INIT_STATES for i in ids): raise VlarlError(f"init_ids must be in 0..{NUM_INIT_STATES - 1}, got {init_ids!r}")
@@ -359,9 +373,19 @@ def failure_analysis(policy,                               # `Policy`, policy/ch
             mean_motionless_steps=float(np.mean([r["motionless_steps"] for r in recs])),
             mean_floor_steps=float(np.mean([r["floor_steps"] for r in recs])),
             mean_edge_steps=float(np.mean([r["edge_steps"] for r in recs])),
-            mean_length=float(np.mean([r["length"] for r in recs])), seconds=time.time() - t1, records=recs)
+            mean_length=float(np.mean([r["length"] for r in recs])), seconds=time.time() - t1, records=recs,
+            **_approach_summary(recs))
     return dict(suite=suite, episodes=len(plan), init_ids=ids, seed=seed, categories=FAILURE_CATEGORIES, stages=STAGES,
                 settings=settings, seconds=time.time() - t0)
+
+def _approach_summary(recs: list) -> dict:
+    "Median closest approach (cm) to the named cube, its twin and their midpoint, and how often the twin got closer (cubes with a twin only)."
+    tw = [r for r in recs if "min_distance_twin" in r]
+    out = dict(median_min_distance_cm=float(np.median([r["min_distance"] for r in recs]) * 100))
+    if tw: out.update(median_min_distance_twin_cm=float(np.median([r["min_distance_twin"] for r in tw]) * 100),
+                      median_min_distance_midpoint_cm=float(np.median([r["min_distance_midpoint"] for r in tw]) * 100),
+                      closer_to_twin=int(sum(r["closer_to_twin"] for r in tw)), with_twin=len(tw))
+    return out
 
 _LABELS = dict(success="success", never_reached="never reached", grasp_missed="grasp missed", dropped="dropped",
                lifted_not_placed="lifted, not placed", drifted="drifted to edge", timed_out="timed out")
@@ -376,6 +400,11 @@ def format_failures(res: dict) -> str:
              "|---|" + "---:|" * (len(res["stages"]) + 4)]
     rows += [f"| {k} | " + " | ".join(str(v["stages"][x]) for x in res["stages"]) +
              f" | {v['mean_motionless_steps']:.1f} | {v['mean_floor_steps']:.1f} | {v['mean_edge_steps']:.1f} | {v['mean_length']:.1f} |" for k, v in s.items()]
+    if any("median_min_distance_twin_cm" in v for v in s.values()):
+        rows += ["", "| setting | closest approach: named cube (cm, median) | the other identical cube | midway between them | twin approached closer |",
+                 "|---|---:|---:|---:|---:|"]
+        rows += [f"| {k} | {v['median_min_distance_cm']:.1f} | {v['median_min_distance_twin_cm']:.1f} | {v['median_min_distance_midpoint_cm']:.1f} | "
+                 f"{v['closer_to_twin']} of {v['with_twin']} |" for k, v in s.items() if "median_min_distance_twin_cm" in v]
     return "\n".join(rows)
 
 def plot_failures(res: dict, title: str | None = None):

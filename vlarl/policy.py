@@ -17,7 +17,7 @@ from .models.vla import VLA, VLAConfig, save_vla, load_vla, load_openvla_checkpo
 from .rollout.engine import make_batch, generate_actions, ActionSample
 
 # %% auto #0
-__all__ = ['POLICY_FORMAT', 'Policy', 'save_policy', 'load_policy', 'default_policy_path']
+__all__ = ['POLICY_FORMAT', 'ENV_CONTRACT_KEYS', 'Policy', 'save_policy', 'load_policy', 'default_policy_path', 'env_settings']
 
 # %% ../nbs/06_policy.ipynb #025cd234
 POLICY_FORMAT = "vlarl-policy/1"
@@ -107,3 +107,25 @@ def default_policy_path() -> Path:
     "The SFT checkpoint shipped inside the package: the embedded default starting policy."
     import vlarl
     return Path(vlarl.__file__).resolve().parent / "checkpoints" / "tabletop-sft"
+
+# %% ../nbs/06_policy.ipynb #1b2a39d2
+ENV_CONTRACT_KEYS = ("view", "image_size")     # observation settings of the tabletop env that a policy is cloned with
+
+def env_settings(policy,                       # a `Policy` (or anything with a `meta` dict), or a policy folder
+                 kind: str = "tabletop",       # the env kind it will act in
+                 given: dict | None = None,    # env settings asked for explicitly (checked against the policy's)
+                 what: str = "policy",         # how the error names it (`policy`, `reward model`)
+                ) -> dict:
+    "The env constructor settings for `policy`: its recorded observation settings merged with `given`; a conflict is an error."
+    given = dict(given or {})
+    if isinstance(policy, (str, Path)):                                       # a folder: read its record without loading the model
+        spec = next((Path(policy) / f for f in ("policy.json", "rprm.json") if (Path(policy) / f).exists()), None)
+        meta = json.loads(spec.read_text()).get("meta", {}) if spec else {}
+    else: meta = getattr(policy, "meta", None) or {}
+    rec = meta.get("env") or {}
+    if rec.get("kind", kind) != kind: return given
+    own = {k: rec[k] for k in ENV_CONTRACT_KEYS if k in rec}
+    for k, v in own.items():
+        if k in given and given[k] != v:
+            raise VlarlError(f"this {what} was trained with env setting {k}={v!r}; running it with {k}={given[k]!r} would change what it sees")
+    return {**given, **own}

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from .core import VlarlError, seed_everything, atomic_write_text, get_device
 from .config import TrainConfig
-from .policy import Policy, load_policy, save_policy, default_policy_path
+from .policy import Policy, load_policy, save_policy, default_policy_path, env_settings
 from .models.value import VLAActorCritic, gather_last_real
 from .rollout.engine import action_logprobs
 from .ppo import compute_gae, normalize_advantages, assert_finite, masked_mean
@@ -312,7 +312,9 @@ def init_state(cfg: TrainConfig, reward_fn=None) -> TrainState:
     policy = load_policy(default_policy_path() if cfg.policy == "default" else Path(cfg.policy), device=device)
     ac = init_value_head(VLAActorCritic(policy.model).to(device), cfg.value_init)
     opt = make_optimizer(ac, cfg)
-    vec = VectorEnv(cfg.n_envs, cfg.env, cfg.suite, n_workers=cfg.n_workers)
+    if getattr(reward_fn, "meta", None):                  # the reward model must see what the policy sees (06_policy)
+        env_settings(reward_fn, cfg.env, env_settings(policy, cfg.env), what="reward model")
+    vec = VectorEnv(cfg.n_envs, cfg.env, cfg.suite, n_workers=cfg.n_workers, env_kwargs=env_settings(policy, cfg.env))   # the policy's view
     try:
         train_ids, _ = split_ids(vec.num_init_states, _n_eval(cfg.env, vec))
         keys = [(t, i) for t in range(len(vec.task_names)) for i in train_ids]
@@ -377,7 +379,7 @@ def bench_busy(repeats: int = 3,           # timed iterations per setting (media
     try:
         cfg = preset("tabletop", n_envs=n_envs, steps_per_update=steps, critic_warmup=0, skip_empty_updates=False, target_kl=0.0)
         pol = load_policy(default_policy_path()); ac = init_value_head(VLAActorCritic(pol.model), cfg.value_init)
-        with VectorEnv(cfg.n_envs, cfg.env, cfg.suite, n_workers=cfg.n_workers) as vec:
+        with VectorEnv(cfg.n_envs, cfg.env, cfg.suite, n_workers=cfg.n_workers, env_kwargs=env_settings(pol, cfg.env)) as vec:
             st = TrainState(cfg, pol, ac, make_optimizer(ac, cfg), Curriculum([(t, i) for t in range(len(vec.task_names)) for i in range(30)], seed=1), vec)
             def once():
                 t0 = time.perf_counter(); m = train_step(st)

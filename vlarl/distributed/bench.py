@@ -17,7 +17,7 @@ def time_split(cfg: TrainConfig, dist: DistConfig, iterations: int = 3, local: b
     from vlarl.envs.vector import VectorEnv
     from vlarl.envs.base import split_ids
     from vlarl.evaluate import _n_eval
-    from vlarl.policy import load_policy, default_policy_path
+    from vlarl.policy import load_policy, default_policy_path, env_settings
     from vlarl.models.value import VLAActorCritic
     if iterations < 2: raise VlarlError("time_split needs iterations >= 2 (the first one is not counted)")
     if dist.env_max_steps: raise VlarlError("time_split compares at the suite's own episode limit: set env_max_steps=0")
@@ -26,7 +26,7 @@ def time_split(cfg: TrainConfig, dist: DistConfig, iterations: int = 3, local: b
     scfg = TrainConfig.from_dict({**cfg.to_dict(), "n_envs": dist.n_envs, "n_workers": n_workers, "device": dist.learner_device})
     pol = load_policy(default_policy_path() if scfg.policy == "default" else scfg.policy, device=scfg.device)
     ac = VLAActorCritic(pol.model).to(scfg.device)
-    with VectorEnv(scfg.n_envs, scfg.env, scfg.suite, n_workers=n_workers) as vec:
+    with VectorEnv(scfg.n_envs, scfg.env, scfg.suite, n_workers=n_workers, env_kwargs=env_settings(pol, scfg.env)) as vec:
         keys = [(t, i) for t in range(len(vec.task_names)) for i in split_ids(vec.num_init_states, _n_eval(scfg.env, vec))[0]]
         st = TrainState(scfg, pol, ac, make_optimizer(ac, scfg), Curriculum(keys, seed=scfg.seed + 1), vec)
         single = med([train_step(st) for _ in range(iterations)])

@@ -42,12 +42,13 @@ class DistTrainer:
             for f in ("state.json", "train_state.pt"):
                 if not (resume_from / f).exists(): raise VlarlError(f"cannot resume from {resume_from}: it has no {f}")
         if local and dist.learners != 1: raise VlarlError("local mode (no Ray) runs one learner; set learners=1")
-        from vlarl.policy import default_policy_path
+        from vlarl.policy import default_policy_path, env_settings
         p = policy or cfg.policy
         self.cfg, self.dist, self.local, self.resume_from = cfg, dist, local, resume_from
         self.policy_dir = str(default_policy_path() if p == "default" else Path(p))
         self.env_kind, self.suite = env or cfg.env, suite or cfg.suite
-        self.env_kwargs = dict(max_steps=dist.env_max_steps) if dist.env_max_steps else {}
+        self.env_kwargs = env_settings(self.policy_dir, self.env_kind, dict(max_steps=dist.env_max_steps) if dist.env_max_steps else {})
+        if cfg.reward_model: env_settings(cfg.reward_model, self.env_kind, self.env_kwargs, what="reward model")   # it sees what the policy sees
         self.iteration, self.env_steps, self.env_restarts, self.events = 0, 0, 0, []
         self.last_checkpoint, self._started_ray, self.pg = None, False, None
         self.envs, self.learners, self.engine = [], [], None

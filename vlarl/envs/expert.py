@@ -117,15 +117,16 @@ def record_demos(suite: str,              # tabletop suite
                  seed: int = 0,
                  layouts: str = "fresh",  # `fresh`: one new layout per episode (>= DEMO_LAYOUT_OFFSET); `train`: the training init states, cycled
                  perturb: float = 0.0,    # probability per step of a perturbation burst (labels stay the expert's correction)
+                 view: str = "wide",      # agent-view camera (05a `VIEWS`); recorded in meta.json
                 ) -> Path:
     "Record expert demonstrations of every task of a tabletop suite as `.npz` episodes plus `meta.json`."
     out = Path(out_dir)
     if (out / "meta.json").exists(): raise VlarlError(f"{out} already holds demonstrations (meta.json exists)")
     if n_per_task < 1: raise VlarlError(f"n_per_task must be >= 1, got {n_per_task}")
     if layouts not in ("fresh", "train"): raise VlarlError(f"layouts must be 'fresh' or 'train', got {layouts!r}")
-    env = TabletopEnv(suite, image_size=image_size)
+    env = TabletopEnv(suite, image_size=image_size, view=view)
     out.mkdir(parents=True, exist_ok=True)
-    meta = dict(format=DEMO_FORMAT, suite=suite, image_size=image_size, control_hz=20, layouts=layouts, noise=noise,
+    meta = dict(format=DEMO_FORMAT, suite=suite, image_size=image_size, view=view, control_hz=20, layouts=layouts, noise=noise,
                 perturb=perturb, episodes=[])
     try:
         for ti, name in enumerate(env.task_names):
@@ -162,5 +163,5 @@ def load_demos(path: str | Path) -> list[dict]:
         with np.load(path / e["file"]) as z:
             d = {k: z[k] for k in z.files}
         d["instruction"], d["success"] = str(d["instruction"]), bool(d["success"])
-        eps.append(dict(e, suite=meta["suite"], **{k: v for k, v in d.items() if k not in e}))
+        eps.append(dict(e, suite=meta["suite"], view=meta.get("view", "wide"), **{k: v for k, v in d.items() if k not in e}))
     return eps

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 os.environ.setdefault("MUJOCO_GL", "egl")
 import mujoco
+from fastcore.basics import patch
 from ..core import VlarlError
 from .base import Env, stable_seed, GRIPPER_OPEN
 
@@ -313,10 +314,29 @@ class TabletopEnv(Env):
 
     def close(self):
         if getattr(self, "_renderer", None) is not None:
-            try: self._renderer.close()
+            try:   # free its GL objects in its own context: freeing them in another env's current context breaks that env's renderer
+                if getattr(self._renderer, "_gl_context", None) is not None: self._renderer._gl_context.make_current()
+                self._renderer.close()
             except Exception: pass
             self._renderer = None
     def __del__(self): self.close()
+
+# %% ../../nbs/05a_tabletop.ipynb #268d1cf3
+@patch
+def pose_gripper(self: TabletopEnv,
+                 pos,                      # end-effector position (m), clipped to the workspace
+                 openness: float = 1.0,    # 1 open ... 0 closed
+                 hold: str | None = None,  # a cube to put between the fingers (the fingers close on it)
+                ) -> dict:
+    "Teleport the gripper of the current layout (for rendering pretraining scenes, not for control); returns the observation."
+    if getattr(self, "_task_idx", None) is None: raise VlarlError("call reset or reset_layout before pose_gripper")
+    if hold is not None and hold not in self._qadr: raise VlarlError(f"unknown cube {hold!r} (this suite has: {', '.join(self._qadr)})")
+    d, p = self.data, np.clip(np.asarray(pos, float), WORKSPACE_LO, WORKSPACE_HI)
+    d.mocap_pos[self._mocap["gripper"]] = p
+    d.qpos[self._fq] = Q_CLOSED if hold else Q_CLOSED + float(np.clip(openness, 0, 1)) * (Q_OPEN - Q_CLOSED)
+    if hold is not None: a = self._qadr[hold]; d.qpos[a:a + 3] = p
+    mujoco.mj_forward(self.model, d)
+    return self._obs()
 
 # %% ../../nbs/05a_tabletop.ipynb #203a9592
 def steps_per_second(suite: str = "goal", n: int = 300, camera: bool = True, image_size: int = 64) -> float:

@@ -289,6 +289,9 @@ def run_label(demos_dir,                        # a demo folder (`record_demos` 
     eps = [e for d in dirs for e in load_demos(d)]
     data = label_episodes(eps, cfg)
     data["meta"]["sources"] = [str(Path(d).resolve()) for d in dirs]
+    views = sorted({e.get("view", "wide") for e in eps})
+    if len(views) > 1: raise VlarlError(f"the demonstration folders mix camera views ({', '.join(views)}); label one view at a time")
+    data["meta"]["env"] = dict(kind="tabletop", view=views[0])          # what the reward model will see (06_policy, env_settings)
     import matplotlib; import matplotlib.pyplot as plt
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))

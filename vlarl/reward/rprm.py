@@ -379,6 +379,6 @@ def run_rprm(labels_dir: str | Path,          # a labels folder (`run_label` / `
                "rprm/final_loss": hist[-1]["rprm/loss"], "rprm/n_train": int(len(tr)),
                "rprm/n_val": int(len(va)), "rprm/val_episodes": int(len(np.unique(data.episode[va]))),
                "rprm/val_positive_fraction": float(data.labels[va].mean()), "timing/train": train_time}
-    rm.meta.update(labels=str(Path(labels_dir).resolve()), history=hist)
+    rm.meta.update(labels=str(Path(labels_dir).resolve()), history=hist, env=labels["meta"].get("env", {}))
     save_rprm(rm, out, overwrite=overwrite, metrics=metrics)
     return metrics
