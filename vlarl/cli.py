@@ -115,7 +115,11 @@ def _cmd_sft(args):
     t0 = time.time()
     out = run_sft(args.out, suite=args.suite, demos_per_task=args.demos_per_task, noise=args.noise, epochs=args.epochs,
                   lr=args.lr, batch_size=args.batch_size, seed=args.seed, overwrite=args.overwrite, layouts=args.layouts,
-                  device=args.device, perturb=args.perturb)
+                  device=args.device, perturb=args.perturb, view=args.view, poses=args.poses, pretrain_steps=args.pretrain_steps,
+                  shift=args.shift, ground_weight=args.ground_weight, eval_episodes=args.eval_episodes, resume=args.resume,
+                  command_line="vlarl " + " ".join(sys.argv[1:]))
+    ev = json.loads((out / "eval.json").read_text()) if (out / "eval.json").exists() else None
+    if ev: print(f"held-out greedy success {100 * ev['success_rate']:.1f}% (95% CI {100 * ev['ci'][0]:.1f}-{100 * ev['ci'][1]:.1f}, {ev['episodes']} episodes)")
     print(f"SFT policy -> {out / 'policy'} ({time.time() - t0:.0f} s); evaluate it with: vlarl eval --checkpoint {out / 'policy'} --suite {args.suite}")
 
 def _cmd_label(args):
@@ -259,13 +263,20 @@ def _parse_tools(sub):
 # %% ../nbs/15_cli.ipynb #2c2493e4
 def _parse_sft_eval(sub):
     "Subcommands `sft` and `eval`."
-    f = sub.add_parser("sft", help="record scripted demonstrations and train the tiny VLA by behaviour cloning")
+    f = sub.add_parser("sft", help="record scripted demonstrations, pretrain the towers and clone the tiny VLA (06_pretrain, 06_sft)")
     f.add_argument("--out", required=True, help="run folder to create (the policy lands in OUT/policy)")
     f.add_argument("--suite", default="spatial", help="tabletop suite")
-    f.add_argument("--demos-per-task", type=int, default=30, help="demonstrations per task")
+    f.add_argument("--demos-per-task", type=int, default=150, help="demonstrations per task")
+    f.add_argument("--view", default="close", help="agent-view camera the policy sees (close, wide); stored in the policy")
+    f.add_argument("--poses", type=int, default=4, help="posed frames per layout for tower pretraining")
+    f.add_argument("--pretrain-steps", type=int, default=400, help="tower pretraining steps (0: none)")
+    f.add_argument("--shift", type=int, default=4, help="random-shift augmentation (pixels; 0: none)")
+    f.add_argument("--ground-weight", type=float, default=1.0, help="grounding loss weight while cloning (0: plain cloning)")
+    f.add_argument("--eval-episodes", type=int, default=250, help="greedy held-out episodes measured at the end (0: none)")
+    f.add_argument("--resume", action="store_true", help="continue the run folder at its first unfinished stage")
     f.add_argument("--noise", type=float, default=0.1, help="expert execution noise (labels stay clean)")
     f.add_argument("--perturb", type=float, default=0.0, help="probability per step of a perturbation burst in the demonstrations (recovery data)")
-    f.add_argument("--epochs", type=int, default=30)
+    f.add_argument("--epochs", type=int, default=7)
     f.add_argument("--lr", type=float, default=1e-3)
     f.add_argument("--batch-size", type=int, default=64)
     f.add_argument("--seed", type=int, default=0)

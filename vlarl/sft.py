@@ -219,6 +219,7 @@ def run_sft(out: str | Path,                # run folder (created; must not exis
             ground_weight: float = 1.0,     # grounding loss weight while cloning (0: plain cloning)
             eval_episodes: int = 250,       # greedy held-out episodes measured at the end (0: none)
             resume: bool = False,           # continue a run folder at its first unfinished stage
+            command_line: str | None = None,  # recorded in the policy's meta (the CLI passes its own)
            ) -> Path:
     "Frames, tower pretraining, behaviour cloning with grounding; saves `out/policy` with its measured held-out success."
     import yaml
@@ -236,10 +237,10 @@ def run_sft(out: str | Path,                # run folder (created; must not exis
         diff = {k: (old.get(k), v) for k, v in cfg.items() if old.get(k) != v}
         if diff: raise VlarlError(f"cannot resume {out}: its config differs in " + ", ".join(f"{k} ({a!r} there, {b!r} now)" for k, (a, b) in diff.items()))
     with run_folder(out, resume=resume, overwrite=overwrite) as d:
-        return _run_sft_stages(d, cfg, progress)
+        return _run_sft_stages(d, cfg, progress, command_line)
 
 # %% ../nbs/06_sft.ipynb #534fcef8
-def _run_sft_stages(d: Path, cfg: dict, progress: bool) -> Path:
+def _run_sft_stages(d: Path, cfg: dict, progress: bool, command_line: str | None = None) -> Path:
     import yaml
     from vlarl.envs.tabletop import SUITES
     t_start = time.time()
@@ -269,7 +270,8 @@ def _run_sft_stages(d: Path, cfg: dict, progress: bool) -> Path:
                      progress=progress, shift=cfg["shift"], ground_weight=cfg["ground_weight"], heads=heads, resume=state, on_epoch=on_epoch)
     acc = token_accuracy(policy, data, np.arange(0, len(data), 7))
     policy.meta.update(final_loss=hist[-1]["sft/loss"], token_accuracy=[round(float(x), 4) for x in acc], n_steps=len(data),
-                       n_frames=len(frames), commit=_commit(), train_seconds=round(time.time() - t_start, 1))
+                       n_frames=len(frames), commit=_commit(), train_seconds=round(time.time() - t_start, 1),
+                       command_line=command_line or f"run_sft({cfg})")
     if cfg["eval_episodes"]:
         from vlarl.evaluate import evaluate
         r = evaluate(policy, "tabletop", cfg["suite"], episodes=cfg["eval_episodes"], env_kwargs=env_settings(policy, "tabletop"), progress=progress)
