@@ -6,7 +6,9 @@
     python scripts/lint.py --update   # lower the budget to today's counts (never raises it)
 
 The budget is a ratchet: the code base had 1,037 lines over 120 characters and 232 `;`-joined statements when the
-gate was introduced; each change may only keep or lower them, and `--update` records the new counts."""
+gate was introduced; each change may only keep or lower them, and `--update` records the new counts. The symbol index
+`vlarl/_modidx.py` is written by nbdev (one long line per exported name) and is not counted: it grew with every new
+export although no line of code got longer (counted without it, the library had 807 long lines on 2026-12-07)."""
 import json, subprocess, sys
 from pathlib import Path
 
@@ -19,8 +21,9 @@ def ruff(*args) -> subprocess.CompletedProcess:
     return subprocess.run([str(exe), "check", "--no-cache", *args], cwd=ROOT, capture_output=True, text=True)
 
 def counts() -> dict:
-    "Violations per budgeted rule in vlarl/ (E501 at 120 characters, E702)."
-    r = ruff("vlarl", "--select", "E501,E702", "--line-length", "120", "--output-format", "json", "--exit-zero")
+    "Violations per budgeted rule in vlarl/ (E501 at 120 characters, E702), the generated symbol index excluded."
+    r = ruff("vlarl", "--select", "E501,E702", "--line-length", "120", "--output-format", "json", "--exit-zero",
+             "--extend-exclude", "vlarl/_modidx.py")
     out = {"E501": 0, "E702": 0}
     for v in json.loads(r.stdout or "[]"): out[v["code"]] += 1
     return out

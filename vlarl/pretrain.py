@@ -19,7 +19,7 @@ from .policy import Policy
 # %% auto #0
 __all__ = ['GROUNDING_NAMES', 'scene_target_names', 'scene_targets', 'grounding_targets', 'random_shift', 'FrameData',
            'collect_frames', 'PretrainHeads', 'pretrain_towers', 'policy_features', 'ridge_probe', 'feature_probe',
-           'scene_error']
+           'scene_error', 'StateCloner', 'clone_from_state', 'state_success']
 
 # %% ../nbs/06_pretrain.ipynb #69252e45
 GROUNDING_NAMES = ("obj-eef x", "obj-eef y", "obj-eef z", "dest-eef x", "dest-eef y", "dest-obj x", "dest-obj y")
@@ -146,11 +146,13 @@ def collect_frames(suite: str = "spatial",
                 for im, lab, g, s in buf:
                     for key, v in zip(cols, (im, env.instruction, lab, g, s, ep, lay)): cols[key].append(v)
                 for _ in range(poses):
-                    env.reset_layout(ti, lay); _pose_randomly(env, rng)
+                    env.reset_layout(ti, lay)
+                    _pose_randomly(env, rng)
                     add(env.render(), np.full(7, np.nan, np.float32), ep, lay)
                 bar.update(1)
     finally:
-        bar.close(); env.close()
+        bar.close()
+        env.close()
     return FrameData(np.stack(cols["images"]), cols["instructions"], np.stack(cols["labels"]), np.stack(cols["ground"]),
                      np.stack(cols["scene"]), np.array(cols["episode"]), np.array(cols["layout"]), suite, view)
 
@@ -188,18 +190,27 @@ def pretrain_towers(policy: Policy, heads: PretrainHeads, data: FrameData,
     dev = model.device
     imgs, tgt = torch.as_tensor(data.images), torch.as_tensor(data.scene)
     it, gen = _batches(len(data), min(batch_size, len(data)), np.random.default_rng(seed)), torch.Generator().manual_seed(seed)
-    model.train(); heads.train(); hist, t0 = [], time.time()
+    model.train()
+    heads.train()
+    hist, t0 = [], time.time()
     bar = tqdm(total=steps, desc="pretrain towers", disable=not progress, leave=False)
     for s in range(steps):
         j = torch.as_tensor(next(it))
         z = model.embed_images(preprocess_images(random_shift(imgs[j], shift, gen), c.image_size).to(dev))
         loss = F.mse_loss(heads.scene(z.flatten(1)), tgt[j].to(dev))
-        opt.zero_grad(set_to_none=True); loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0); opt.step(); sched.step()
-        hist.append(loss.item()); bar.update(1); bar.set_postfix(loss=f"{loss.item():.3f}")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        sched.step()
+        hist.append(loss.item())
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss.item():.3f}")
         if log is not None and ((s + 1) % 50 == 0 or s + 1 == steps):
             log({"stage": "pretrain", "step": s + 1, "pretrain/loss": float(np.mean(hist[-50:])), "timing/elapsed": time.time() - t0})
-    bar.close(); model.eval(); heads.eval()
+    bar.close()
+    model.eval()
+    heads.eval()
     return hist
 
 # %% ../nbs/06_pretrain.ipynb #94fdb0af
@@ -212,7 +223,8 @@ def policy_features(policy: Policy, data: FrameData, idx=None, batch_size: int =
         j = idx[s:s + batch_size]
         b = policy.batch(data.images[j], [data.instructions[i] for i in j])
         h, _ = policy.model.hidden_states(b["input_ids"], b["pixel_values"], b["attention_mask"])
-        out["prompt"].append(h[:, -1].float().cpu()); out["patches"].append(policy.model.embed_images(b["pixel_values"]).flatten(1).float().cpu())
+        out["prompt"].append(h[:, -1].float().cpu())
+        out["patches"].append(policy.model.embed_images(b["pixel_values"]).flatten(1).float().cpu())
     return {k: torch.cat(v).numpy() for k, v in out.items()}
 
 def ridge_probe(x_train, y_train, x_test, y_test, alpha: float = 0.1) -> dict:
@@ -254,3 +266,81 @@ def scene_error(policy: Policy, heads: PretrainHeads, data: FrameData, batch_siz
         out[what] = dict(rmse_cm=float(np.sqrt(((pred[:, cols] - y) ** 2).sum(1).mean()) * 10 / np.sqrt(len(cols) / (3 if what == "gripper" else 2))),
                          mean_cm=float(np.sqrt(((y.mean(0) - y) ** 2).sum(1).mean()) * 10 / np.sqrt(len(cols) / (3 if what == "gripper" else 2))))
     return out
+
+# %% ../nbs/06_pretrain.ipynb #462d20a2
+class StateCloner(nn.Module):
+    "MLP from (scene targets, task one-hot) to a 7-D action in [-1, 1]."
+    def __init__(self, n_scene: int, n_tasks: int, hidden: int = 256):
+        super().__init__()
+        self.n_scene, self.n_tasks = n_scene, n_tasks
+        self.net = nn.Sequential(nn.Linear(n_scene + n_tasks, hidden), nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(),
+                                 nn.Linear(hidden, 7), nn.Tanh())
+
+    def forward(self, scene: torch.Tensor, task: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([scene, F.one_hot(task, self.n_tasks).float()], -1))
+
+# %% ../nbs/06_pretrain.ipynb #7bdb3b9f
+def clone_from_state(data: FrameData,
+                     steps: int = 3000,
+                     lr: float = 1e-3,
+                     batch_size: int = 256,
+                     hidden: int = 256,
+                     seed: int = 0,
+                    ) -> tuple[StateCloner, list]:
+    "Fit a `StateCloner` to the acted frames' expert labels; returns it and the loss per step."
+    from vlarl.envs.tabletop import SUITES
+    instr = [t.instruction for t in SUITES[data.suite].tasks]
+    rows = data.acted
+    if len(rows) == 0: raise VlarlError("clone_from_state: the frames hold no acted (labelled) rows")
+    task = torch.as_tensor([instr.index(data.instructions[i]) for i in rows])
+    scene = torch.as_tensor(data.scene[rows], dtype=torch.float32)
+    y = torch.as_tensor(data.labels[rows], dtype=torch.float32).clamp(-1, 1)
+    torch.manual_seed(seed)
+    net = StateCloner(scene.shape[1], len(instr), hidden)
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    gen, hist = torch.Generator().manual_seed(seed), []
+    for _ in range(steps):
+        j = torch.randint(len(rows), (min(batch_size, len(rows)),), generator=gen)
+        loss = F.mse_loss(net(scene[j], task[j]), y[j])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        hist.append(loss.item())
+    return net.eval(), hist
+
+# %% ../nbs/06_pretrain.ipynb #08463e49
+def state_success(net: StateCloner,
+                  suite: str = "spatial",
+                  episodes: int = 250,
+                  split: str = "eval",            # `eval` (held-out initial states) or `train`
+                  layouts: list | None = None,    # or explicit (task, layout number) pairs, e.g. demonstration layouts
+                  progress: bool = True,
+                 ) -> dict:
+    "Greedy success of a `StateCloner` (its actions through the VLA's 256-bin tokenizer), with a 95% Wilson CI."
+    from tqdm.auto import tqdm
+    from vlarl.envs.tabletop import TabletopEnv
+    from vlarl.evaluate import episode_plan, wilson_ci
+    from vlarl.action_tokenizer import ActionTokenizer
+    tok = ActionTokenizer()
+    env = TabletopEnv(suite, camera=False)
+    try:
+        if layouts is None:
+            if split not in ("eval", "train"): raise VlarlError(f"split must be 'eval' or 'train', got {split!r}")
+            layouts = episode_plan(env.num_tasks, env.eval_ids if split == "eval" else env.train_ids, episodes)
+        wins = 0
+        for ti, lay in tqdm(layouts, desc=f"state policy {suite}", disable=not progress, leave=False):
+            env.reset_layout(ti, int(lay))
+            done = False
+            while not done:
+                with torch.no_grad():
+                    s = torch.as_tensor(scene_targets(env), dtype=torch.float32)[None]
+                    a = net(s, torch.tensor([ti]))[0].numpy()
+                a = tok.decode(tok.encode(a))                 # the VLA's discretisation
+                _, _, term, trunc, info = env.step(a)
+                done = term or trunc
+            wins += bool(info["success"])
+    finally: env.close()
+    lo, hi = wilson_ci(wins, len(layouts))
+    return dict(success_rate=wins / len(layouts), ci=[lo, hi], episodes=len(layouts), successes=wins)

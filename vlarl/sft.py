@@ -130,8 +130,12 @@ def train_sft(policy: Policy, data: SFTData,
     rng, gen = np.random.default_rng(seed), torch.Generator().manual_seed(seed + 1)
     hist, start = [], 0
     if resume is not None:
-        model.load_state_dict(resume["model"]); heads.load_state_dict(resume["heads"]); opt.load_state_dict(resume["opt"])
-        sched.load_state_dict(resume["sched"]); rng.bit_generator.state = resume["rng"]; gen.set_state(resume["gen"])
+        model.load_state_dict(resume["model"])
+        heads.load_state_dict(resume["heads"])
+        opt.load_state_dict(resume["opt"])
+        sched.load_state_dict(resume["sched"])
+        rng.bit_generator.state = resume["rng"]
+        gen.set_state(resume["gen"])
         hist, start = list(resume["hist"]), int(resume["epoch"])
     tensors = _sft_tensors(policy, data, dev)
     ground = None if data.ground is None else torch.as_tensor(data.ground, dtype=torch.float32, device=dev)
@@ -144,9 +148,15 @@ def train_sft(policy: Policy, data: SFTData,
             j = torch.as_tensor(perm[s * batch_size:(s + 1) * batch_size], device=dev)
             loss, ce, g = _sft_step(policy, heads, tensors, ground, j, shift, ground_weight, gen)
             if not torch.isfinite(loss): raise VlarlError(f"sft: non-finite loss at epoch {ep}, batch {s}")
-            opt.zero_grad(set_to_none=True); loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0); opt.step(); sched.step()
-            ces.append(ce.item()); gs.append(float(g)); bar.update(1); bar.set_postfix(loss=f"{ce.item():.3f}")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            sched.step()
+            ces.append(ce.detach().item())
+            gs.append(float(g.detach()) if torch.is_tensor(g) else float(g))
+            bar.update(1)
+            bar.set_postfix(loss=f"{ces[-1]:.3f}")
         h = {"epoch": ep + 1, "sft/loss": float(np.mean(ces)), "sft/lr": sched.get_last_lr()[0], "timing/elapsed": time.time() - t0}
         if ground_weight > 0: h["sft/ground_mse"] = float(np.mean(gs))
         hist.append(h)
@@ -175,7 +185,10 @@ def _sft_stage_frames(d: Path, cfg: dict, progress: bool) -> FrameData:
 def _sft_stage_pretrain(d: Path, cfg: dict, policy: Policy, heads, frames: FrameData, log, progress: bool):
     f = d / "pretrain.pt"
     if f.exists():
-        st = torch.load(f, weights_only=False); policy.model.load_state_dict(st["model"]); heads.load_state_dict(st["heads"]); return
+        st = torch.load(f, weights_only=False)
+        policy.model.load_state_dict(st["model"])
+        heads.load_state_dict(st["heads"])
+        return
     if cfg["pretrain_steps"] > 0:
         pretrain_towers(policy, heads, frames, steps=cfg["pretrain_steps"], lr=cfg["pretrain_lr"], batch_size=128, shift=cfg["shift"],
                         seed=cfg["seed"], log=log, progress=progress)
@@ -183,7 +196,8 @@ def _sft_stage_pretrain(d: Path, cfg: dict, policy: Policy, heads, frames: Frame
 
 # %% ../nbs/06_sft.ipynb #75f7fe23
 def _plot_sft(rows: list[dict], path: Path, title: str):
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib
+    import matplotlib.pyplot as plt
     pre = [r for r in rows if r.get("stage") == "pretrain"]
     ep = [r for r in rows if "sft/loss" in r]
     fig, ax = plt.subplots(1, 2, figsize=(9, 3.2))
@@ -194,7 +208,10 @@ def _plot_sft(rows: list[dict], path: Path, title: str):
         if "sft/ground_mse" in ep[0]: ax[1].plot([r["epoch"] for r in ep], [r["sft/ground_mse"] for r in ep], marker=".", label="grounding MSE (dm²)")
         ax[1].legend(fontsize=8)
     ax[1].set(xlabel="cloning epoch", title="stage 2: cloning")
-    fig.suptitle(title, fontsize=9); fig.tight_layout(); fig.savefig(path, dpi=100); plt.close(fig)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
 
 # %% ../nbs/06_sft.ipynb #f5f49a9a
 def run_sft(out: str | Path,                # run folder (created; must not exist unless overwrite or resume)
