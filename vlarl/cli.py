@@ -195,7 +195,7 @@ def _cmd_train_dist(args, stored: dict | None):
     if stored is not None:
         cfg0 = TrainConfig.from_dict(stored["train"])
         d0 = dist_preset(args.dist) if args.dist else DistConfig.from_dict(stored["dist"])
-    else:   # without --preset: the paper's recipe (the CPU topology is a scale-out check, not the embedded recipe)
+    else:   # without --preset: tabletop-paper (the CPU topology is a scale-out check, not the embedded recipe)
         cfg0, d0 = preset(args.preset if getattr(args, "preset_given", True) else "tabletop-paper"), dist_preset(args.dist)
     if args.local and not any(it.split("=", 1)[0].strip() == "learners" for it in args.dist_set):
         d0 = dataclasses.replace(d0, learners=1)              # no Ray: one learner in this process
@@ -340,7 +340,7 @@ def _parse_train(sub):
     ab.add_argument("--eval-episodes", type=int, default=50, help="held-out episodes of each run's final evaluation")
     ab.add_argument("--variants", default="", help="comma list (default: all of full, no_rprm, no_curriculum, temperature_1.0, critic_warmup_0, lr_x10)")
     ab.add_argument("--reward-model", default="", help="RPRM folder (default: build one into OUT/rprm)")
-    ab.add_argument("--preset", default="tabletop-paper", help="training preset every row starts from (default: the paper's recipe)")
+    ab.add_argument("--preset", default="tabletop-paper", help="training preset every row starts from (default: tabletop-paper, the config defaults)")
     ab.set_defaults(func=_cmd_ablate)
     r = sub.add_parser("train", help="VLA-RL training (Algorithm 1) into a run folder")
     r.add_argument("--preset", help="named preset (default: tabletop, the embedded CPU run; with --dist: tabletop-paper)")

@@ -37,7 +37,7 @@ class TrainConfig(TypedConfig):
     n_workers: int = 2                 # env worker processes
     steps_per_update: int = 100        # M environment steps per iteration (all envs reset at the start of each)
     temperature: float = 1.5           # sampling temperature of the action tokens (paper: 1.5)
-    iterations: int = 40               # training iterations (rollout + update)
+    iterations: int = 40               # K training iterations (rollout + update)
     # -- GAE and PPO (Algorithm 1, lines 27-29) --
     gamma: float = 0.99
     gae_lambda: float = 0.95
@@ -53,7 +53,7 @@ class TrainConfig(TypedConfig):
     critic_lr: float = 1e-3            # value-head learning rate
     adam_eps: float = 1e-5
     max_grad_norm: float = 1.0
-    critic_warmup: int = 5             # first K iterations train only the value head (paper: 5)
+    critic_warmup: int = 5             # first K_warm iterations train only the value head (paper: 5)
     value_init: str = "random"         # `random` (a fresh linear value head, as upstream) or `zero` (V = 0 at the start)
     skip_empty_updates: bool = False   # no policy step on a batch without any reward (its advantages are critic noise)
     target_kl: float = 0.0             # stop an iteration's PPO epochs when a minibatch's approx KL > 1.5 x this (0: off)
