@@ -14,9 +14,10 @@ demo: setup      ## the main job: VLA-RL training of the shipped SFT policy on t
 	$(VENV)/bin/vlarl train --preset tabletop --out $(RUN) --overwrite
 
 SFT_DEVICE ?= cpu
-SFT_RUN ?= runs/sft-spatial
+SFT_SUITE ?= spatial
+SFT_RUN ?= runs/sft-$(SFT_SUITE)
 sft-checkpoint: setup  ## re-create the shipped SFT policy from nothing (frames, tower pretraining, cloning, 250-episode eval; about 50 min on 2 CPU cores); RESUME=1 continues SFT_RUN
-	$(VENV)/bin/vlarl sft --suite spatial --device $(SFT_DEVICE) --out $(SFT_RUN) $(if $(RESUME),--resume,--overwrite)
+	$(VENV)/bin/vlarl sft --suite $(SFT_SUITE) --device $(SFT_DEVICE) --out $(SFT_RUN) $(if $(RESUME),--resume,--overwrite)
 	rm -rf vlarl/checkpoints/tabletop-sft && mkdir -p vlarl/checkpoints && cp -r $(SFT_RUN)/policy vlarl/checkpoints/tabletop-sft
 
 ablation: setup  ## the paper's Table 2 on the embedded setup: 6 rows x 3 seeds x 10 iterations (about an hour on 2 CPU cores)

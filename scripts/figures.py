@@ -88,11 +88,44 @@ def curriculum_figure():
     axs[0].set_ylabel("N · P(s)   (1 = uniform)"); axs[1].legend(fontsize=8, loc="lower center")
     _save(fig, "curriculum.png")
 
+def sft_diagnosis_figure():
+    "Old and new starting policy (06_sft): what their features locate, and where their greedy success lands, from committed data."
+    import json, numpy as np, matplotlib.pyplot as plt
+    f = ROOT / "nbs" / "tutorials" / "data" / "sft" / "diagnosis.json"
+    if not f.exists(): print(f"skip: {f.relative_to(ROOT)} missing (scripts/sft_diagnosis.py)"); return
+    d = json.loads(f.read_text())
+    pols = [("old", "first clone (wide view, no pretraining)", "0.6"), ("new", "pretrained towers + grounding (close view)", "C0")]
+    fig, (a0, a1) = plt.subplots(1, 2, figsize=(9, 3.6), constrained_layout=True)
+    keys = [("prompt/named cube offset", "named cube\n(last prompt token)"), ("patches/named cube offset", "named cube\n(patch tokens)"),
+            ("prompt/gripper", "gripper\n(last prompt token)")]
+    x, w = np.arange(len(keys)), 0.28
+    for j, (name, label, c) in enumerate(pols):
+        pr = d["policies"][name]["probe"]
+        a0.bar(x + (j - 1) * w, [pr[k]["rmse_cm"] for k, _ in keys], w, color=c, label=label)
+    a0.bar(x + w, [d["policies"]["new"]["probe"][k]["mean_cm"] for k, _ in keys], w, color="w", edgecolor="k", hatch="//",
+           label="predicting the mean")
+    a0.axhline(2.5, color="C3", lw=0.8, ls="--"); a0.text(x[-1] + 1.5 * w, 2.7, "grasp window", color="C3", fontsize=7, ha="right")
+    a0.set_xticks(x, [l for _, l in keys], fontsize=8); a0.set(ylabel="ridge-probe error (cm RMSE)", title="what the features locate")
+    a0.legend(fontsize=7)
+    bars = [("old", "greedy, held out"), ("new", "greedy, held out")]
+    vals = [d["policies"][n]["heldout_greedy"] for n, _ in bars] + [d["state_upper_bound"]["heldout"]]
+    labels = ["first clone", "new clone", "same labels\nfrom state"]
+    cols = ["0.6", "C0", "C2"]
+    for i, (v, c) in enumerate(zip(vals, cols)):
+        r, (lo, hi) = 100 * v["success_rate"], v["ci"]
+        a1.bar(i, r, color=c); a1.errorbar(i, r, [[r - 100 * lo], [100 * hi - r]], color="k", capsize=4)
+        a1.text(i, 100 * hi + 1.5, f"{r:.1f}%", ha="center", fontsize=8)
+    a1.axhspan(25, 60, color="C1", alpha=0.12, label="target band")
+    a1.set_xticks(range(3), labels, fontsize=8); a1.set(ylabel="greedy success, 250 held-out episodes (%)", ylim=(0, 100),
+                                                      title="where the start lands (95% CI)")
+    a1.legend(fontsize=7, loc="upper left")
+    _save(fig, "sft_diagnosis.png")
+
 def main() -> int:
     import matplotlib; matplotlib.use("Agg")
     from vlarl.compare import plot_comparison
     IMAGES.mkdir(parents=True, exist_ok=True)
-    for draw in (gae_figure, clipping_figure, pseudo_labels_figure, curriculum_figure): draw()
+    for draw in (gae_figure, clipping_figure, pseudo_labels_figure, curriculum_figure, sft_diagnosis_figure): draw()
     data = ROOT / "nbs" / "tutorials" / "data" / "estimators"
     if not any(data.glob("*/seed*/metrics.jsonl")):
         print(f"error: no comparison runs under {data.relative_to(ROOT)} (make compare)", file=sys.stderr); return 2

@@ -1,0 +1,61 @@
+#!/usr/bin/env python
+"""Diagnose a cloned starting policy next to another one (06_sft's diagnosis), into one JSON file.
+
+    python scripts/sft_diagnosis.py --new runs/sft-spatial --old OLD_POLICY_DIR --out nbs/tutorials/data/sft/diagnosis.json
+
+For each policy: the feature probe (06_pretrain `feature_probe`: how well a ridge probe on the policy's features
+locates the gripper and the named cube, cm RMSE, on fresh layouts no run ever saw), greedy success on the training
+states, sampled success at T = 1.0 on the held-out states, and the failure analysis (06a) greedy and at T = 1.0. For
+the new run, also the privileged upper bound: the same labels cloned from simulator state (`clone_from_state`,
+`state_success`). Held-out greedy success comes from the run's own `eval.json` (made by `vlarl sft`)."""
+import argparse, json, sys, time
+from pathlib import Path
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--new", required=True, help="run folder of `vlarl sft` (holds policy/, frames.npz, eval.json)")
+    ap.add_argument("--old", required=True, help="policy folder to compare with")
+    ap.add_argument("--out", required=True, help="JSON file to write")
+    ap.add_argument("--episodes", type=int, default=250, help="episodes per success measurement")
+    ap.add_argument("--failure-episodes", type=int, default=100, help="episodes per failure-analysis setting")
+    a = ap.parse_args(argv)
+    import vlarl.envs.tabletop                       # noqa: F401  (sets up the GL backend before mujoco loads)
+    import numpy as np
+    from vlarl.core import atomic_write_text
+    from vlarl.policy import load_policy, env_settings
+    from vlarl.evaluate import evaluate, failure_analysis
+    from vlarl.pretrain import FrameData, collect_frames, feature_probe, clone_from_state, state_success
+    new_dir = Path(a.new)
+    t0, out = time.time(), dict(made_by="scripts/sft_diagnosis.py", suite="spatial", policies={})
+    run_eval = json.loads((new_dir / "eval.json").read_text())
+    for name, folder in (("new", new_dir / "policy"), ("old", Path(a.old))):
+        pol = load_policy(folder)
+        view = env_settings(pol, "tabletop").get("view", "wide")
+        probe_frames = collect_frames("spatial", 60, view=view, poses=0, first_layout=5000, progress=True, seed=1)
+        row = dict(folder=str(folder), view=view, meta={k: pol.meta.get(k) for k in ("demos_per_task", "epochs", "pretrain_steps",
+                                                                                   "ground_weight", "shift", "train_seconds")})
+        row["probe"] = feature_probe(pol, probe_frames, n_frames=2000)
+        ev = run_eval if name == "new" else evaluate(pol, "tabletop", "spatial", episodes=a.episodes).to_dict()
+        row["heldout_greedy"] = dict(success_rate=ev["success_rate"], ci=list(ev["ci"]), episodes=ev["episodes"])
+        tr = evaluate(pol, "tabletop", "spatial", split="train", episodes=min(a.episodes, 150))
+        row["train_greedy"] = dict(success_rate=tr.success_rate, ci=list(tr.ci), episodes=tr.episodes)
+        t1 = evaluate(pol, "tabletop", "spatial", episodes=a.episodes, greedy=False, temperature=1.0)
+        row["heldout_t1"] = dict(success_rate=t1.success_rate, ci=list(t1.ci), episodes=t1.episodes)
+        fa = failure_analysis(pol, "spatial", episodes=a.failure_episodes, temperatures=(None, 1.0))
+        for s in fa["settings"].values(): s.pop("records")
+        row["failures"] = fa
+        out["policies"][name] = row
+        print(name, json.dumps({k: row[k] for k in ("probe", "heldout_greedy", "train_greedy", "heldout_t1")}, default=float), flush=True)
+    frames = FrameData.load(new_dir / "frames.npz")
+    net, hist = clone_from_state(frames, steps=6000)
+    out["state_upper_bound"] = dict(final_mse=float(np.mean(hist[-100:])), steps=6000,
+                                    heldout=state_success(net, "spatial", episodes=a.episodes),
+                                    train=state_success(net, "spatial", episodes=min(a.episodes, 150), split="train"))
+    print("state upper bound", out["state_upper_bound"], flush=True)
+    out["seconds"] = round(time.time() - t0, 1)
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(Path(a.out), json.dumps(out, indent=1, default=float) + "\n")
+    print(f"-> {a.out} ({out['seconds']:.0f} s)")
+    return 0
+
+if __name__ == "__main__": sys.exit(main())
