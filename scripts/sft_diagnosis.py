@@ -47,8 +47,8 @@ def main(argv=None) -> int:
         out["policies"][name] = row
         print(name, json.dumps({k: row[k] for k in ("probe", "heldout_greedy", "train_greedy", "heldout_t1")}, default=float), flush=True)
     frames = FrameData.load(new_dir / "frames.npz")
-    net, hist = clone_from_state(frames, steps=6000)
-    out["state_upper_bound"] = dict(final_mse=float(np.mean(hist[-100:])), steps=6000,
+    net, hist = clone_from_state(frames, steps=15000, hidden=512, batch_size=512)
+    out["state_upper_bound"] = dict(final_mse=float(np.mean(hist[-100:])), steps=15000, hidden=512, batch_size=512,
                                     heldout=state_success(net, "spatial", episodes=a.episodes),
                                     train=state_success(net, "spatial", episodes=min(a.episodes, 150), split="train"))
     print("state upper bound", out["state_upper_bound"], flush=True)
