@@ -18,7 +18,13 @@ def main(argv=None) -> int:
     ap.add_argument("--out", required=True, help="JSON file to write")
     ap.add_argument("--episodes", type=int, default=250, help="episodes per success measurement")
     ap.add_argument("--failure-episodes", type=int, default=100, help="episodes per failure-analysis setting")
+    ap.add_argument("--towers-only", action="store_true", help="only add the towers' scene error to an existing --out file")
     a = ap.parse_args(argv)
+    if a.towers_only:
+        out = json.loads(Path(a.out).read_text())
+        out["towers"] = towers(Path(a.new))
+        Path(a.out).write_text(json.dumps(out, indent=1, default=float) + "\n")
+        print("towers", out["towers"]); return 0
     import vlarl.envs.tabletop                       # noqa: F401  (sets up the GL backend before mujoco loads)
     import numpy as np
     from vlarl.core import atomic_write_text
@@ -55,7 +61,23 @@ def main(argv=None) -> int:
     out["seconds"] = round(time.time() - t0, 1)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(Path(a.out), json.dumps(out, indent=1, default=float) + "\n")
+    out["towers"] = towers(new_dir)
     print(f"-> {a.out} ({out['seconds']:.0f} s)")
+    atomic_write_text(Path(a.out), json.dumps(out, indent=1, default=float) + "\n")
     return 0
+
+def towers(run: Path) -> dict:
+    "Scene error (cm) of the pretrained towers with their scene head, before and after cloning, on fresh posed layouts."
+    import torch
+    from vlarl.policy import load_policy
+    from vlarl.pretrain import PretrainHeads, collect_frames, scene_error
+    pol = load_policy(run / "policy")
+    frames = collect_frames("spatial", 20, view="close", poses=3, first_layout=6000, progress=False, seed=2)
+    st = torch.load(run / "pretrain.pt", weights_only=False)
+    heads = PretrainHeads(pol.config, frames.scene.shape[1])
+    heads.load_state_dict(st["heads"])
+    after = scene_error(pol, heads, frames)
+    pol.model.load_state_dict(st["model"])
+    return dict(frames=len(frames), layouts=100, pretrained=scene_error(pol, heads, frames), after_cloning=after)
 
 if __name__ == "__main__": sys.exit(main())

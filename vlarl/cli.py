@@ -120,6 +120,8 @@ def _cmd_sft(args):
                   command_line="vlarl " + " ".join(sys.argv[1:]))
     ev = json.loads((out / "eval.json").read_text()) if (out / "eval.json").exists() else None
     if ev: print(f"held-out greedy success {100 * ev['success_rate']:.1f}% (95% CI {100 * ev['ci'][0]:.1f}-{100 * ev['ci'][1]:.1f}, {ev['episodes']} episodes)")
+    ev = json.loads((out / "eval_t1.json").read_text()) if (out / "eval_t1.json").exists() else None
+    if ev: print(f"held-out success sampled at T=1.0 {100 * ev['success_rate']:.1f}% (95% CI {100 * ev['ci'][0]:.1f}-{100 * ev['ci'][1]:.1f})")
     print(f"SFT policy -> {out / 'policy'} ({time.time() - t0:.0f} s); evaluate it with: vlarl eval --checkpoint {out / 'policy'} --suite {args.suite}")
 
 def _cmd_label(args):

@@ -294,6 +294,11 @@ def _run_sft_stages(d: Path, cfg: dict, progress: bool, command_line: str | None
         r = evaluate(policy, "tabletop", cfg["suite"], episodes=cfg["eval_episodes"], env_kwargs=env_settings(policy, "tabletop"), progress=progress)
         policy.meta["eval"] = dict(success_rate=r.success_rate, ci=list(r.ci), episodes=r.episodes, split="eval", greedy=True)
         atomic_write_text(d / "eval.json", json.dumps(r.to_dict(), indent=1, default=float) + "\n")
+        # the same episodes sampled at the RL rollout temperature: the success RL's rollouts start from
+        r = evaluate(policy, "tabletop", cfg["suite"], episodes=cfg["eval_episodes"], greedy=False, temperature=1.0,
+                     env_kwargs=env_settings(policy, "tabletop"), progress=progress)
+        policy.meta["eval_sampled"] = dict(success_rate=r.success_rate, ci=list(r.ci), episodes=r.episodes, split="eval", greedy=False, temperature=1.0)
+        atomic_write_text(d / "eval_t1.json", json.dumps(r.to_dict(), indent=1, default=float) + "\n")
     policy.model.to("cpu")
     save_policy(policy, d / "policy", overwrite=True)
     _plot_sft(rows, d / "sft_loss.png", f"SFT on tabletop-{cfg['suite']} ({cfg['view']} view), {cfg['demos_per_task']} demos/task")
