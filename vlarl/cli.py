@@ -121,7 +121,9 @@ def _cmd_sft(args):
     ev = json.loads((out / "eval.json").read_text()) if (out / "eval.json").exists() else None
     if ev: print(f"held-out greedy success {100 * ev['success_rate']:.1f}% (95% CI {100 * ev['ci'][0]:.1f}-{100 * ev['ci'][1]:.1f}, {ev['episodes']} episodes)")
     ev = json.loads((out / "eval_t1.json").read_text()) if (out / "eval_t1.json").exists() else None
-    if ev: print(f"held-out success sampled at T=1.0 {100 * ev['success_rate']:.1f}% (95% CI {100 * ev['ci'][0]:.1f}-{100 * ev['ci'][1]:.1f})")
+    if ev:
+        lo, hi = ev["ci"]
+        print(f"held-out sampled at T=1.0 {100 * ev['success_rate']:.1f}% (95% CI {100 * lo:.1f}-{100 * hi:.1f})")
     print(f"SFT policy -> {out / 'policy'} ({time.time() - t0:.0f} s); evaluate it with: vlarl eval --checkpoint {out / 'policy'} --suite {args.suite}")
 
 def _cmd_label(args):
@@ -342,7 +344,7 @@ def _parse_train(sub):
     ab.add_argument("--eval-episodes", type=int, default=50, help="held-out episodes of each run's final evaluation")
     ab.add_argument("--variants", default="", help="comma list (default: all of full, no_rprm, no_curriculum, temperature_1.0, critic_warmup_0, lr_x10)")
     ab.add_argument("--reward-model", default="", help="RPRM folder (default: build one into OUT/rprm)")
-    ab.add_argument("--preset", default="tabletop-paper", help="training preset every row starts from (default: tabletop-paper, the config defaults)")
+    ab.add_argument("--preset", default="tabletop-paper", help="preset every row starts from (tabletop-paper: the config defaults)")
     ab.set_defaults(func=_cmd_ablate)
     r = sub.add_parser("train", help="VLA-RL training (Algorithm 1) into a run folder")
     r.add_argument("--preset", help="named preset (default: tabletop, the embedded CPU run; with --dist: tabletop-paper)")

@@ -297,7 +297,8 @@ def _run_sft_stages(d: Path, cfg: dict, progress: bool, command_line: str | None
         # the same episodes sampled at the RL rollout temperature: the success RL's rollouts start from
         r = evaluate(policy, "tabletop", cfg["suite"], episodes=cfg["eval_episodes"], greedy=False, temperature=1.0,
                      env_kwargs=env_settings(policy, "tabletop"), progress=progress)
-        policy.meta["eval_sampled"] = dict(success_rate=r.success_rate, ci=list(r.ci), episodes=r.episodes, split="eval", greedy=False, temperature=1.0)
+        policy.meta["eval_sampled"] = dict(success_rate=r.success_rate, ci=list(r.ci), episodes=r.episodes,
+                                           split="eval", greedy=False, temperature=1.0)
         atomic_write_text(d / "eval_t1.json", json.dumps(r.to_dict(), indent=1, default=float) + "\n")
     policy.model.to("cpu")
     save_policy(policy, d / "policy", overwrite=True)
