@@ -107,17 +107,23 @@ def sft_diagnosis_figure():
     a0.axhline(2.5, color="C3", lw=0.8, ls="--"); a0.text(x[-1] + 1.5 * w, 2.7, "grasp window", color="C3", fontsize=7, ha="right")
     a0.set_xticks(x, [l for _, l in keys], fontsize=8); a0.set(ylabel="ridge-probe error (cm RMSE)", title="what the features locate")
     a0.legend(fontsize=7)
-    bars = [("old", "greedy, held out"), ("new", "greedy, held out")]
-    vals = [d["policies"][n]["heldout_greedy"] for n, _ in bars] + [d["state_upper_bound"]["heldout"]]
-    labels = ["first clone", "new clone", "same labels\nfrom state"]
-    cols = ["0.6", "C0", "C2"]
-    for i, (v, c) in enumerate(zip(vals, cols)):
-        r, (lo, hi) = 100 * v["success_rate"], v["ci"]
-        a1.bar(i, r, color=c); a1.errorbar(i, r, [[r - 100 * lo], [100 * hi - r]], color="k", capsize=4)
-        a1.text(i, 100 * hi + 1.5, f"{r:.1f}%", ha="center", fontsize=8)
+    groups = [("first clone", "old"), ("new clone", "new")]
+    for i, (label, n) in enumerate(groups):
+        for j, (key, how, c) in enumerate((("heldout_greedy", "greedy", "0.45"), ("heldout_t1", "sampled, T = 1.0", "C0"))):
+            v = d["policies"][n][key]
+            r, (lo, hi) = 100 * v["success_rate"], v["ci"]
+            x = i + (j - 0.5) * 0.38
+            a1.bar(x, r, 0.36, color=c, label=how if i == 0 else None)
+            a1.errorbar(x, r, [[r - 100 * lo], [100 * hi - r]], color="k", capsize=3)
+            a1.text(x, 100 * hi + 1.5, f"{r:.1f}%", ha="center", fontsize=7)
+    v = d["state_upper_bound"]["heldout"]
+    r, (lo, hi) = 100 * v["success_rate"], v["ci"]
+    a1.bar(2, r, 0.36, color="C2", label="same labels from exact state (greedy)")
+    a1.errorbar(2, r, [[r - 100 * lo], [100 * hi - r]], color="k", capsize=3)
+    a1.text(2, 100 * hi + 1.5, f"{r:.1f}%", ha="center", fontsize=7)
     a1.axhspan(25, 60, color="C1", alpha=0.12, label="target band")
-    a1.set_xticks(range(3), labels, fontsize=8); a1.set(ylabel="greedy success, 250 held-out episodes (%)", ylim=(0, 100),
-                                                      title="where the start lands (95% CI)")
+    a1.set_xticks(range(3), ["first clone", "new clone", "upper bound\nfrom state"], fontsize=8)
+    a1.set(ylabel="success, 250 held-out episodes (%)", ylim=(0, 100), title="where the start lands (95% CI)")
     a1.legend(fontsize=7, loc="upper left")
     _save(fig, "sft_diagnosis.png")
 
