@@ -328,7 +328,7 @@ def _setting_name(t) -> str: return "greedy" if t is None else f"T={float(t):g}"
 
 def _as_policy(policy):
     if isinstance(policy, (str, Path)):
-        from vlarl.sft import load_policy
+        from vlarl.policy import load_policy
         p = Path(policy)
         if (p / "policy" / "policy.json").exists(): p = p / "policy"     # a training checkpoint folder
         return load_policy(p)
