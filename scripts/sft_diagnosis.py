@@ -23,7 +23,8 @@ def main(argv=None) -> int:
     if a.towers_only:
         out = json.loads(Path(a.out).read_text())
         out["towers"] = towers(Path(a.new))
-        Path(a.out).write_text(json.dumps(out, indent=1, default=float) + "\n")
+        from vlarl.core import atomic_write_text
+        atomic_write_text(Path(a.out), json.dumps(out, indent=1, default=float) + "\n")
         print("towers", out["towers"]); return 0
     import vlarl.envs.tabletop                       # noqa: F401  (sets up the GL backend before mujoco loads)
     import numpy as np
@@ -59,9 +60,8 @@ def main(argv=None) -> int:
                                     train=state_success(net, "spatial", episodes=min(a.episodes, 150), split="train"))
     print("state upper bound", out["state_upper_bound"], flush=True)
     out["seconds"] = round(time.time() - t0, 1)
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(Path(a.out), json.dumps(out, indent=1, default=float) + "\n")
     out["towers"] = towers(new_dir)
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     print(f"-> {a.out} ({out['seconds']:.0f} s)")
     atomic_write_text(Path(a.out), json.dumps(out, indent=1, default=float) + "\n")
     return 0
