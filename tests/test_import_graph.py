@@ -15,7 +15,7 @@ LAYERS = {                      # lower layers never import higher ones
     "vlarl.distributed.actors": 3,
     "vlarl.envs.tabletop": 3, "vlarl.envs.libero": 3, "vlarl.envs.expert": 3, "vlarl.envs.vector": 3, "vlarl.rollout.engine": 3,
     "vlarl.policy": 4, "vlarl.loop": 4, "vlarl.run": 4, "vlarl.distributed.env_worker": 4,
-    "vlarl.sft": 5, "vlarl.pretrain": 5, "vlarl.evaluate": 5, "vlarl.reward.labels": 5, "vlarl.reward.rprm": 5, "vlarl.rollout.vllm_engine": 5,
+    "vlarl.sft": 5, "vlarl.pretrain": 5, "vlarl.dagger": 5, "vlarl.evaluate": 5, "vlarl.reward.labels": 5, "vlarl.reward.rprm": 5, "vlarl.rollout.vllm_engine": 5,
     "vlarl.trainer": 6, "vlarl.probes": 6,
     "vlarl.rollout.inference": 7, "vlarl.distributed.learner": 7, "vlarl.ablation": 7, "vlarl.compare": 7,
     "vlarl.distributed.driver": 8,
