@@ -117,6 +117,7 @@ def _cmd_sft(args):
                   lr=args.lr, batch_size=args.batch_size, seed=args.seed, overwrite=args.overwrite, layouts=args.layouts,
                   device=args.device, perturb=args.perturb, view=args.view, poses=args.poses, pretrain_steps=args.pretrain_steps,
                   shift=args.shift, ground_weight=args.ground_weight, eval_episodes=args.eval_episodes, resume=args.resume,
+                  dagger_betas=args.dagger_betas, dagger_episodes=args.dagger_episodes, dagger_lr=args.dagger_lr,
                   command_line="vlarl " + " ".join(sys.argv[1:]))
     ev = json.loads((out / "eval.json").read_text()) if (out / "eval.json").exists() else None
     if ev: print(f"held-out greedy success {100 * ev['success_rate']:.1f}% (95% CI {100 * ev['ci'][0]:.1f}-{100 * ev['ci'][1]:.1f}, {ev['episodes']} episodes)")
@@ -265,6 +266,13 @@ def _parse_tools(sub):
 
 
 # %% ../nbs/15_cli.ipynb #2c2493e4
+def _betas(s: str) -> tuple:
+    "`0.3,0.15,0,0` -> (0.3, 0.15, 0.0, 0.0); an empty string or `none` -> ()."
+    if s.strip().lower() in ("", "none"): return ()
+    try: return tuple(float(x) for x in s.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers in [0, 1], got {s!r}") from None
+
 def _parse_sft_eval(sub):
     "Subcommands `sft` and `eval`."
     f = sub.add_parser("sft", help="record scripted demonstrations, pretrain the towers and clone the tiny VLA (06_pretrain, 06_sft)")
@@ -277,6 +285,10 @@ def _parse_sft_eval(sub):
     f.add_argument("--shift", type=int, default=4, help="random-shift augmentation (pixels; 0: none)")
     f.add_argument("--ground-weight", type=float, default=1.0, help="grounding loss weight while cloning (0: plain cloning)")
     f.add_argument("--eval-episodes", type=int, default=250, help="greedy held-out episodes measured at the end (0: none)")
+    f.add_argument("--dagger-betas", type=_betas, default=(0.3, 0.15, 0.0, 0.0),
+                   help="DAgger rounds after cloning, as their expert-mixing probabilities ('' or none: no DAgger)")
+    f.add_argument("--dagger-episodes", type=int, default=30, help="greedy rollouts per task and DAgger round")
+    f.add_argument("--dagger-lr", type=float, default=3e-4, help="learning rate of each DAgger round's epoch")
     f.add_argument("--resume", action="store_true", help="continue the run folder at its first unfinished stage")
     f.add_argument("--noise", type=float, default=0.1, help="expert execution noise (labels stay clean)")
     f.add_argument("--perturb", type=float, default=0.0, help="probability per step of a perturbation burst in the demonstrations (recovery data)")

@@ -20,7 +20,7 @@ from .policy import POLICY_FORMAT, Policy, save_policy, load_policy, default_pol
 from .pretrain import FrameData, PretrainHeads, collect_frames, pretrain_towers, random_shift
 
 # %% auto #0
-__all__ = ['SFTData', 'sft_data', 'frames_to_sft', 'token_accuracy', 'train_sft', 'run_sft']
+__all__ = ['DAGGER_FIRST_LAYOUT', 'SFTData', 'sft_data', 'frames_to_sft', 'token_accuracy', 'train_sft', 'run_sft']
 
 # %% ../nbs/06_sft.ipynb #85a6aeb0
 @dataclass
@@ -194,13 +194,50 @@ def _sft_stage_pretrain(d: Path, cfg: dict, policy: Policy, heads, frames: Frame
                         seed=cfg["seed"], log=log, progress=progress)
     with atomic_path(f) as tmp: torch.save(dict(model=policy.model.state_dict(), heads=heads.state_dict()), tmp)
 
+# %% ../nbs/06_sft.ipynb #a33f39e9
+DAGGER_FIRST_LAYOUT = 20_000     # DAgger rollouts use demonstration layouts DEMO_LAYOUT_OFFSET + this + 1000 r + k
+
+def _sft_stage_dagger(d: Path, cfg: dict, policy: Policy, frames: FrameData, rows: list, log, progress: bool):
+    "DAgger rounds after cloning (06b); returns the aggregated frames. Each finished round is reloaded on resume."
+    from vlarl.dagger import label_rollouts, concat_frames
+    from vlarl.envs.tabletop import SUITES, DEMO_LAYOUT_OFFSET
+    parts, n_tasks = [frames], len(SUITES[cfg["suite"]].tasks)
+    rows[:] = [r for r in rows if r.get("stage") != "dagger" or (d / "dagger" / f"round{r['round'] - 1}.pt").exists()]
+    for r, beta in enumerate(cfg.get("dagger_betas", [])):
+        f_frames, f_state = d / "dagger" / f"round{r}.npz", d / "dagger" / f"round{r}.pt"
+        if f_state.exists():
+            policy.model.load_state_dict(torch.load(f_state, weights_only=False)["model"])
+            parts.append(FrameData.load(f_frames))
+            continue
+        first = DEMO_LAYOUT_OFFSET + DAGGER_FIRST_LAYOUT + 1000 * r
+        plan = [(t, first + k) for t in range(n_tasks) for k in range(cfg["dagger_episodes"])]
+        def act(images, instructions): return policy.act(images, instructions, greedy=True)[0]
+        new, ok = label_rollouts(act, cfg["suite"], plan, beta=beta, view=cfg["view"],
+                                 image_size=policy.config.image_size, seed=cfg["seed"] + r, progress=progress)
+        f_frames.parent.mkdir(exist_ok=True)
+        new.save(f_frames)                                   # atomic
+        parts.append(new)
+        hist = train_sft(policy, frames_to_sft(concat_frames(*parts), policy), epochs=1, lr=cfg["dagger_lr"],
+                         batch_size=cfg["batch_size"], seed=cfg["seed"] + 1 + r, shift=cfg["shift"], progress=progress)
+        with atomic_path(f_state) as tmp: torch.save(dict(model=policy.model.state_dict()), tmp)
+        log(dict(stage="dagger", step=r + 1, round=r + 1, beta=beta, rollout_success=float(ok.mean()), frames=len(new),
+                 **{"dagger/loss": hist[-1]["sft/loss"]}))
+    return concat_frames(*parts) if len(parts) > 1 else frames
+
 # %% ../nbs/06_sft.ipynb #75f7fe23
 def _plot_sft(rows: list[dict], path: Path, title: str):
     import matplotlib
     import matplotlib.pyplot as plt
     pre = [r for r in rows if r.get("stage") == "pretrain"]
     ep = [r for r in rows if "sft/loss" in r]
-    fig, ax = plt.subplots(1, 2, figsize=(9, 3.2))
+    dag = [r for r in rows if r.get("stage") == "dagger"]
+    fig, ax = plt.subplots(1, 3 if dag else 2, figsize=(13 if dag else 9, 3.2))
+    if dag:
+        rounds = [r["round"] for r in dag]
+        ax[2].plot(rounds, [r["rollout_success"] for r in dag], marker="o", label="rollout success (with β)")
+        ax[2].plot(rounds, [r["beta"] for r in dag], marker=".", ls=":", label="β (expert share)")
+        ax[2].set(xlabel="DAgger round", ylim=(0, 1), title="stage 3: on-policy expert labels")
+        ax[2].legend(fontsize=8)
     if pre: ax[0].plot([r["step"] for r in pre], [r["pretrain/loss"] for r in pre], marker=".")
     ax[0].set(xlabel="tower pretraining step", ylabel="scene MSE (dm²)", title="stage 1: towers", yscale="log")
     if ep:
@@ -235,6 +272,9 @@ def run_sft(out: str | Path,                # run folder (created; must not exis
             shift: int = 4,                 # random-shift augmentation pad (pixels)
             ground_weight: float = 1.0,     # grounding loss weight while cloning (0: plain cloning)
             eval_episodes: int = 250,       # greedy held-out episodes measured at the end (0: none)
+            dagger_betas: tuple = (0.3, 0.15, 0.0, 0.0),  # DAgger rounds (06b): each one's expert-mixing probability
+            dagger_episodes: int = 30,      # greedy rollouts per task and round, on fresh demonstration layouts
+            dagger_lr: float = 3e-4,        # peak learning rate of each round's one epoch over the aggregate
             resume: bool = False,           # continue a run folder at its first unfinished stage
             command_line: str | None = None,  # recorded in the policy's meta (the CLI passes its own)
            ) -> Path:
@@ -246,9 +286,13 @@ def run_sft(out: str | Path,                # run folder (created; must not exis
     if view not in VIEWS: raise VlarlError(f"unknown camera view {view!r} (use one of: {', '.join(VIEWS)})")
     if demos_per_task < 1: raise VlarlError(f"demos_per_task must be >= 1, got {demos_per_task}")
     if min(poses, pretrain_steps, shift, eval_episodes) < 0: raise VlarlError("poses, pretrain_steps, shift and eval_episodes must be >= 0")
+    if not all(0 <= b <= 1 for b in dagger_betas):
+        raise VlarlError(f"dagger_betas must lie in [0, 1], got {list(dagger_betas)}")
+    if dagger_betas and dagger_episodes < 1: raise VlarlError(f"dagger_episodes must be >= 1, got {dagger_episodes}")
     cfg = dict(command="sft", suite=suite, demos_per_task=demos_per_task, noise=noise, epochs=epochs, lr=lr, batch_size=batch_size,
                seed=seed, preset=preset, layouts=layouts, device=device, perturb=perturb, view=view, poses=poses,
-               pretrain_steps=pretrain_steps, pretrain_lr=pretrain_lr, shift=shift, ground_weight=ground_weight, eval_episodes=eval_episodes)
+               pretrain_steps=pretrain_steps, pretrain_lr=pretrain_lr, shift=shift, ground_weight=ground_weight,
+               eval_episodes=eval_episodes, dagger_betas=[float(b) for b in dagger_betas], dagger_episodes=dagger_episodes, dagger_lr=dagger_lr)
     if resume and Path(out).is_dir() and (Path(out) / "config.yaml").exists():
         old = yaml.safe_load((Path(out) / "config.yaml").read_text())
         diff = {k: (old.get(k), v) for k, v in cfg.items() if old.get(k) != v}
@@ -285,8 +329,13 @@ def _run_sft_stages(d: Path, cfg: dict, progress: bool, command_line: str | None
     data = frames_to_sft(frames, policy)
     hist = train_sft(policy, data, epochs=cfg["epochs"], lr=cfg["lr"], batch_size=cfg["batch_size"], seed=cfg["seed"], log=log,
                      progress=progress, shift=cfg["shift"], ground_weight=cfg["ground_weight"], heads=heads, resume=state, on_epoch=on_epoch)
+    frames = _sft_stage_dagger(d, cfg, policy, frames, rows, log, progress)
+    data = frames_to_sft(frames, policy)
     acc = token_accuracy(policy, data, np.arange(0, len(data), 7))
+    dag = [r for r in rows if r.get("stage") == "dagger"]
     policy.meta.update(final_loss=hist[-1]["sft/loss"], token_accuracy=[round(float(x), 4) for x in acc], n_steps=len(data),
+                       dagger=[{k: r[k] for k in ("round", "beta", "rollout_success", "frames", "dagger/loss")}
+                               for r in dag],
                        n_frames=len(frames), commit=_commit(), train_seconds=round(time.time() - t_start, 1),
                        command_line=command_line or f"run_sft({cfg})")
     if cfg["eval_episodes"]:
