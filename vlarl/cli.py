@@ -285,7 +285,7 @@ def _parse_sft_eval(sub):
     f.add_argument("--shift", type=int, default=4, help="random-shift augmentation (pixels; 0: none)")
     f.add_argument("--ground-weight", type=float, default=1.0, help="grounding loss weight while cloning (0: plain cloning)")
     f.add_argument("--eval-episodes", type=int, default=250, help="greedy held-out episodes measured at the end (0: none)")
-    f.add_argument("--dagger-betas", type=_betas, default=(0.3, 0.15, 0.0, 0.0),
+    f.add_argument("--dagger-betas", type=_betas, default=(0.3, 0.15, 0.0, 0.15),
                    help="DAgger rounds after cloning, as their expert-mixing probabilities ('' or none: no DAgger)")
     f.add_argument("--dagger-episodes", type=int, default=30, help="greedy rollouts per task and DAgger round")
     f.add_argument("--dagger-lr", type=float, default=3e-4, help="learning rate of each DAgger round's epoch")

@@ -272,7 +272,7 @@ def run_sft(out: str | Path,                # run folder (created; must not exis
             shift: int = 4,                 # random-shift augmentation pad (pixels)
             ground_weight: float = 1.0,     # grounding loss weight while cloning (0: plain cloning)
             eval_episodes: int = 250,       # greedy held-out episodes measured at the end (0: none)
-            dagger_betas: tuple = (0.3, 0.15, 0.0, 0.0),  # DAgger rounds (06b): each one's expert-mixing probability
+            dagger_betas: tuple = (0.3, 0.15, 0.0, 0.15),  # DAgger rounds (06b): each one's expert share
             dagger_episodes: int = 30,      # greedy rollouts per task and round, on fresh demonstration layouts
             dagger_lr: float = 3e-4,        # peak learning rate of each round's one epoch over the aggregate
             resume: bool = False,           # continue a run folder at its first unfinished stage
