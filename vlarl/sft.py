@@ -329,8 +329,8 @@ def _run_sft_stages(d: Path, cfg: dict, progress: bool, command_line: str | None
     data = frames_to_sft(frames, policy)
     hist = train_sft(policy, data, epochs=cfg["epochs"], lr=cfg["lr"], batch_size=cfg["batch_size"], seed=cfg["seed"], log=log,
                      progress=progress, shift=cfg["shift"], ground_weight=cfg["ground_weight"], heads=heads, resume=state, on_epoch=on_epoch)
-    frames = _sft_stage_dagger(d, cfg, policy, frames, rows, log, progress)
-    data = frames_to_sft(frames, policy)
+    agg = _sft_stage_dagger(d, cfg, policy, frames, rows, log, progress)
+    if agg is not frames: data = frames_to_sft(agg, policy)          # the aggregate, when DAgger ran
     acc = token_accuracy(policy, data, np.arange(0, len(data), 7))
     dag = [r for r in rows if r.get("stage") == "dagger"]
     policy.meta.update(final_loss=hist[-1]["sft/loss"], token_accuracy=[round(float(x), 4) for x in acc], n_steps=len(data),
