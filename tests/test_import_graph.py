@@ -18,7 +18,7 @@ LAYERS = {                      # lower layers never import higher ones
     "vlarl.sft": 5, "vlarl.pretrain": 5, "vlarl.dagger": 5, "vlarl.evaluate": 5, "vlarl.reward.labels": 5, "vlarl.reward.rprm": 5, "vlarl.rollout.vllm_engine": 5,
     "vlarl.trainer": 6, "vlarl.probes": 6,
     "vlarl.rollout.inference": 7, "vlarl.distributed.learner": 7, "vlarl.ablation": 7, "vlarl.compare": 7,
-    "vlarl.distributed.driver": 8,
+    "vlarl.distributed.driver": 8, "vlarl.report": 8,
     "vlarl.distributed.bench": 9,
     "vlarl.cli": 10,
 }
