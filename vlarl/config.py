@@ -76,7 +76,7 @@ class TrainConfig(TypedConfig):
     reward_model_coef: float = 1.0     # weight of the dense reward added to the sparse one
     # -- evaluation, logging, checkpoints --
     eval_every: int = 10               # iterations between held-out evaluations (0: only at the end)
-    eval_episodes: int = 100           # held-out episodes per evaluation (greedy)
+    eval_episodes: int = 100           # held-out episodes per evaluation (greedy; 0: none in training)
     save_every: int = 5                # iterations between checkpoints
     keep_checkpoints: int = 2          # newest checkpoints kept
     gif_episodes: int = 4              # episodes rendered into a GIF at each evaluation (0: none)

@@ -11,7 +11,7 @@ from .core import VlarlError, atomic_write_text
 
 # %% auto #0
 __all__ = ['latest_checkpoint', 'prune_checkpoints', 'read_metrics', 'open_run', 'plot_run', 'collapse_warnings', 'eval_row',
-           'run_loop']
+           'stored_start', 'trained_meta', 'run_loop']
 
 # %% ../nbs/12b_run.ipynb #af0671f8
 def latest_checkpoint(run) -> Path | None:
@@ -107,6 +107,22 @@ def eval_row(r) -> dict:
     return {"eval/success_rate": r.success_rate, "eval/ci_low": r.ci[0], "eval/ci_high": r.ci[1], "eval/episodes": r.episodes,
             "eval/episode_length": r.mean_length}
 
+def stored_start(meta: dict | None, env: str, suite: str) -> dict | None:
+    "The `eval/*` row of a policy's stored greedy held-out result (from `vlarl sft`) if measured on `env`/`suite`."
+    e = (meta or {}).get("eval")
+    if not e or meta.get("env", "tabletop") != env or meta.get("suite") != suite: return None
+    if e.get("split", "eval") != "eval" or not e.get("greedy", True): return None
+    return {"eval/success_rate": e["success_rate"], "eval/ci_low": e["ci"][0], "eval/ci_high": e["ci"][1],
+            "eval/episodes": e["episodes"], "eval/stored": 1.0}
+
+_START_KEYS = ("eval", "eval_sampled", "eval_train")
+
+def trained_meta(meta: dict, trained_by: str, iteration: int) -> dict:
+    "A trained checkpoint's meta: the stored results move under `start`, since they measured the policy RL began from."
+    out = {k: v for k, v in meta.items() if k not in _START_KEYS}
+    if any(k in meta for k in _START_KEYS): out["start"] = {k: meta[k] for k in _START_KEYS if k in meta}
+    return dict(out, trained_by=trained_by, iteration=iteration)
+
 def _write_row(out: Path, writer, m: dict, step: int):
     "Append a row to `metrics.jsonl` and its finite numbers to TensorBoard."
     with open(out / "metrics.jsonl", "a") as f: f.write(json.dumps(m) + "\n")
@@ -126,6 +142,7 @@ def run_loop(out, cfg,                    # run folder (from `open_run`) and the
              progress: bool = True, desc: str = "vla-rl",
              stop_after: int | None = None,   # stop (as if killed) after this many iterations of this call (tests)
              on_iteration=None,           # `on_iteration(row)` after each row is written
+             start_eval: dict | None = None,  # the start's stored `eval/*` row (`stored_start`): row 0 for free
             ) -> list[dict]:
     "Iterate `step()` up to `cfg.iterations` with evaluation, checkpoints, metrics.jsonl, TensorBoard, collapse warnings, plots and a progress bar."
     from tqdm.auto import tqdm
@@ -136,8 +153,10 @@ def run_loop(out, cfg,                    # run folder (from `open_run`) and the
     writer = SummaryWriter(str(out / "tensorboard"), purge_step=start + 1)
     try:
         bar = tqdm(total=cfg.iterations, initial=start, desc=desc, disable=not progress)
-        if held_out is not None and cfg.eval_every and start == 0 and not metrics:   # the start of the curves and of the collapse check
-            m0 = {"step": 0}; m0.update(_timed(m0, "timing/eval", lambda: held_out(0)))
+        if cfg.eval_every and start == 0 and not metrics and (start_eval or held_out):   # the start of curves and collapse check
+            m0 = {"step": 0}
+            if start_eval: m0.update(start_eval, **{"timing/eval": 0.0})
+            else: m0.update(_timed(m0, "timing/eval", lambda: held_out(0)))
             metrics.append(m0); _write_row(out, writer, m0, 0)
         it, n_warn, done = start, 0, 0
         while it < cfg.iterations:

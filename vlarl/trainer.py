@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_trainer.ipynb #07791c0a
 from __future__ import annotations
-import json, math, os, shutil, tempfile, time
+import dataclasses, json, math, os, shutil, tempfile, time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +19,7 @@ from .ppo import compute_gae, normalize_advantages, assert_finite, masked_mean
 from .groups import outcome_advantages
 from .loop import EpisodeTracker, episode_metrics, minibatch_loss, critic_loss
 from .curriculum import Curriculum
-from .run import latest_checkpoint, prune_checkpoints, open_run, run_loop, eval_row
+from .run import latest_checkpoint, prune_checkpoints, open_run, run_loop, eval_row, stored_start, trained_meta
 
 
 
@@ -271,7 +271,8 @@ def save_checkpoint(st: TrainState, run: Path) -> Path:
     final = ck / f"iter_{st.iteration:06d}"
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=ck)); tmp.chmod(0o755)
     try:
-        save_policy(st.policy, tmp / "policy", overwrite=True)
+        save_policy(dataclasses.replace(st.policy, meta=trained_meta(st.policy.meta, "vlarl train", st.iteration)),
+                    tmp / "policy", overwrite=True)
         vh = {k: v.detach().cpu().contiguous() for k, v in st.ac.value_head.state_dict().items()}
         if not st.ac.shared: vh.update({f"critic.{k}": v.detach().cpu().contiguous() for k, v in st.ac.critic.state_dict().items()})
         save_file(vh, str(tmp / "value_head.safetensors"))
@@ -355,8 +356,10 @@ def train(cfg: TrainConfig,
             if gif: gif.parent.mkdir(exist_ok=True)
             return eval_row(evaluate(st.policy, cfg.env, cfg.suite, episodes=cfg.eval_episodes, n_envs=cfg.n_envs, n_workers=cfg.n_workers,
                                      gif=gif, gif_episodes=cfg.gif_episodes, model=st.ac, progress=False))
-        return run_loop(out, cfg, st.iteration, lambda: train_step(st), lambda: save_checkpoint(st, out), held_out,
-                        progress=progress, desc="vla-rl", stop_after=stop_after)
+        return run_loop(out, cfg, st.iteration, lambda: train_step(st), lambda: save_checkpoint(st, out),
+                        held_out if cfg.eval_episodes else None, progress=progress, desc="vla-rl",
+                        stop_after=stop_after,
+                        start_eval=stored_start(st.policy.meta, cfg.env, cfg.suite))
     except BaseException:
         if created and latest_checkpoint(out) is None: shutil.rmtree(out, ignore_errors=True)
         raise

@@ -488,8 +488,9 @@ def train_distributed(cfg: TrainConfig, dist: DistConfig, out, overwrite: bool =
             def after(m):
                 if tr.events: atomic_write_text(out / "events.jsonl", "".join(json.dumps(e) + "\n" for e in tr.events))
                 if on_iteration is not None: on_iteration(tr, m)
-            return run_loop(out, cfg, tr.iteration, tr.train_step, lambda: tr.save_checkpoint(out), held_out,
-                            progress=progress, desc="vla-rl (distributed)", on_iteration=after)
+            return run_loop(out, cfg, tr.iteration, tr.train_step, lambda: tr.save_checkpoint(out),
+                            held_out if cfg.eval_episodes else None, progress=progress, desc="vla-rl (distributed)",
+                            on_iteration=after)
     except BaseException:
         if created and latest_checkpoint(out) is None: shutil.rmtree(out, ignore_errors=True)
         raise

@@ -308,13 +308,14 @@ def save_checkpoint(self: Learner, folder: str, state: dict) -> str | None:
     from safetensors.torch import save_file
     from vlarl.models.vla import VLA
     from vlarl.policy import Policy, save_policy
+    from vlarl.run import trained_meta
     folder = Path(folder); folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent)); tmp.chmod(0o755)
     try:
         model = VLA(self.policy.config, init=False)
         model.load_state_dict({k: v.float() for k, v in self._merged.items()})
         p = Policy(model, self.policy.tokenizer, self.policy.normalizer, self.policy.gripper,
-                   dict(self.policy.meta, trained_by="vlarl distributed", iteration=state.get("iteration")))
+                   trained_meta(self.policy.meta, "vlarl distributed", state.get("iteration")))
         save_policy(p, tmp / "policy", overwrite=True)
         save_file({k: v.float().contiguous() for k, v in self._value_head.items()}, str(tmp / "value_head.safetensors"))
         torch.save(ts, tmp / "train_state.pt")
