@@ -10,8 +10,9 @@ setup:           ## runtime environment (.venv, pinned packages, Debian GL libra
 setup-dev:       ## + notebook/test/docs tooling and Chromium
 	@bash scripts/setup.sh --dev
 
-demo: setup      ## the main job: VLA-RL training of the shipped SFT policy on the tabletop suite (2 CPU cores)
+demo: setup      ## the main job: VLA-RL training of the shipped SFT policy on the tabletop suite, then its greedy success on the 250 held-out episodes (2 CPU cores)
 	$(VENV)/bin/vlarl train --preset tabletop --out $(RUN) --overwrite
+	$(VENV)/bin/vlarl eval --checkpoint $(RUN) --json $(RUN)/heldout.json
 
 SFT_DEVICE ?= cpu
 SFT_SUITE ?= spatial

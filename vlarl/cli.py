@@ -159,6 +159,11 @@ def _cmd_eval(args):
     if args.best_of < 1: raise VlarlError(f"--best-of must be >= 1, got {args.best_of}")
     if args.reward_model and args.best_of == 1: raise VlarlError("--reward-model ranks the candidates of --best-of K: set K >= 2")
     ck = Path(args.checkpoint) if args.checkpoint else default_policy_path()
+    if (ck / "checkpoints").is_dir() and not (ck / "policy.json").exists():   # a run folder: its newest checkpoint
+        from vlarl.run import latest_checkpoint
+        last = latest_checkpoint(ck)
+        if last is None: raise VlarlError(f"{ck} is a run folder without a complete checkpoint")
+        ck = last
     if (ck / "policy" / "policy.json").exists(): ck = ck / "policy"        # a checkpoint folder of a training run
     scorer = "logp"
     if args.reward_model:
@@ -301,7 +306,7 @@ def _parse_sft_eval(sub):
     f.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     f.set_defaults(func=_cmd_sft)
     e = sub.add_parser("eval", help="success rate of a policy with a 95%% confidence interval")
-    e.add_argument("--checkpoint", help="policy folder, training checkpoint or OpenVLA folder (default: the shipped SFT policy)")
+    e.add_argument("--checkpoint", help="policy, run, checkpoint or OpenVLA folder (default: the shipped policy)")
     e.add_argument("--env", default="tabletop", choices=["tabletop", "libero"])
     e.add_argument("--suite", default="spatial")
     e.add_argument("--episodes", type=int, help="episodes (default: every held-out (task, init state) once)")
