@@ -9,9 +9,12 @@ import torch
 from .core import VlarlError
 from .config import action_dims
 from .ppo import ppo_losses, value_loss, assert_finite
+from .curriculum import Curriculum
+from .envs.base import split_ids
 
 # %% auto #0
-__all__ = ['EpisodeTracker', 'episode_metrics', 'minibatch_loss', 'critic_loss']
+__all__ = ['EpisodeTracker', 'episode_metrics', 'minibatch_loss', 'critic_loss', 'iteration_plan', 'row_head', 'kl_too_far',
+           'ppo_epochs', 'optimizer_step', 'init_value_head', 'make_optimizer', 'training_curriculum']
 
 # %% ../nbs/11a_loop.ipynb #60670803
 class EpisodeTracker:
@@ -100,3 +103,72 @@ def critic_loss(cfg, values, old_values, returns, mask=None) -> tuple[torch.Tens
     loss, vs = value_loss(values, old_values.to(dv), returns.to(dv), clip_eps=cfg.vf_clip or None, mask=mask)
     loss = cfg.vf_coef * assert_finite(loss, "value loss")
     return loss, {"losses/value": loss.item() / max(cfg.vf_coef, 1e-12), "losses/explained_variance": vs["explained_variance"]}
+
+# %% ../nbs/11a_loop.ipynb #beb33512
+def iteration_plan(cfg, k: int, empty: bool) -> tuple[bool, str]:
+    "`(warmup, update)` of iteration `k`: `update` is `ppo`, `critic` (warmup, or a batch without signal) or `none`."
+    critic_free = cfg.advantage != "gae"
+    warmup = k < cfg.critic_warmup and not critic_free                  # §3.5: the critic trains alone first
+    if critic_free and empty: return warmup, "none"                     # no critic, nothing to learn from
+    return warmup, ("critic" if warmup or empty else "ppo")
+
+def row_head(step: int, env_steps: int, warmup: bool, update: str, lr: float) -> dict:
+    "The first columns of an iteration's metrics row (the reference page names every metric)."
+    return {"step": step, "charts/env_steps": env_steps, "charts/critic_warmup": float(warmup),
+            "charts/policy_update": float(update == "ppo"), "charts/lr": lr}
+
+def kl_too_far(cfg, approx_kl: float) -> bool:
+    "The `target_kl` early stop: a minibatch whose approximate KL exceeds 1.5 `target_kl` (0: off)."
+    return bool(cfg.target_kl) and approx_kl > 1.5 * cfg.target_kl
+
+def ppo_epochs(cfg, n_rows: int, generator: torch.Generator,
+               step,                       # `step(rows) -> loss dict`, or None to stop every epoch (KL early stop)
+               n_steps: int | None = None, # minibatches per epoch (default: enough for `n_rows`; learners agree on one)
+               minibatch: int | None = None  # rows per minibatch (default `cfg.minibatch_size`)
+              ) -> list[dict]:
+    "`cfg.ppo_epochs` epochs, each one permutation of the `n_rows` rows in minibatches of `cfg.minibatch_size`."
+    mb = minibatch or cfg.minibatch_size
+    n_steps = -(-n_rows // mb) if n_steps is None else n_steps
+    stats = []
+    for _ in range(cfg.ppo_epochs if n_steps else 0):
+        perm = torch.randperm(n_rows, generator=generator)
+        for s in range(n_steps):
+            out = step(perm[s * mb:(s + 1) * mb])
+            if out is None: return stats
+            stats.append(out)
+    return stats
+
+def optimizer_step(opt: torch.optim.Optimizer, loss: torch.Tensor, max_grad_norm: float) -> float:
+    "Backward, clip the global gradient norm to `max_grad_norm`, step; the norm before clipping."
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    params = [p for g in opt.param_groups for p in g["params"] if p.grad is not None]
+    gn = torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
+    opt.step()
+    return float(gn.full_tensor() if hasattr(gn, "full_tensor") else gn)     # a sharded (DTensor) norm on learners
+
+# %% ../nbs/11a_loop.ipynb #a529ee24
+def init_value_head(ac, how: str = "random"):
+    "`random`: the value head as constructed (values of about ±1 on real states); `zero`: V = 0 at the start."
+    if how == "zero":
+        with torch.no_grad():
+            for p in ac.value_head.parameters(): p.zero_()
+    elif how != "random": raise VlarlError(f"value_init must be 'random' or 'zero', got {how!r}")
+    return ac
+
+def make_optimizer(ac, cfg) -> torch.optim.Optimizer:
+    "AdamW with two groups: the policy (`lr`) and the value head / critic (`critic_lr`)."
+    critic = list(ac.value_head.parameters()) + ([] if ac.shared else list(ac.critic.parameters()))
+    ids = {id(p) for p in critic}
+    if not cfg.train_vision:                     # frozen vision towers: no gradient, no optimizer state
+        for p in ac.policy.vision_backbone.parameters(): p.requires_grad_(False)
+    pol = [p for p in ac.policy.parameters() if id(p) not in ids and p.requires_grad]
+    groups = [dict(params=pol, lr=cfg.lr), dict(params=critic, lr=cfg.critic_lr)]
+    return torch.optim.AdamW(groups, eps=cfg.adam_eps, weight_decay=0.0)
+
+def training_curriculum(cfg, n_tasks: int, num_init_states: int, n_eval: int) -> Curriculum:
+    "The curriculum over every (task, training initial state): the states `split_ids` does not hold out."
+    train_ids, _ = split_ids(num_init_states, n_eval)
+    keys = [(t, i) for t in range(n_tasks) for i in train_ids]
+    return Curriculum(keys, tau=cfg.curriculum_tau, form=cfg.curriculum_form, seed=cfg.seed + 1,
+                      uniform=not cfg.curriculum)

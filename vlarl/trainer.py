@@ -10,14 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import torch
-from .core import VlarlError, seed_everything, atomic_write_text, get_device
+from .core import VlarlError, seed_everything, atomic_write_text, get_device, atomic_dir
 from .config import TrainConfig
 from .policy import Policy, load_policy, save_policy, default_policy_path, env_settings
 from .models.value import VLAActorCritic, gather_last_real
 from .rollout.engine import action_logprobs
 from .ppo import compute_gae, normalize_advantages, assert_finite, masked_mean
 from .groups import outcome_advantages
-from .loop import EpisodeTracker, episode_metrics, minibatch_loss, critic_loss
+from .loop import (EpisodeTracker, episode_metrics, minibatch_loss, critic_loss, iteration_plan, row_head, kl_too_far,
+                        ppo_epochs, optimizer_step, make_optimizer, init_value_head, training_curriculum)
 from .curriculum import Curriculum
 from .run import latest_checkpoint, prune_checkpoints, open_run, run_loop, eval_row, stored_start, trained_meta
 
@@ -25,9 +26,9 @@ from .run import latest_checkpoint, prune_checkpoints, open_run, run_loop, eval_
 
 
 # %% auto #0
-__all__ = ['Rollout', 'collect_rollout', 'collect_groups', 'episode_advantages', 'ppo_update', 'TrainState', 'init_value_head',
-           'make_optimizer', 'rollout', 'advantages', 'no_signal', 'iteration_metrics', 'train_step', 'save_checkpoint',
-           'load_checkpoint', 'init_state', 'train', 'bench_busy']
+__all__ = ['Rollout', 'collect_rollout', 'collect_groups', 'episode_advantages', 'ppo_update', 'TrainState', 'rollout',
+           'advantages', 'no_signal', 'iteration_metrics', 'train_step', 'save_checkpoint', 'load_checkpoint',
+           'init_state', 'train', 'bench_busy']
 
 # %% ../nbs/12_trainer.ipynb #94e0d257
 @dataclass
@@ -136,31 +137,21 @@ def ppo_update(ac: VLAActorCritic, policy: Policy, opt: torch.optim.Optimizer, r
     imgs = ro.images.reshape(M * N, *ro.images.shape[2:])[sel.numpy()]
     instr = [instructions[t] for t in ro.tasks.reshape(-1)[sel.numpy()]]
     ids, old_logp, old_v, A, R = flat(ro.token_ids), flat(ro.logp), flat(ro.values), flat(adv), flat(ret)
-    B = len(sel)
     critic_free = cfg.advantage != "gae"                  # group advantages: no value loss, no second normalisation
     if cfg.norm_adv and not critic_only and not critic_free: A = normalize_advantages(A)
     dev = policy.model.device
-    params = [p for g in opt.param_groups for p in g["params"]]
-    stats, mb, stop = [], cfg.minibatch_size, False
-    for epoch in range(cfg.ppo_epochs if B else 0):
-        if stop: break
-        perm = torch.randperm(B, generator=generator)
-        for s in range(0, B, mb):
-            j = perm[s:s + mb]
-            b = policy.batch(imgs[j.numpy()], [instr[i] for i in j.tolist()])
-            if critic_only:
-                with torch.no_grad(): h, m = policy.model.hidden_states(b["input_ids"], b["pixel_values"], b["attention_mask"])
-                loss, out = critic_loss(cfg, ac.value_head(gather_last_real(h, m)).float(), old_v[j], R[j])     # 11a_loop
-            else:
-                logp, ent, v = action_logprobs(ac, b, ids[j].to(dev), cfg.temperature, return_entropy=True, return_values=True)
-                loss, out = minibatch_loss(cfg, logp, ent, v, old_logp[j], A[j], old_v[j], R[j], critic_free=critic_free)   # 11a_loop
-                if cfg.target_kl and out["losses/approx_kl"] > 1.5 * cfg.target_kl:   # early stop: this minibatch would move too far
-                    stop = True; break
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            out["losses/grad_norm"] = float(torch.nn.utils.clip_grad_norm_([p for p in params if p.grad is not None], cfg.max_grad_norm))
-            opt.step()
-            stats.append(out)
+    def step(j):                                          # one minibatch (11a_loop: ppo_epochs)
+        b = policy.batch(imgs[j.numpy()], [instr[i] for i in j.tolist()])
+        if critic_only:
+            with torch.no_grad(): h, m = policy.model.hidden_states(b["input_ids"], b["pixel_values"], b["attention_mask"])
+            loss, out = critic_loss(cfg, ac.value_head(gather_last_real(h, m)).float(), old_v[j], R[j])
+        else:
+            logp, ent, v = action_logprobs(ac, b, ids[j].to(dev), cfg.temperature, return_entropy=True, return_values=True)
+            loss, out = minibatch_loss(cfg, logp, ent, v, old_logp[j], A[j], old_v[j], R[j], critic_free=critic_free)
+            if kl_too_far(cfg, out["losses/approx_kl"]): return None     # this minibatch would move too far: stop
+        out["losses/grad_norm"] = optimizer_step(opt, loss, cfg.max_grad_norm)
+        return out
+    stats = ppo_epochs(cfg, len(sel), generator, step)
     res = {k: float(np.nanmean([s[k] for s in stats])) for k in stats[0]} if stats else {}
     res["charts/ppo_steps"] = float(len(stats))
     return res
@@ -181,23 +172,6 @@ class TrainState:
     iteration: int = 0
     env_steps: int = 0
     reward_fn: object = None
-
-def init_value_head(ac: VLAActorCritic, how: str = "random"):
-    "`random`: the value head as constructed (a random linear map: values of about ±1 on real states); `zero`: V = 0 everywhere at the start."
-    if how == "zero":
-        with torch.no_grad():
-            for p in ac.value_head.parameters(): p.zero_()
-    elif how != "random": raise VlarlError(f"value_init must be 'random' or 'zero', got {how!r}")
-    return ac
-
-def make_optimizer(ac: VLAActorCritic, cfg: TrainConfig) -> torch.optim.Optimizer:
-    "AdamW with two groups: the policy (`lr`) and the value head / critic (`critic_lr`)."
-    critic = list(ac.value_head.parameters()) + ([] if ac.shared else list(ac.critic.parameters()))
-    ids = {id(p) for p in critic}
-    if not cfg.train_vision:                     # frozen vision towers: no gradient, no optimizer state, a cheaper backward
-        for p in ac.policy.vision_backbone.parameters(): p.requires_grad_(False)
-    pol = [p for p in ac.policy.parameters() if id(p) not in ids and p.requires_grad]
-    return torch.optim.AdamW([dict(params=pol, lr=cfg.lr), dict(params=critic, lr=cfg.critic_lr)], eps=cfg.adam_eps, weight_decay=0.0)
 
 def _generator(cfg: TrainConfig, it: int, purpose: int, device="cpu") -> torch.Generator:
     "A generator seeded by (seed, iteration, purpose): a resumed run draws exactly what an uninterrupted one would (on the sampling device: CUDA sampling needs a CUDA generator)."
@@ -231,10 +205,9 @@ def no_signal(ro: Rollout, rows, cfg: TrainConfig) -> bool:
     if rows is not None and not bool(rows.any()): return True
     return cfg.skip_empty_updates and not bool((ro.rewards if rows is None else ro.rewards[rows]).abs().sum() > 0)
 
-def iteration_metrics(st: TrainState, ro: Rollout, adv, warmup: bool, empty: bool, gstats: dict, losses: dict, timing: dict) -> dict:
+def iteration_metrics(st: TrainState, ro: Rollout, adv, warmup: bool, update: str, gstats: dict, losses: dict, timing: dict) -> dict:
     "The metrics row of one iteration (names documented on the reference page)."
-    return {"step": st.iteration, "charts/env_steps": st.env_steps, "charts/critic_warmup": float(warmup),
-            "charts/policy_update": float(not (warmup or empty)), "charts/lr": st.opt.param_groups[0]["lr"],
+    return {**row_head(st.iteration, st.env_steps, warmup, update, st.opt.param_groups[0]["lr"]),
             **episode_metrics(ro.episodes),        # rollout/episodes, success_rate, episode_length, return; reward/rprm_success_corr
             "rollout/entropy": float(ro.entropy.mean()), "rollout/value_mean": float(ro.values.mean()), "rollout/advantage_std": float(adv.std()),
             "reward/sparse": float(ro.sparse.mean()), "reward/rprm": float(ro.dense.mean()), "reward/total": float(ro.rewards.mean()),
@@ -244,24 +217,22 @@ def iteration_metrics(st: TrainState, ro: Rollout, adv, warmup: bool, empty: boo
 def train_step(st: TrainState) -> dict:
     "One iteration k of Algorithm 1 (lines 8-29); returns its metrics row."
     cfg, k, phase = st.cfg, st.iteration, _Timer()
-    critic_free = cfg.advantage != "gae"
-    warmup = k < cfg.critic_warmup and not critic_free           # §3.5: the first iterations train the critic only
     with phase("rollout"):                                       # lines 8-24: decode, act, reward, store
         st.ac.eval(); ro = rollout(st, k)
     with phase("gae"):                                           # line 27: advantages
         adv, ret, rows, gstats = advantages(ro, cfg)
-    empty = no_signal(ro, rows, cfg)                             # nothing to learn from: critic steps only (or none)
+    warmup, update = iteration_plan(cfg, k, empty=no_signal(ro, rows, cfg))   # §3.5 warmup, or nothing to learn
     with phase("update"):                                        # line 29: theta_{k+1} <- PPO(theta_k, B_k, A)
         st.ac.train()
-        if critic_free and (empty or warmup): losses = {"charts/ppo_steps": 0.0}
+        if update == "none": losses = {"charts/ppo_steps": 0.0}
         else: losses = ppo_update(st.ac, st.policy, st.opt, ro, adv, ret, cfg, st.vec.instructions, _generator(cfg, k, 2),
-                                  critic_only=warmup or empty, rows=rows)
+                                  critic_only=update == "critic", rows=rows)
         st.ac.eval()
     with phase("sync"):
         pass                                                     # one process: the rollout engine is the trained module itself
     st.iteration += 1
     st.env_steps += int(ro.values.numel() if ro.valid is None else ro.valid.sum())
-    return iteration_metrics(st, ro, adv, warmup, empty, gstats, losses, phase.t)
+    return iteration_metrics(st, ro, adv, warmup, update, gstats, losses, phase.t)
 
 # %% ../nbs/12_trainer.ipynb #3aa6cc17
 def save_checkpoint(st: TrainState, run: Path) -> Path:
@@ -269,8 +240,7 @@ def save_checkpoint(st: TrainState, run: Path) -> Path:
     from safetensors.torch import save_file
     ck = Path(run) / "checkpoints"; ck.mkdir(parents=True, exist_ok=True)
     final = ck / f"iter_{st.iteration:06d}"
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=ck)); tmp.chmod(0o755)
-    try:
+    with atomic_dir(final, overwrite=True) as tmp:                    # a killed save leaves no half checkpoint
         save_policy(dataclasses.replace(st.policy, meta=trained_meta(st.policy.meta, "vlarl train", st.iteration)),
                     tmp / "policy", overwrite=True)
         vh = {k: v.detach().cpu().contiguous() for k, v in st.ac.value_head.state_dict().items()}
@@ -279,10 +249,6 @@ def save_checkpoint(st: TrainState, run: Path) -> Path:
         torch.save(st.opt.state_dict(), tmp / "optimizer.pt")
         atomic_write_text(tmp / "state.json", json.dumps(dict(iteration=st.iteration, env_steps=st.env_steps,
                                                                curriculum=st.curriculum.state_dict())))
-        if final.exists(): shutil.rmtree(final)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
     prune_checkpoints(run, st.cfg.keep_checkpoints)
     return final
 
@@ -306,7 +272,6 @@ def load_checkpoint(st: TrainState, ck: Path):
 def init_state(cfg: TrainConfig, reward_fn=None) -> TrainState:
     "The training state of a new run: policy, actor-critic, optimizer, environments and the curriculum over the training states."
     from vlarl.envs.vector import VectorEnv
-    from vlarl.envs.base import split_ids
     from vlarl.evaluate import _n_eval
     device = get_device(cfg.device)
     seed_everything(cfg.seed)
@@ -316,10 +281,7 @@ def init_state(cfg: TrainConfig, reward_fn=None) -> TrainState:
     if getattr(reward_fn, "meta", None):                  # the reward model must see what the policy sees (06_policy)
         env_settings(reward_fn, cfg.env, env_settings(policy, cfg.env), what="reward model")
     vec = VectorEnv(cfg.n_envs, cfg.env, cfg.suite, n_workers=cfg.n_workers, env_kwargs=env_settings(policy, cfg.env))   # the policy's view
-    try:
-        train_ids, _ = split_ids(vec.num_init_states, _n_eval(cfg.env, vec))
-        keys = [(t, i) for t in range(len(vec.task_names)) for i in train_ids]
-        cur = Curriculum(keys, tau=cfg.curriculum_tau, form=cfg.curriculum_form, seed=cfg.seed + 1, uniform=not cfg.curriculum)
+    try: cur = training_curriculum(cfg, len(vec.task_names), vec.num_init_states, _n_eval(cfg.env, vec))
     except BaseException: vec.close(); raise
     return TrainState(cfg, policy, ac, opt, cur, vec, reward_fn=reward_fn)
 

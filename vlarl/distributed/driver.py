@@ -13,7 +13,7 @@ from fastcore.basics import patch
 from ..core import VlarlError, atomic_write_text
 from ..config import TrainConfig
 from ..curriculum import Curriculum
-from ..loop import EpisodeTracker, episode_metrics
+from ..loop import EpisodeTracker, episode_metrics, iteration_plan, row_head, training_curriculum
 from ..groups import outcome_advantages
 from ..run import open_run, run_loop, eval_row, latest_checkpoint, prune_checkpoints
 from ..rollout.inference import InferenceEngine
@@ -112,11 +112,9 @@ def _start(self: DistTrainer):
     addr, port = self._wait([self.learners[0].address.remote()], ["learner 0"], "startup", d.startup_timeout_s)[0]
     ck = str(self.resume_from) if self.resume_from else None
     self.learner_info = self._wait([l.setup.remote(addr, port, ck) for l in self.learners], self._learner_names(), "learner setup", d.startup_timeout_s)
-    from vlarl.envs.base import split_ids
     self.instructions, self.task_names = self.meta["instructions"], self.meta["task_names"]
-    train_ids, _ = split_ids(self.meta["num_init_states"], self.meta["n_eval"])
-    keys = [(t, i) for t in range(len(self.task_names)) for i in train_ids]
-    self.curriculum = Curriculum(keys, tau=self.cfg.curriculum_tau, form=self.cfg.curriculum_form, seed=self.cfg.seed + 1, uniform=not self.cfg.curriculum)
+    m = self.meta
+    self.curriculum = training_curriculum(self.cfg, len(self.task_names), m["num_init_states"], m["n_eval"])
     if self.resume_from:                  # the learners restored weights and optimizer in setup; now the driver's state and the engine
         s = json.loads((self.resume_from / "state.json").read_text())
         self.iteration, self.env_steps, self.events = s["iteration"], s["env_steps"], list(s.get("events", []))
@@ -362,19 +360,16 @@ def _no_signal(shards: list, cfg: TrainConfig) -> bool:
 def train_step(self: DistTrainer, on_step=None) -> dict:
     "One iteration: rollout, update (critic warmup for the first `critic_warmup` iterations), weight sync; the metrics row."
     cfg, tm = self.cfg, {}
-    critic_free = cfg.advantage != "gae"
-    warm = self.iteration < cfg.critic_warmup and not critic_free           # §3.5: critic-only first iterations
     restarts0 = self.env_restarts
     t0 = time.perf_counter(); shards, ro = self.rollout(on_step); tm["timing/rollout"] = time.perf_counter() - t0
-    empty = _no_signal(shards, cfg)                     # nothing to learn from: critic steps only (or none)
+    warm, update = iteration_plan(cfg, self.iteration, empty=_no_signal(shards, cfg))   # 11a_loop
     t0 = time.perf_counter()
-    up = {"charts/ppo_steps": 0.0} if critic_free and (empty or warm) else self.update(shards, warm or empty)
+    up = {"charts/ppo_steps": 0.0} if update == "none" else self.update(shards, update == "critic")
     tm["timing/update"] = time.perf_counter() - t0
     t0 = time.perf_counter(); n_sync = self.sync(); tm["timing/sync"] = time.perf_counter() - t0
     self.iteration += 1
-    m = {"step": self.iteration, "charts/env_steps": self.env_steps, "charts/critic_warmup": float(warm),
-         "charts/policy_update": float(not (warm or empty)),
-         "charts/lr": cfg.lr, "charts/env_restarts": self.env_restarts - restarts0, "charts/synced_tensors": n_sync,
+    m = {**row_head(self.iteration, self.env_steps, warm, update, cfg.lr),
+         "charts/env_restarts": self.env_restarts - restarts0, "charts/synced_tensors": n_sync,
          **ro, **up, **self.curriculum.summary(), **tm}
     m["timing/iteration"] = tm["timing/rollout"] + tm["timing/update"] + tm["timing/sync"]
     return m

@@ -14,7 +14,7 @@ from fastcore.basics import patch
 from ..core import VlarlError, atomic_write_text
 from ..config import TrainConfig
 from ..ppo import compute_gae
-from ..loop import minibatch_loss, critic_loss
+from ..loop import minibatch_loss, critic_loss, ppo_epochs, optimizer_step, kl_too_far, make_optimizer, init_value_head
 from ..models.lora import lora_scalings, merge_lora_state_dict
 from ..rollout.inference import _writable, _dtype
 from .config import DistConfig
@@ -85,7 +85,6 @@ def setup(self: Learner, master_addr: str, master_port: int, resume_from: str | 
     from torch.distributed.fsdp import fully_shard, MixedPrecisionPolicy
     from vlarl.policy import load_policy
     from vlarl.models.value import VLAActorCritic, apply_lora
-    from vlarl.trainer import make_optimizer, init_value_head
     d, cuda = self.dist, self.dist.learner_device == "cuda"
     self.device = torch.device("cuda", torch.cuda.current_device()) if cuda else torch.device("cpu")
     tdist.init_process_group("nccl" if cuda else "gloo", init_method=f"tcp://{master_addr}:{master_port}", rank=self.rank,
@@ -193,39 +192,32 @@ def _epochs(self: Learner, p: dict, A: torch.Tensor, Rt: torch.Tensor, iteration
     "The minibatch steps of one update on this rank's valid rows; returns their loss dicts."
     cfg, mb, critic_free = self.cfg, p["chunk"], self.cfg.advantage != "gae"
     self.net.train()
-    params = [q for g in self.opt.param_groups for q in g["params"]]   # the sharded parameters
     sel = p["valid"].nonzero().squeeze(1)                               # discarded steps and filtered groups stay out
     steps = int(self._allreduce(torch.tensor([-(-len(sel) // mb)]), "max")[0])   # the same step count on every rank
-    gen, stats = _generator(cfg.seed, iteration, self.rank, "ppo"), []
-    for _ in range(cfg.ppo_epochs):
-        perm = sel[torch.randperm(len(sel), generator=gen)]
-        for s in range(steps):
-            j = perm[s * mb:(s + 1) * mb]
-            has = len(j) > 0
-            if not has: j = torch.zeros(1, dtype=torch.long)              # out of rows: a zero loss, still in the collectives
-            b = self._batch(p["imgs"][j.numpy()], [p["instr"][i] for i in j.tolist()])
-            if critic_only:
-                v = self.net("critic", **b)
-                loss, out = critic_loss(cfg, v, p["values"][j], Rt[j]) if has else (0.0 * v.sum(), {})   # 11a_loop
-            else:
-                lp, e, v = self.net("ppo", **b, action_ids=p["ids"][j].to(self.device), temperature=cfg.temperature)
-                if has: loss, out = minibatch_loss(cfg, lp, e, v, p["old_logp"][j], A[j], p["values"][j], Rt[j],
-                                                   critic_free=critic_free)                          # 11a_loop
-                else: loss, out = 0.0 * (lp.sum() + e.sum() + v.sum()), {}
-                if cfg.target_kl and self._kl_stop(out, len(j) if has else 0): return stats   # all ranks stop together
-            self.opt.zero_grad(set_to_none=True)
-            loss.backward()
-            gn = torch.nn.utils.clip_grad_norm_([q for q in params if q.grad is not None], cfg.max_grad_norm)
-            out["losses/grad_norm"] = float(gn.full_tensor() if hasattr(gn, "full_tensor") else gn)
-            self.opt.step()
-            stats.append(out)
-    return stats
+    gen = _generator(cfg.seed, iteration, self.rank, "ppo")
+    def step(jj):                                                       # one minibatch (11a_loop: ppo_epochs)
+        j = sel[jj]
+        has = len(j) > 0
+        if not has: j = torch.zeros(1, dtype=torch.long)                  # out of rows: a zero loss, still in the collectives
+        b = self._batch(p["imgs"][j.numpy()], [p["instr"][i] for i in j.tolist()])
+        if critic_only:
+            v = self.net("critic", **b)
+            loss, out = critic_loss(cfg, v, p["values"][j], Rt[j]) if has else (0.0 * v.sum(), {})   # 11a_loop
+        else:
+            lp, e, v = self.net("ppo", **b, action_ids=p["ids"][j].to(self.device), temperature=cfg.temperature)
+            if has: loss, out = minibatch_loss(cfg, lp, e, v, p["old_logp"][j], A[j], p["values"][j], Rt[j],
+                                               critic_free=critic_free)                          # 11a_loop
+            else: loss, out = 0.0 * (lp.sum() + e.sum() + v.sum()), {}
+            if cfg.target_kl and self._kl_stop(out, len(j) if has else 0): return None   # all ranks stop together
+        out["losses/grad_norm"] = optimizer_step(self.opt, loss, cfg.max_grad_norm)
+        return out
+    return ppo_epochs(cfg, len(sel), gen, step, n_steps=steps, minibatch=mb)
 
 @patch
 def _kl_stop(self: Learner, out: dict, rows: int) -> bool:
     "Early stop of the PPO epochs: this minibatch's approximate KL, row-weighted over all ranks, above 1.5 `target_kl`."
     kl = self._allreduce(torch.tensor([out.get("losses/approx_kl", 0.0) * rows, float(rows)], dtype=torch.float64))
-    return bool(kl[1] > 0 and kl[0] / kl[1] > 1.5 * self.cfg.target_kl)
+    return bool(kl[1] > 0) and kl_too_far(self.cfg, float(kl[0] / kl[1]))
 
 # %% ../../nbs/13d_learner.ipynb #beb07669
 @patch
@@ -309,9 +301,9 @@ def save_checkpoint(self: Learner, folder: str, state: dict) -> str | None:
     from vlarl.models.vla import VLA
     from vlarl.policy import Policy, save_policy
     from vlarl.run import trained_meta
-    folder = Path(folder); folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent)); tmp.chmod(0o755)
-    try:
+    from vlarl.core import atomic_dir
+    folder = Path(folder)
+    with atomic_dir(folder, overwrite=True) as tmp:
         model = VLA(self.policy.config, init=False)
         model.load_state_dict({k: v.float() for k, v in self._merged.items()})
         p = Policy(model, self.policy.tokenizer, self.policy.normalizer, self.policy.gripper,
@@ -320,10 +312,6 @@ def save_checkpoint(self: Learner, folder: str, state: dict) -> str | None:
         save_file({k: v.float().contiguous() for k, v in self._value_head.items()}, str(tmp / "value_head.safetensors"))
         torch.save(ts, tmp / "train_state.pt")
         atomic_write_text(tmp / "state.json", json.dumps(state))
-        if folder.exists(): shutil.rmtree(folder)
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
     return str(folder)
 
 # %% ../../nbs/13d_learner.ipynb #b5ff31bc

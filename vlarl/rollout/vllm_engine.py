@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-from ..core import VlarlError
+from ..core import VlarlError, atomic_dir
 
 # %% auto #0
 __all__ = ['VLLM_MISSING', 'MODULE', 'ARCH', 'require_vllm', 'has_vllm', 'export_for_vllm', 'register', 'VlarlWorkerExtension',
@@ -43,9 +43,8 @@ def export_for_vllm(policy_dir,          # a vlarl policy folder or an OpenVLA c
     dt = {"float32": torch.float32, "bfloat16": torch.bfloat16}[dtype]
     pol = load_policy(policy_dir, dtype=dt)
     c = pol.config
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent)); tmp.chmod(0o755)
-    try:
+    out = Path(out)
+    with atomic_dir(out, overwrite=True) as tmp:
         hf = llama_config(c)
         hf.architectures = [ARCH]
         hf.vla_config = c.to_dict()
@@ -57,10 +56,6 @@ def export_for_vllm(policy_dir,          # a vlarl policy folder or an OpenVLA c
         spec = dict(gripper=pol.gripper, n_action_bins=c.n_action_bins,
                     normalizer=None if n is None else dict(q01=n.q01.tolist(), q99=n.q99.tolist(), mask=n.mask.tolist()))
         (tmp / "vlarl_policy.json").write_text(json.dumps(spec, indent=1))
-        if out.exists(): shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
     return out
 
 # %% ../../nbs/13b_vllm_engine.ipynb #84421713
