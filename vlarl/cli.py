@@ -157,6 +157,8 @@ def _cmd_eval(args):
         from vlarl.envs.tabletop import SUITES
         if args.suite not in SUITES: raise VlarlError(f"unknown tabletop suite {args.suite!r} (use one of: {', '.join(SUITES)})")
     if args.best_of < 1: raise VlarlError(f"--best-of must be >= 1, got {args.best_of}")
+    if (args.sample or args.best_of > 1) and args.temperature is None:
+        raise VlarlError("--sample and --best-of sample actions: give --temperature (the run's, e.g. 1.0)")
     if args.reward_model and args.best_of == 1: raise VlarlError("--reward-model ranks the candidates of --best-of K: set K >= 2")
     ck = Path(args.checkpoint) if args.checkpoint else default_policy_path()
     if (ck / "checkpoints").is_dir() and not (ck / "policy.json").exists():   # a run folder: its newest checkpoint
@@ -317,7 +319,7 @@ def _parse_sft_eval(sub):
     e.add_argument("--n-envs", type=int, default=16)
     e.add_argument("--n-workers", type=int, default=2)
     e.add_argument("--sample", action="store_true", help="sample at --temperature instead of greedy decoding")
-    e.add_argument("--temperature", type=float, default=1.0)
+    e.add_argument("--temperature", type=float, help="sampling temperature (required by --sample and --best-of)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--unnorm-key", help="OpenVLA checkpoints: which dataset's action statistics to use")
     e.add_argument("--best-of", type=int, default=1, metavar="K", help="sample K actions per step at --temperature and act with the best-scored one")

@@ -45,7 +45,7 @@ class EvalResult:
     outcomes: list = field(default_factory=list)   # (task, init_idx, success, length) per episode
     best_of: int = 1             # candidates sampled per step (1: plain decoding)
     scorer: str = ""             # what ranked them (`best_of > 1`)
-    temperature: float = 1.0     # sampling temperature (not used by greedy decoding)
+    temperature: float | None = None   # sampling temperature (None: greedy decoding)
 
     def to_dict(self) -> dict: return asdict(self)
 
@@ -113,7 +113,7 @@ def evaluate(policy: Policy,
              n_envs: int = 16,
              n_workers: int = 2,
              greedy: bool = True,            # argmax decoding (False: sample at `temperature`)
-             temperature: float = 1.0,
+             temperature: float | None = None,   # sampling temperature: required to sample (no default)
              seed: int = 0,
              gif: str | Path | None = None,  # write the first `gif_episodes` episodes here
              gif_episodes: int = 4,
@@ -125,6 +125,8 @@ def evaluate(policy: Policy,
             ) -> EvalResult:
     "Success rate (95% Wilson CI), per-task breakdown and mean episode length of `policy` on a suite."
     if best_of < 1: raise VlarlError(f"best_of must be >= 1, got {best_of}")
+    if (not greedy or best_of > 1) and temperature is None:
+        raise VlarlError("evaluate: sampling (greedy=False or best_of > 1) needs temperature= (no default)")
     from tqdm.auto import tqdm
     from vlarl.envs.vector import VectorEnv
     if split not in ("eval", "train"): raise VlarlError(f"split must be 'eval' or 'train', got {split!r}")
@@ -177,7 +179,8 @@ def evaluate(policy: Policy,
     if gif and frames: _gif(gif, [(frames[k], outcomes[k][2]) for k in sorted(frames)])
     return EvalResult(float(succ.mean()), wilson_ci(int(succ.sum()), len(succ)), len(out), len(set(plan)), per_task,
                       float(np.mean([o[3] for o in out])), time.time() - t0, env, suite, split, greedy and best_of == 1, out, best_of,
-                      ("logp" if scorer == "logp" else getattr(scorer, "name", type(scorer).__name__)) if best_of > 1 else "", temperature)
+                      ("logp" if scorer == "logp" else getattr(scorer, "name", type(scorer).__name__))
+                      if best_of > 1 else "", None if greedy and best_of == 1 else temperature)
 
 def _n_eval(env: str, vec) -> int:
     if env == "tabletop":
@@ -306,7 +309,7 @@ def policy_actor(policy: Policy, temperature: float | None = None, seed: int = 0
     gen = torch.Generator(device=policy.model.device).manual_seed(seed)
     def act(envs, obs, new):
         a, _ = policy.act(np.stack([o["agentview_image"] for o in obs]), [e.instruction for e in envs], greedy=temperature is None,
-                          temperature=1.0 if temperature is None else float(temperature), generator=gen, model=model)
+                          temperature=None if temperature is None else float(temperature), generator=gen, model=model)
         return a
     return act
 

@@ -389,7 +389,7 @@ def save_checkpoint(self: DistTrainer, run) -> Path:
 class EnginePolicy:
     "The inference engine of a `DistTrainer` behind `Policy.act`'s interface (for `vlarl.evaluate.evaluate`)."
     def __init__(self, trainer: DistTrainer): self.tr, self.model = trainer, SimpleNamespace(device=torch.device("cpu"))
-    def act(self, images, instructions, greedy: bool = False, temperature: float | None = None, generator=None,
+    def act(self, images, instructions, greedy: bool = True, temperature: float | None = None, generator=None,
             model=None):
         seed = int(torch.randint(0, 2 ** 31 - 1, (1,), generator=generator))
         ref = self.tr.engine.generate.remote(images, list(instructions), temperature, seed, greedy)
