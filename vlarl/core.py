@@ -10,8 +10,8 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['VlarlError', 'seed_everything', 'get_rng_state', 'set_rng_state', 'get_device', 'check_shape', 'atomic_path',
-           'atomic_write_text', 'atomic_dir', 'run_folder', 'parse_value', 'TypedConfig']
+__all__ = ['STREAMS', 'VlarlError', 'seed_everything', 'get_rng_state', 'set_rng_state', 'stream_seed', 'stream', 'get_device',
+           'check_shape', 'atomic_path', 'atomic_write_text', 'atomic_dir', 'run_folder', 'parse_value', 'TypedConfig']
 
 # %% ../nbs/00_core.ipynb #72aa50a6
 class VlarlError(Exception):
@@ -34,6 +34,18 @@ def set_rng_state(state: dict) -> None:
     "Restore generators captured by `get_rng_state`."
     random.setstate(state['python']); np.random.set_state(state['numpy']); torch.set_rng_state(state['torch'])
     if 'cuda' in state and torch.cuda.is_available(): torch.cuda.set_rng_state_all(state['cuda'])
+
+# %% ../nbs/00_core.ipynb #c1cfd7a6
+STREAMS = {"rollout": 1, "ppo": 2, "engine": 3}
+
+def stream_seed(seed: int, iteration: int, purpose: str, rank: int = 0, step: int = 0) -> int:
+    "The seed of one random stream of a run: (run seed, iteration, purpose, rank, step) -> an integer below 2**63."
+    if purpose not in STREAMS: raise VlarlError(f"unknown random stream {purpose!r}; known: {', '.join(STREAMS)}")
+    return (seed * 1_000_003 + iteration * 7919 + STREAMS[purpose] + rank * 104_729 + step * 15_485_863) % (2 ** 63)
+
+def stream(seed: int, iteration: int, purpose: str, rank: int = 0, step: int = 0, device="cpu") -> torch.Generator:
+    "A generator for that stream (on the sampling device: CUDA sampling needs a CUDA generator)."
+    return torch.Generator(device=device).manual_seed(stream_seed(seed, iteration, purpose, rank, step))
 
 # %% ../nbs/00_core.ipynb #86edf0d8
 def get_device(name: str = "auto") -> torch.device:

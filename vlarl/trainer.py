@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import torch
-from .core import VlarlError, seed_everything, atomic_write_text, get_device, atomic_dir
+from .core import VlarlError, seed_everything, atomic_write_text, get_device, atomic_dir, stream
 from .config import TrainConfig
 from .policy import Policy, load_policy, save_policy, default_policy_path, env_settings
 from .models.value import VLAActorCritic, gather_last_real
@@ -173,10 +173,6 @@ class TrainState:
     env_steps: int = 0
     reward_fn: object = None
 
-def _generator(cfg: TrainConfig, it: int, purpose: int, device="cpu") -> torch.Generator:
-    "A generator seeded by (seed, iteration, purpose): a resumed run draws exactly what an uninterrupted one would (on the sampling device: CUDA sampling needs a CUDA generator)."
-    return torch.Generator(device=device).manual_seed((cfg.seed * 1_000_003 + it * 7919 + purpose) % (2 ** 63))
-
 class _Timer:
     def __init__(self): self.t = {}
     @contextmanager
@@ -188,7 +184,7 @@ class _Timer:
 # %% ../nbs/12_trainer.ipynb #f3af0809
 def rollout(st: TrainState, it: int):
     "Algorithm 1, lines 8-24: a rollout of the current policy (group rollouts when `group_size` > 1)."
-    cfg, gen = st.cfg, _generator(st.cfg, it, 1, st.policy.model.device)
+    cfg, gen = st.cfg, stream(st.cfg.seed, it, "rollout", device=st.policy.model.device)     # 00_core: one seeding rule
     if cfg.group_size > 1:
         return collect_groups(st.ac, st.policy, st.vec, st.curriculum, cfg.group_size, cfg.temperature, gen, st.reward_fn, cfg.reward_model_coef)
     return collect_rollout(st.ac, st.policy, st.vec, st.curriculum, cfg.steps_per_update, cfg.temperature, gen, st.reward_fn, cfg.reward_model_coef)
@@ -225,7 +221,7 @@ def train_step(st: TrainState) -> dict:
     with phase("update"):                                        # line 29: theta_{k+1} <- PPO(theta_k, B_k, A)
         st.ac.train()
         if update == "none": losses = {"charts/ppo_steps": 0.0}
-        else: losses = ppo_update(st.ac, st.policy, st.opt, ro, adv, ret, cfg, st.vec.instructions, _generator(cfg, k, 2),
+        else: losses = ppo_update(st.ac, st.policy, st.opt, ro, adv, ret, cfg, st.vec.instructions, stream(cfg.seed, k, "ppo"),
                                   critic_only=update == "critic", rows=rows)
         st.ac.eval()
     with phase("sync"):

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 from fastcore.basics import patch
-from ..core import VlarlError, atomic_write_text
+from ..core import VlarlError, atomic_write_text, stream_seed
 from ..config import TrainConfig
 from ..curriculum import Curriculum
 from ..loop import EpisodeTracker, episode_metrics, iteration_plan, row_head, training_curriculum
@@ -237,7 +237,7 @@ def _step_all(self: DistTrainer, t: int, imgs: np.ndarray, tr: EpisodeTracker, b
     "Rollout step `t`: decode all envs' actions in one batch on the engine, step each env worker; `(images, discarded)`."
     cfg, d = self.cfg, self.dist
     sl = [slice(k * d.envs_per_learner, (k + 1) * d.envs_per_learner) for k in range(d.learners)]
-    seed = zlib.crc32(f"{cfg.seed}/{self.iteration}/{t}".encode())
+    seed = stream_seed(cfg.seed, self.iteration, "engine", step=t)              # 00_core: one seeding rule
     ref = self.engine.generate.remote(imgs, tr.instructions(self.instructions), cfg.temperature, seed)
     try: g = self._wait([ref], ["inference engine"], f"rollout step {t}")[0]
     except ActorDied as e: self._fatal(e)

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 from fastcore.basics import patch
-from ..core import VlarlError, atomic_write_text
+from ..core import VlarlError, atomic_write_text, stream
 from ..config import TrainConfig
 from ..ppo import compute_gae
 from ..loop import minibatch_loss, critic_loss, ppo_epochs, optimizer_step, kl_too_far, make_optimizer, init_value_head
@@ -45,8 +45,6 @@ def free_port(host: str = "127.0.0.1") -> int:
     "A TCP port that is free on `host` now."
     with socket.socket() as s: s.bind((host, 0)); return s.getsockname()[1]
 
-def _generator(seed: int, *parts) -> torch.Generator:
-    return torch.Generator().manual_seed(zlib.crc32("/".join(map(str, (seed, *parts))).encode()))
 
 
 
@@ -194,7 +192,7 @@ def _epochs(self: Learner, p: dict, A: torch.Tensor, Rt: torch.Tensor, iteration
     self.net.train()
     sel = p["valid"].nonzero().squeeze(1)                               # discarded steps and filtered groups stay out
     steps = int(self._allreduce(torch.tensor([-(-len(sel) // mb)]), "max")[0])   # the same step count on every rank
-    gen = _generator(cfg.seed, iteration, self.rank, "ppo")
+    gen = stream(cfg.seed, iteration, "ppo", rank=self.rank)                   # 00_core: one seeding rule
     def step(jj):                                                       # one minibatch (11a_loop: ppo_epochs)
         j = sel[jj]
         has = len(j) > 0
