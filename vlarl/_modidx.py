@@ -100,6 +100,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                             'vlarl.core.get_device': ('core.html#get_device', 'vlarl/core.py'),
                             'vlarl.core.get_rng_state': ('core.html#get_rng_state', 'vlarl/core.py'),
                             'vlarl.core.parse_value': ('core.html#parse_value', 'vlarl/core.py'),
+                            'vlarl.core.prepare_run_folder': ('core.html#prepare_run_folder', 'vlarl/core.py'),
                             'vlarl.core.run_folder': ('core.html#run_folder', 'vlarl/core.py'),
                             'vlarl.core.seed_everything': ('core.html#seed_everything', 'vlarl/core.py'),
                             'vlarl.core.set_rng_state': ('core.html#set_rng_state', 'vlarl/core.py'),

@@ -11,7 +11,8 @@ import torch
 
 # %% auto #0
 __all__ = ['STREAMS', 'VlarlError', 'seed_everything', 'get_rng_state', 'set_rng_state', 'stream_seed', 'stream', 'get_device',
-           'check_shape', 'atomic_path', 'atomic_write_text', 'atomic_dir', 'run_folder', 'parse_value', 'TypedConfig']
+           'check_shape', 'atomic_path', 'atomic_write_text', 'atomic_dir', 'prepare_run_folder', 'run_folder',
+           'parse_value', 'TypedConfig']
 
 # %% ../nbs/00_core.ipynb #72aa50a6
 class VlarlError(Exception):
@@ -113,18 +114,28 @@ def atomic_dir(folder: str | Path, overwrite: bool = False):
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
 
 # %% ../nbs/00_core.ipynb #bc4fb429
-@contextlib.contextmanager
-def run_folder(path: str | Path, resume: bool = False, overwrite: bool = False):
-    "Create (or, with `resume`, reopen) a run folder; a folder created here is removed if the block raises."
+def prepare_run_folder(path: str | Path, resume: bool = False, overwrite: bool = False,
+                       check=None,   # `check(path)`: the caller's resume checks, before anything is touched
+                      ) -> tuple[Path, bool]:
+    "The run-folder rule: a new run needs an empty folder (or `overwrite`), a resumed one a full one."
     path = Path(path)
-    exists = path.exists() and any(path.iterdir()) if path.is_dir() else path.exists()
     if path.exists() and not path.is_dir(): raise VlarlError(f"run folder {path} exists and is not a folder")
-    if resume and not exists: raise VlarlError(f"cannot resume: run folder {path} does not exist or is empty")
-    if exists and not (resume or overwrite):
-        raise VlarlError(f"run folder {path} is not empty (pass --resume to continue it, or choose another --out)")
-    if exists and overwrite and not resume: shutil.rmtree(path)
+    full = path.is_dir() and any(path.iterdir())
+    if resume:
+        if not full: raise VlarlError(f"cannot resume: run folder {path} does not exist or is empty")
+        if check is not None: check(path)
+    elif full:
+        if not overwrite:
+            raise VlarlError(f"run folder {path} is not empty (pass --resume to continue it, --overwrite to replace)")
+        shutil.rmtree(path)
     created = not path.exists()
     path.mkdir(parents=True, exist_ok=True)
+    return path, created
+
+@contextlib.contextmanager
+def run_folder(path: str | Path, resume: bool = False, overwrite: bool = False, check=None):
+    "Create (or, with `resume`, reopen) a run folder; a folder created here is removed if the block raises."
+    path, created = prepare_run_folder(path, resume, overwrite, check)
     try: yield path
     except BaseException:
         if created: shutil.rmtree(path, ignore_errors=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json, math, shutil, time
 from pathlib import Path
 import numpy as np
-from .core import VlarlError, atomic_write_text
+from .core import VlarlError, atomic_write_text, prepare_run_folder
 
 # %% auto #0
 __all__ = ['latest_checkpoint', 'prune_checkpoints', 'read_metrics', 'open_run', 'plot_run', 'collapse_warnings', 'eval_row',
@@ -32,18 +32,11 @@ def read_metrics(path, upto: int) -> list[dict]:
 
 def open_run(out, resume: bool = False, overwrite: bool = False, check=None) -> tuple[Path, bool]:
     "Check and prepare the run folder `out`; `check(out)` runs the caller's resume checks first. Returns `(out, created)`."
-    out = Path(out)
-    if out.exists() and not out.is_dir(): raise VlarlError(f"run folder {out} exists and is not a folder")
-    if resume:
+    def resumable(out):
         if not (out / "config.yaml").exists(): raise VlarlError(f"cannot resume: {out} has no config.yaml")
         if check is not None: check(out)
         if latest_checkpoint(out) is None: raise VlarlError(f"cannot resume: {out} has no complete checkpoint")
-    elif out.is_dir() and any(out.iterdir()):
-        if not overwrite: raise VlarlError(f"run folder {out} is not empty (pass --resume to continue it, --overwrite to replace it)")
-        shutil.rmtree(out)
-    created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    return out, created
+    return prepare_run_folder(out, resume, overwrite, resumable)                  # 00_core: the one run-folder rule
 
 # %% ../nbs/12b_run.ipynb #c74c2e31
 def plot_run(metrics: list[dict], out):
