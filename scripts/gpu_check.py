@@ -379,7 +379,7 @@ def _trainer_split(cfg, iterations: int) -> dict:
     from vlarl.trainer import TrainState, train_step, make_optimizer
     from vlarl.envs.vector import VectorEnv
     from vlarl.envs.base import split_ids
-    from vlarl.evaluate import _n_eval
+    from vlarl.evaluate import n_held_out
     from vlarl.policy import load_policy, default_policy_path
     from vlarl.models.value import VLAActorCritic
     from vlarl.curriculum import Curriculum
@@ -389,7 +389,7 @@ def _trainer_split(cfg, iterations: int) -> dict:
     t0 = time.perf_counter()
     with VectorEnv(cfg.n_envs, cfg.env, cfg.suite, n_workers=cfg.n_workers) as vec:
         startup = time.perf_counter() - t0
-        keys = [(t, i) for t in range(len(vec.task_names)) for i in split_ids(vec.num_init_states, _n_eval(cfg.env, vec))[0]]
+        keys = [(t, i) for t in range(len(vec.task_names)) for i in split_ids(vec.num_init_states, n_held_out(cfg.env, vec))[0]]
         st = TrainState(cfg, pol, ac, make_optimizer(ac, cfg), Curriculum(keys, seed=cfg.seed + 1), vec)
         rows = [train_step(st) for _ in range(iterations)]
     counted = rows[1:] if len(rows) > 1 else rows

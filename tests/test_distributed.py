@@ -24,7 +24,7 @@ from vlarl.core import VlarlError
 from vlarl.config import TrainConfig
 from vlarl.distributed.config import DistConfig
 from vlarl.distributed.driver import DistTrainer, dry_run
-from vlarl.distributed.learner import Learner, free_port, _shard_from_arrays
+from vlarl.distributed.learner import Learner, free_port, shard_from_arrays
 from vlarl.distributed.actors import start_ray, stop_ray, session_processes
 from vlarl.policy import default_policy_path, load_policy
 
@@ -46,7 +46,7 @@ def _shard(cols):
     ids = rng.integers(768, 1024, (M, n, 7))
     c = list(cols)
     fidx = np.array([(1, c.index(0))]) if 0 in c else np.zeros((0, 2), np.int64)
-    return _shard_from_arrays(images[:, c], INSTR, tasks[:, c], ids[:, c], np.zeros((M, len(c), 7)), rewards[:, c], term[:, c], trunc[:, c],
+    return shard_from_arrays(images[:, c], INSTR, tasks[:, c], ids[:, c], np.zeros((M, len(c), 7)), rewards[:, c], term[:, c], trunc[:, c],
                               final_index=fidx, final_images=final if 0 in c else final[:0], last_images=last[c], last_tasks=tasks[-1, c])
 
 

@@ -91,3 +91,32 @@ def test_no_upward_imports():
 def test_the_checks_can_fail():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def imported_names(mods: dict) -> list:
+    "(module, source module, name) for every `from vlarl... import name` in the package."
+    out = []
+    for m, f in mods.items():
+        pkg = m if f.name == "__init__.py" else m.rsplit(".", 1)[0]
+        for n in ast.walk(ast.parse(f.read_text())):
+            if not isinstance(n, ast.ImportFrom): continue
+            src = ".".join(pkg.split(".")[:len(pkg.split(".")) - (n.level - 1)] + ([n.module] if n.module else [])) if n.level else n.module or ""
+            if src.startswith("vlarl"): out += [(m, src, a.name) for a in n.names]
+    return out
+
+
+def private_imports(names: list) -> list:
+    return [f"{m} imports {s}.{a}" for m, s, a in names if a.startswith("_") and not a.startswith("__")]
+
+
+def test_no_private_names_across_modules():
+    assert private_imports(imported_names(modules())) == []
+
+
+def test_policy_is_imported_from_where_it_lives():
+    bad = [f"{m} imports Policy from {s}" for m, s, a in imported_names(modules()) if a == "Policy" and s != "vlarl.policy"]
+    assert bad == []
+
+
+def test_the_name_checks_can_fail():
+    assert private_imports([("vlarl.a", "vlarl.b", "_x"), ("vlarl.a", "vlarl.b", "y")]) == ["vlarl.a imports vlarl.b._x"]

@@ -12,8 +12,8 @@ from .config import TrainConfig, preset
 from .evaluate import wilson_ci
 
 # %% auto #0
-__all__ = ['METHODS', 'PROTOCOL', 'method_configs', 'run_comparison', 'sft_sampled_success', 'time_to_mark', 'comparison_table',
-           'format_comparison', 'plot_comparison']
+__all__ = ['METHODS', 'PROTOCOL', 'method_configs', 'run_comparison', 'pooled_rollouts', 'sft_sampled_success', 'time_to_mark',
+           'comparison_table', 'format_comparison', 'plot_comparison']
 
 # %% ../nbs/tutorials/estimators.ipynb #cc19b6f1
 METHODS = {                         # method name -> (preset, overrides)
@@ -61,7 +61,7 @@ def run_comparison(out: str | Path,        # comparison folder: out/METHOD/seedS
     return out
 
 # %% ../nbs/tutorials/estimators.ipynb #b9bd6032
-def _pooled(rows: list[dict], lo: int | None = None) -> tuple[int, int]:
+def pooled_rollouts(rows: list[dict], lo: int | None = None) -> tuple[int, int]:
     "Successes and episodes of the rollouts in `rows[lo:]` (sampled, training states)."
     tr = [m for m in rows if m.get("rollout/episodes")][lo:]
     n = sum(m["rollout/episodes"] for m in tr)
@@ -72,7 +72,7 @@ def sft_sampled_success(out: str | Path, method: str = "ppo") -> dict:
     k = n = 0
     for run in sorted((Path(out) / method).glob("seed*")):
         warm = [m for m in _rows(run) if m.get("charts/critic_warmup") == 1.0]
-        kk, nn = _pooled(warm); k += kk; n += nn
+        kk, nn = pooled_rollouts(warm); k += kk; n += nn
     if n == 0: raise VlarlError(f"no critic-warmup iterations under {Path(out) / method}")
     return dict(success=k / n, ci=wilson_ci(k, n), episodes=n)
 
@@ -83,7 +83,7 @@ def time_to_mark(rows: list[dict], mark: float, window: int = 5) -> dict | None:
     for i, m in enumerate(tr):
         wall += m.get("timing/iteration", 0.0)
         if i + 1 < window: continue
-        k, n = _pooled(tr[i + 1 - window:i + 1])
+        k, n = pooled_rollouts(tr[i + 1 - window:i + 1])
         if n and k / n >= mark: return dict(step=m["step"], env_steps=m["charts/env_steps"], wall_s=wall)
     return None
 
@@ -99,7 +99,7 @@ def comparison_table(out: str | Path, mark: float, methods=None) -> list[dict]:
             last = ev[-1]
             kk = int(round(last["eval/success_rate"] * last["eval/episodes"]))
             k += kk; n += int(last["eval/episodes"]); per_seed.append(last["eval/success_rate"])
-            a, b = _pooled(rows, -10); tk += a; tn += b
+            a, b = pooled_rollouts(rows, -10); tk += a; tn += b
             steps.append(max(m.get("charts/env_steps", 0) for m in rows))
             if (run / "wall.json").exists(): wall.append(json.loads((run / "wall.json").read_text())["seconds"])
             reach.append(time_to_mark(rows, mark))
@@ -139,8 +139,8 @@ def plot_comparison(out: str | Path, path: str | Path | None = None, window: int
         if not runs: continue
         L = min(map(len, runs))
         xs = np.mean([[m["charts/env_steps"] for m in r[:L]] for r in runs], 0)
-        ys = [ _pooled([m for r in runs for m in r[max(0, i + 1 - window):i + 1]])[0] /
-               max(_pooled([m for r in runs for m in r[max(0, i + 1 - window):i + 1]])[1], 1) for i in range(L)]
+        ys = [ pooled_rollouts([m for r in runs for m in r[max(0, i + 1 - window):i + 1]])[0] /
+               max(pooled_rollouts([m for r in runs for m in r[max(0, i + 1 - window):i + 1]])[1], 1) for i in range(L)]
         ax.plot(xs, ys, label=f"{name} ({len(runs)} seed{'s' if len(runs) > 1 else ''})", c=f"C{j}")
     for j, r in enumerate(comparison_table(out, 0.0, names)):
         bx.errorbar([j], [r["success"]], yerr=[[r["success"] - r["ci"][0]], [r["ci"][1] - r["success"]]], fmt="o", capsize=4, c=f"C{names.index(r['method'])}")

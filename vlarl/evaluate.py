@@ -14,8 +14,8 @@ from .policy import Policy, env_settings
 
 # %% auto #0
 __all__ = ['FAILURE_CATEGORIES', 'STAGES', 'REACH_BOX', 'LIFT_HEIGHT', 'MOTIONLESS', 'BOUND_TOL', 'DRIFT_FRAC', 'wilson_ci',
-           'EvalResult', 'episode_plan', 'best_of_actions', 'evaluate', 'classify_episode', 'trace_episodes',
-           'policy_actor', 'expert_actor', 'failure_analysis', 'format_failures', 'plot_failures']
+           'EvalResult', 'episode_plan', 'best_of_actions', 'evaluate', 'n_held_out', 'classify_episode',
+           'trace_episodes', 'policy_actor', 'expert_actor', 'failure_analysis', 'format_failures', 'plot_failures']
 
 # %% ../nbs/06a_eval.ipynb #bcaa951d
 def wilson_ci(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -136,7 +136,7 @@ def evaluate(policy: Policy,
     vec = VectorEnv(1 if episodes == 0 else max(1, n_envs), env, suite, n_workers=n_workers, env_kwargs=env_kwargs)
     try:
         from vlarl.envs.base import split_ids
-        tr, ev = split_ids(vec.num_init_states, _n_eval(env, vec))
+        tr, ev = split_ids(vec.num_init_states, n_held_out(env, vec))
         plan = episode_plan(len(vec.task_names), ev if split == "eval" else tr, episodes)
         n = min(vec.n_envs, len(plan))
         if n < vec.n_envs: vec.close(); vec = VectorEnv(n, env, suite, n_workers=n_workers, env_kwargs=env_kwargs)
@@ -182,7 +182,7 @@ def evaluate(policy: Policy,
                       ("logp" if scorer == "logp" else getattr(scorer, "name", type(scorer).__name__))
                       if best_of > 1 else "", None if greedy and best_of == 1 else temperature)
 
-def _n_eval(env: str, vec) -> int:
+def n_held_out(env: str, vec) -> int:
     if env == "tabletop":
         from vlarl.envs.tabletop import N_EVAL; return N_EVAL
     from vlarl.envs.libero import LIBERO_N_EVAL; return LIBERO_N_EVAL

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from .core import VlarlError, seed_everything
 from .config import TrainConfig
-from .sft import Policy, default_policy_path
+from .policy import Policy, default_policy_path
 from .action_tokenizer import load_text_tokenizer
 from .models.vla import VLA, VLAConfig
 from .models.value import VLAActorCritic, gather_last_real

@@ -71,7 +71,7 @@ def _grid(root: Path, prefix: str, out: dict):
 
 def _training_states(root: Path, out: dict):
     "Sampled training-state success in the estimator comparison: the SFT start and each method's last 10 iterations."
-    from vlarl.compare import sft_sampled_success, _pooled
+    from vlarl.compare import sft_sampled_success, pooled_rollouts
     if not (root / "ppo").is_dir(): return
     s = sft_sampled_success(root)
     out["rl.sft_train_sampled"] = Rate(round(s["success"] * s["episodes"]), s["episodes"])
@@ -79,7 +79,7 @@ def _training_states(root: Path, out: dict):
     for m in sorted(p for p in root.iterdir() if p.is_dir()):
         k = n = 0
         for run in sorted(m.glob("seed*")):
-            a, b = _pooled(_rows(run / "metrics.jsonl"), -10)
+            a, b = pooled_rollouts(_rows(run / "metrics.jsonl"), -10)
             k, n = k + a, n + b
         if n: out[f"rl.{m.name}.train_last10"] = Rate(k, n)
 

@@ -268,7 +268,7 @@ def load_checkpoint(st: TrainState, ck: Path):
 def init_state(cfg: TrainConfig, reward_fn=None) -> TrainState:
     "The training state of a new run: policy, actor-critic, optimizer, environments and the curriculum over the training states."
     from vlarl.envs.vector import VectorEnv
-    from vlarl.evaluate import _n_eval
+    from vlarl.evaluate import n_held_out
     device = get_device(cfg.device)
     seed_everything(cfg.seed)
     policy = load_policy(default_policy_path() if cfg.policy == "default" else Path(cfg.policy), device=device)
@@ -277,7 +277,7 @@ def init_state(cfg: TrainConfig, reward_fn=None) -> TrainState:
     if getattr(reward_fn, "meta", None):                  # the reward model must see what the policy sees (06_policy)
         env_settings(reward_fn, cfg.env, env_settings(policy, cfg.env), what="reward model")
     vec = VectorEnv(cfg.n_envs, cfg.env, cfg.suite, n_workers=cfg.n_workers, env_kwargs=env_settings(policy, cfg.env))   # the policy's view
-    try: cur = training_curriculum(cfg, len(vec.task_names), vec.num_init_states, _n_eval(cfg.env, vec))
+    try: cur = training_curriculum(cfg, len(vec.task_names), vec.num_init_states, n_held_out(cfg.env, vec))
     except BaseException: vec.close(); raise
     return TrainState(cfg, policy, ac, opt, cur, vec, reward_fn=reward_fn)
 

@@ -10,11 +10,11 @@ from ..core import VlarlError
 from .config import DistConfig
 
 # %% auto #0
-__all__ = ['ActorDied', 'local_results', 'start_ray', 'session_processes', 'stop_ray']
+__all__ = ['LocalActor', 'ActorDied', 'local_results', 'start_ray', 'session_processes', 'stop_ray']
 
 # %% ../../nbs/13e_actors.ipynb #a4be2ea7
 class _LocalRef:
-    "The result of a call on a `_LocalActor`, in place of a Ray object reference."
+    "The result of a call on a `LocalActor`, in place of a Ray object reference."
     def __init__(self, value=None, error=None): self.value, self.error = value, error
 
 class _LocalMethod:
@@ -24,7 +24,7 @@ class _LocalMethod:
         try: return _LocalRef(self.fn(*args, **kwargs))
         except Exception as e: return _LocalRef(error=e)
 
-class _LocalActor:
+class LocalActor:
     "An object in place of a Ray actor handle: `handle.method.remote(...)` runs the call at once, in this process."
     def __init__(self, obj): self._obj = obj
     def __getattr__(self, name): return _LocalMethod(getattr(self._obj, name))

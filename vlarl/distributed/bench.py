@@ -16,7 +16,7 @@ def time_split(cfg: TrainConfig, dist: DistConfig, iterations: int = 3, local: b
     from vlarl.trainer import TrainState, train_step, make_optimizer
     from vlarl.envs.vector import VectorEnv
     from vlarl.envs.base import split_ids
-    from vlarl.evaluate import _n_eval
+    from vlarl.evaluate import n_held_out
     from vlarl.policy import load_policy, default_policy_path, env_settings
     from vlarl.models.value import VLAActorCritic
     if iterations < 2: raise VlarlError("time_split needs iterations >= 2 (the first one is not counted)")
@@ -27,7 +27,7 @@ def time_split(cfg: TrainConfig, dist: DistConfig, iterations: int = 3, local: b
     pol = load_policy(default_policy_path() if scfg.policy == "default" else scfg.policy, device=scfg.device)
     ac = VLAActorCritic(pol.model).to(scfg.device)
     with VectorEnv(scfg.n_envs, scfg.env, scfg.suite, n_workers=n_workers, env_kwargs=env_settings(pol, scfg.env)) as vec:
-        keys = [(t, i) for t in range(len(vec.task_names)) for i in split_ids(vec.num_init_states, _n_eval(scfg.env, vec))[0]]
+        keys = [(t, i) for t in range(len(vec.task_names)) for i in split_ids(vec.num_init_states, n_held_out(scfg.env, vec))[0]]
         st = TrainState(scfg, pol, ac, make_optimizer(ac, scfg), Curriculum(keys, seed=scfg.seed + 1), vec)
         single = med([train_step(st) for _ in range(iterations)])
     with DistTrainer(cfg, dist, local=local) as tr:

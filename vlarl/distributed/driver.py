@@ -19,8 +19,8 @@ from ..run import open_run, run_loop, eval_row, latest_checkpoint, prune_checkpo
 from ..rollout.inference import InferenceEngine
 from .config import DistConfig, plan_bundles, read_run_configs, RESUME_FIXED, DIST_NOT_YET
 from .env_worker import EnvWorker
-from .learner import Learner, _shard_from_arrays
-from .actors import _LocalActor, ActorDied, local_results, start_ray, stop_ray
+from .learner import Learner, shard_from_arrays
+from .actors import LocalActor, ActorDied, local_results, start_ray, stop_ray
 
 _log = logging.getLogger("vlarl.distributed")
 
@@ -78,7 +78,7 @@ def _place(self: DistTrainer):
 
 @patch
 def _spawn(self: DistTrainer, cls, bundle: int, cpus: float, gpus: float, *args):
-    if self.local: return _LocalActor(cls(*args))
+    if self.local: return LocalActor(cls(*args))
     import ray
     from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
     opts = dict(num_cpus=cpus, num_gpus=gpus, max_restarts=0,
@@ -218,12 +218,12 @@ def _worker_step(self: DistTrainer, k: int, t: int, r, tr: EpisodeTracker, buf: 
 # %% ../../nbs/13f_driver.ipynb #50dffe8f
 @patch
 def _shards(self: DistTrainer, buf: dict, finals: list, imgs: np.ndarray, tr: EpisodeTracker) -> list[dict]:
-    "One shard per learner: the steps of its env worker's environments (`_shard_from_arrays`)."
+    "One shard per learner: the steps of its env worker's environments (`shard_from_arrays`)."
     n, out = self.dist.envs_per_learner, []
     for k in range(self.dist.learners):
         sl = slice(k * n, (k + 1) * n)
         fk = [(t, i - k * n, im) for t, i, im in finals if k * n <= i < (k + 1) * n and buf["valid"][t, i]]
-        out.append(_shard_from_arrays(buf["images"][:, sl], self.instructions, buf["tasks"][:, sl], buf["token_ids"][:, sl],
+        out.append(shard_from_arrays(buf["images"][:, sl], self.instructions, buf["tasks"][:, sl], buf["token_ids"][:, sl],
                                       buf["engine_logp"][:, sl], buf["rewards"][:, sl], buf["terminated"][:, sl], buf["truncated"][:, sl],
                                       buf["valid"][:, sl], np.array([(t, i) for t, i, _ in fk], np.int64).reshape(-1, 2),
                                       np.stack([im for *_, im in fk]) if fk else np.zeros((0, *imgs.shape[1:]), np.uint8),

@@ -16,13 +16,13 @@ from ..config import TrainConfig
 from ..ppo import compute_gae
 from ..loop import minibatch_loss, critic_loss, ppo_epochs, optimizer_step, kl_too_far, make_optimizer, init_value_head
 from ..models.lora import lora_scalings, merge_lora_state_dict
-from ..rollout.inference import _writable, _dtype
+from ..rollout.inference import writable, torch_dtype
 from .config import DistConfig
 
 TRAIN_STATE_FORMAT = "vlarl-dist-train-state-1"     # `train_state.pt` of a distributed checkpoint
 
 # %% auto #0
-__all__ = ['TRAIN_STATE_FORMAT', 'free_port', 'Learner']
+__all__ = ['TRAIN_STATE_FORMAT', 'free_port', 'Learner', 'shard_from_arrays']
 
 # %% ../../nbs/13d_learner.ipynb #da0bd2ff
 class _ActorCriticForward(nn.Module):
@@ -145,7 +145,7 @@ def _prepare(self: Learner, shard: dict) -> dict:
     valid_mt = torch.as_tensor(shard["valid"])
     M, n = valid_mt.shape
     R = M * n
-    imgs = _writable(shard["images"]).reshape(R, *shard["images"].shape[2:])
+    imgs = writable(shard["images"]).reshape(R, *shard["images"].shape[2:])
     instructions = shard["instructions"]
     instr = [instructions[t] for t in shard["tasks"].reshape(-1)]
     ids = torch.as_tensor(shard["token_ids"]).reshape(R, -1).long()
@@ -156,12 +156,12 @@ def _prepare(self: Learner, shard: dict) -> dict:
     K = int(self._allreduce(torch.tensor([len(fidx)]), "max")[0])
     final_values = torch.zeros(M, n)
     if K:                                               # pad to the largest count over ranks: every rank runs the same passes
-        fimg = _writable(shard["final_images"]).reshape(-1, *imgs.shape[1:])
+        fimg = writable(shard["final_images"]).reshape(-1, *imgs.shape[1:])
         pad = np.concatenate([fimg, np.repeat(imgs[:1], K - len(fimg), 0)]) if len(fimg) < K else fimg
         ftask = [instructions[shard["tasks"][t, i]] for t, i in fidx] + [instr[0]] * (K - len(fidx))
         fv = self._values(pad, ftask, chunk)[:len(fidx)]
         for (t, i), v in zip(fidx, fv): final_values[t, i] = v
-    last_values = self._values(_writable(shard["last_images"]), [instructions[t] for t in shard["last_tasks"]], chunk)
+    last_values = self._values(writable(shard["last_images"]), [instructions[t] for t in shard["last_tasks"]], chunk)
     eng = torch.as_tensor(shard["engine_logp"]).reshape(R, -1).float()
     mismatch = float((eng - old_logp).abs()[valid].max()) if valid.any() else 0.0
     return dict(M=M, n=n, R=R, imgs=imgs, instr=instr, ids=ids, valid=valid, chunk=chunk, old_logp=old_logp, ent=ent, values=values,
@@ -251,7 +251,7 @@ def full_state(self: Learner) -> dict | None:
     self._value_head = {k[len("ac.value_head."):]: v.contiguous() for k, v in sd.items() if k.startswith("ac.value_head.")}
     self._merged = merge_lora_state_dict(pol, self.scalings) if self.scalings else pol
     keys = self.sync_keys if self.sync_keys is not None else sorted(self._merged)
-    return {k: self._merged[k].to(_dtype(self.dist.dtype)) for k in keys}
+    return {k: self._merged[k].to(torch_dtype(self.dist.dtype)) for k in keys}
 
 @patch
 def merged_state(self: Learner) -> dict | None:
@@ -313,7 +313,7 @@ def save_checkpoint(self: Learner, folder: str, state: dict) -> str | None:
     return str(folder)
 
 # %% ../../nbs/13d_learner.ipynb #b5ff31bc
-def _shard_from_arrays(images, instructions: list, tasks, token_ids, engine_logp, rewards, terminated, truncated,
+def shard_from_arrays(images, instructions: list, tasks, token_ids, engine_logp, rewards, terminated, truncated,
                        valid=None, final_index=None, final_images=None, last_images=None, last_tasks=None) -> dict:
     "A learner's shard from time-major arrays `[M, n, ...]` (the rollout buffer of the learner's env worker)."
     M, n = np.asarray(rewards).shape

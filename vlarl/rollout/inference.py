@@ -11,7 +11,7 @@ from torch import nn
 from ..core import VlarlError
 
 # %% auto #0
-__all__ = ['TorchEngine', 'InferenceEngine']
+__all__ = ['torch_dtype', 'writable', 'TorchEngine', 'InferenceEngine']
 
 # %% ../../nbs/13a_engines.ipynb #8344ba37
 def _load_partial(model: nn.Module, state_dict: dict, who: str) -> int:
@@ -25,9 +25,9 @@ def _load_partial(model: nn.Module, state_dict: dict, who: str) -> int:
             own[k].copy_(torch.as_tensor(v))
     return len(state_dict)
 
-def _dtype(name: str) -> torch.dtype: return {"float32": torch.float32, "bfloat16": torch.bfloat16}[name]
+def torch_dtype(name: str) -> torch.dtype: return {"float32": torch.float32, "bfloat16": torch.bfloat16}[name]
 
-def _writable(a) -> np.ndarray:
+def writable(a) -> np.ndarray:
     "Arrays that arrive through Ray's object store are read-only views; torch wants writable ones."
     a = np.asarray(a)
     return a if a.flags.writeable else a.copy()
@@ -37,21 +37,21 @@ class TorchEngine:
     "The PyTorch rollout engine (batched, KV-cached, restricted to the action tokens) behind the inference-engine interface."
     def __init__(self, policy_dir, device: str = "cpu", dtype: str = "float32"):
         from vlarl.policy import load_policy
-        self.policy = load_policy(policy_dir, device=device, dtype=_dtype(dtype))
+        self.policy = load_policy(policy_dir, device=device, dtype=torch_dtype(dtype))
         self.policy.model.eval()
 
     @torch.no_grad()
     def generate(self, images, instructions: list, temperature: float | None = None, seed: int = 0, greedy: bool = False) -> dict:
         "Actions `[B, 7]` (env convention), action token ids `[B, 7]` and their log-probs `[B, 7]` (numpy)."
         g = torch.Generator(device=self.policy.model.device).manual_seed(int(seed))
-        act, s = self.policy.act(_writable(images), list(instructions), greedy=greedy, temperature=temperature, generator=g)
+        act, s = self.policy.act(writable(images), list(instructions), greedy=greedy, temperature=temperature, generator=g)
         return dict(actions=act, token_ids=s.token_ids.cpu().numpy(), logprobs=s.logprobs.float().cpu().numpy())
 
     @torch.no_grad()
     def score(self, images, instructions: list, token_ids, temperature: float) -> np.ndarray:
         "Per-token log-probs `[B, 7]` of given action tokens under the current weights."
         from vlarl.rollout.engine import action_logprobs
-        b = self.policy.batch(_writable(images), list(instructions))
+        b = self.policy.batch(writable(images), list(instructions))
         return action_logprobs(self.policy.model, b, torch.as_tensor(token_ids, device=self.policy.model.device), temperature).float().cpu().numpy()
 
     def load_weights(self, state_dict: dict) -> int: return _load_partial(self.policy.model, state_dict, "TorchEngine.load_weights")
@@ -76,7 +76,7 @@ class InferenceEngine:
     def generate(self, images, instructions, temperature=None, seed=0, greedy=False) -> dict:
         out = self.impl.generate(images, instructions, temperature=temperature, seed=seed, greedy=greedy)
         if self.rm is not None:                 # the RPRM scores (observation, sampled action) where both already are
-            with torch.no_grad(): out["dense"] = self.rm(_writable(images), list(instructions), out["token_ids"]).float().cpu().numpy()
+            with torch.no_grad(): out["dense"] = self.rm(writable(images), list(instructions), out["token_ids"]).float().cpu().numpy()
         return out
     def score(self, images, instructions, token_ids, temperature): return self.impl.score(images, instructions, token_ids, temperature)
     def load_weights(self, state_dict: dict) -> int: return self.impl.load_weights(state_dict)
