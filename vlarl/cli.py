@@ -9,11 +9,6 @@ from pathlib import Path
 import os
 from .core import VlarlError, run_folder, atomic_write_text
 
-
-
-
-
-
 # %% auto #0
 __all__ = ['DEFAULT_INSTRUCTIONS', 'BENCH_LOWER', 'BENCH_TARGETS', 'run_bench', 'format_bench', 'build_parser', 'main']
 
@@ -145,9 +140,6 @@ def _cmd_rprm(args):
     print("reward model -> " + str(args.out) + f" ({time.time() - t0:.0f} s): " + ", ".join(f"{k} {v:.3f}" for k, v in show.items()))
     if args.json: atomic_write_text(args.json, json.dumps(m, indent=2, default=float) + "\n"); print(f"-> {args.json}")
 
-
-
-
 # %% ../nbs/15_cli.ipynb #071bcd4e
 def _cmd_eval(args):
     from vlarl.policy import load_policy, default_policy_path
@@ -180,9 +172,6 @@ def _cmd_eval(args):
         atomic_write_text(args.json, json.dumps(dict(res.to_dict(), checkpoint=str(ck)), indent=1) + "\n"); print(f"-> {args.json}")
     if args.gif: print(f"-> {args.gif}")
 
-
-
-
 # %% ../nbs/15_cli.ipynb #74275746
 def _cmd_ablate(args):
     from vlarl.ablation import run_ablations, ablation_table, format_ablation, plot_ablation_curves
@@ -193,9 +182,6 @@ def _cmd_ablate(args):
     md = format_ablation(ablation_table(out))
     atomic_write_text(out / "ablation.md", md + "\n"); plot_ablation_curves(out, out / "ablation.png")
     print(md); print(f"-> {out / 'ablation.md'}, {out / 'ablation.png'}")
-
-
-
 
 # %% ../nbs/15_cli.ipynb #4637ba80
 def _cmd_train_dist(args, stored: dict | None):
@@ -219,8 +205,6 @@ def _cmd_train_dist(args, stored: dict | None):
     print(f"done in {time.time() - t0:.0f} s: {len(rows)} iterations on {d.learners} learner(s) x {d.envs_per_learner} envs "
           f"({'no Ray' if args.local else 'Ray'}), last rollout success {100 * last.get('rollout/success_rate', float('nan')):.1f}%; "
           f"run folder {args.out}" + (f"; evaluate with: vlarl eval --checkpoint {ck[-1] / 'policy'}" if ck else ""))
-
-
 
 # %% ../nbs/15_cli.ipynb #b75d4481
 def _cmd_train(args):
@@ -246,8 +230,6 @@ def _cmd_train(args):
           f"{100 * last.get('eval/success_rate', float('nan')):.1f}% (95% CI {100 * last.get('eval/ci_low', float('nan')):.1f}-"
           f"{100 * last.get('eval/ci_high', float('nan')):.1f}); run folder {args.out}")
 
-
-
 # %% ../nbs/15_cli.ipynb #985efdc2
 def _parse_tools(sub):
     "Subcommands `demo`, `tokenizer`, `bench`."
@@ -267,10 +249,6 @@ def _parse_tools(sub):
     b.add_argument("--repeats", type=int, default=5, help="repeats per measurement (median reported)")
     b.add_argument("--only", default="policy,envs", help="comma list of: policy, envs, busy (one training iteration beside a busy process vs alone; about a minute)")
     b.set_defaults(func=_cmd_bench)
-
-
-
-
 
 # %% ../nbs/15_cli.ipynb #2c2493e4
 def _betas(s: str) -> tuple:
@@ -326,10 +304,6 @@ def _parse_sft_eval(sub):
     e.add_argument("--reward-model", help="with --best-of: rank the candidates with this RPRM folder (default: the policy's log-likelihood)")
     e.set_defaults(func=_cmd_eval)
 
-
-
-
-
 # %% ../nbs/15_cli.ipynb #0e4fba60
 def _parse_reward(sub):
     "Subcommands `label` and `rprm` (the reward-model path)."
@@ -348,10 +322,6 @@ def _parse_reward(sub):
     rp.add_argument("--json", help="write the validation metrics here")
     rp.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     rp.set_defaults(func=_cmd_rprm)
-
-
-
-
 
 # %% ../nbs/15_cli.ipynb #a416a846
 def _parse_train(sub):
@@ -376,10 +346,6 @@ def _parse_train(sub):
     r.add_argument("--local", action="store_true", help="with --dist: no Ray, one learner and the actors in this process")
     r.set_defaults(func=_cmd_train)
 
-
-
-
-
 # %% ../nbs/15_cli.ipynb #82a1e878
 def build_parser() -> argparse.ArgumentParser:
     "The `vlarl` argument parser."
@@ -400,7 +366,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"vlarl {args.command}: interrupted", file=sys.stderr); return 130
     return 0
-
-
-
-

@@ -48,8 +48,6 @@ def curriculum_probs(success_rates,        # per-task success rates, each in [0,
     w = np.exp(z - z.max())                # stable: the largest term is exp(0) = 1
     return w / w.sum()
 
-
-
 # %% ../nbs/11_curriculum.ipynb #afa98f2e
 def _norm_key(k):
     "Keys as plain Python values (tuples of int/str/float), so that they hash alike and survive JSON."
@@ -216,8 +214,6 @@ def load_state_dict(self: Curriculum,
     self.__dict__.update(new.__dict__)
     return self
 
-
-
 # %% ../nbs/11_curriculum.ipynb #656be556
 @patch
 def summary(self: Curriculum) -> dict:
@@ -279,5 +275,3 @@ def plot(self: Curriculum,
     ax_p.set_xlabel("task (bars: its initial states)")
     fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes, label="success rate", shrink=0.9)
     return fig
-
-

@@ -22,9 +22,6 @@ from .loop import (EpisodeTracker, episode_metrics, minibatch_loss, critic_loss,
 from .curriculum import Curriculum
 from .run import latest_checkpoint, prune_checkpoints, open_run, run_loop, eval_row, stored_start, trained_meta
 
-
-
-
 # %% auto #0
 __all__ = ['Rollout', 'collect_rollout', 'collect_groups', 'episode_advantages', 'ppo_update', 'TrainState', 'rollout',
            'advantages', 'no_signal', 'iteration_metrics', 'train_step', 'save_checkpoint', 'load_checkpoint',
@@ -123,9 +120,6 @@ def episode_advantages(ro: Rollout, kind: str, std: bool = True, low: float = 0.
     if ro.valid is None: raise VlarlError("episode_advantages needs a group rollout (collect_groups)")
     return outcome_advantages(ro.rewards, ro.terminated, ro.valid, ro.groups, kind, std, low, high)
 
-
-
-
 # %% ../nbs/12_trainer.ipynb #3c4398a9
 def ppo_update(ac: VLAActorCritic, policy: Policy, opt: torch.optim.Optimizer, ro: Rollout, adv: torch.Tensor, ret: torch.Tensor,
                cfg: TrainConfig, instructions: list, generator: torch.Generator, critic_only: bool = False,
@@ -155,9 +149,6 @@ def ppo_update(ac: VLAActorCritic, policy: Policy, opt: torch.optim.Optimizer, r
     res = {k: float(np.nanmean([s[k] for s in stats])) for k in stats[0]} if stats else {}
     res["charts/ppo_steps"] = float(len(stats))
     return res
-
-
-
 
 # %% ../nbs/12_trainer.ipynb #3d59eec9
 @dataclass
@@ -261,9 +252,6 @@ def load_checkpoint(st: TrainState, ck: Path):
     st.iteration, st.env_steps = s["iteration"], s["env_steps"]
     st.curriculum.load_state_dict(s["curriculum"])
 
-
-
-
 # %% ../nbs/12_trainer.ipynb #b25f7c64
 def init_state(cfg: TrainConfig, reward_fn=None) -> TrainState:
     "The training state of a new run: policy, actor-critic, optimizer, environments and the curriculum over the training states."
@@ -280,9 +268,6 @@ def init_state(cfg: TrainConfig, reward_fn=None) -> TrainState:
     try: cur = training_curriculum(cfg, len(vec.task_names), vec.num_init_states, n_held_out(cfg.env, vec))
     except BaseException: vec.close(); raise
     return TrainState(cfg, policy, ac, opt, cur, vec, reward_fn=reward_fn)
-
-
-
 
 # %% ../nbs/12_trainer.ipynb #580e6d98
 def train(cfg: TrainConfig,
@@ -324,9 +309,6 @@ def train(cfg: TrainConfig,
     finally:
         if st is not None: st.vec.close()
 
-
-
-
 # %% ../nbs/12_trainer.ipynb #0b2606bb
 def bench_busy(repeats: int = 3,           # timed iterations per setting (median reported)
                threads: int | None = None,  # torch threads of the trainer during the measurement (None: as is)
@@ -355,6 +337,3 @@ def bench_busy(repeats: int = 3,           # timed iterations per setting (media
     return dict(alone_s=med(alone, 0), busy_s=med(busy, 0), alone_rollout_s=med(alone, 1), busy_rollout_s=med(busy, 1),
                 alone_update_s=med(alone, 2), busy_update_s=med(busy, 2), busy_vs_alone_iteration=med(busy, 0) / med(alone, 0),
                 threads=threads or old)
-
-
-

@@ -94,8 +94,6 @@ def dist_preset(name: str, **overrides) -> DistConfig:
     if name not in DIST_PRESETS: raise VlarlError(f"unknown dist preset {name!r}; available: {', '.join(DIST_PRESETS)}")
     return DistConfig.from_dict({**DIST_PRESETS[name], **overrides})
 
-
-
 # %% ../../nbs/13_distributed.ipynb #ed3c9463
 def plan_bundles(dist: DistConfig) -> tuple[list[dict], list[tuple[str, int, float, float]]]:
     "`(bundles, placement)`: one bundle per learner (the learner and its env worker) and one for the engine; placement rows are `(actor, bundle, cpus, gpus)`."
@@ -109,8 +107,6 @@ def plan_bundles(dist: DistConfig) -> tuple[list[dict], list[tuple[str, int, flo
     if dist.engine_gpus > 0: e["GPU"] = dist.engine_gpus
     bundles.append(e); rows.append(("inference engine", dist.learners, dist.engine_cpus, dist.engine_gpus))
     return bundles, rows
-
-
 
 # %% ../../nbs/13_distributed.ipynb #bdf3a508
 RESUME_FIXED = ("lora_rank", "lora_alpha", "env_max_steps")    # dist fields a resumed run must keep (the rest may change)
@@ -135,5 +131,3 @@ def recipe(suite: str = "spatial", policy: str = "", **dist_overrides) -> tuple[
     cfg = preset(f"libero-7b-{suite}", **({"policy": policy} if policy else {}))
     mb = max(d.learners, (cfg.minibatch_size // d.learners) * d.learners)
     return TrainConfig.from_dict({**cfg.to_dict(), "minibatch_size": mb}), d
-
-

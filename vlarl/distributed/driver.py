@@ -444,8 +444,6 @@ def dry_run(dist: DistConfig | None = None, cfg: TrainConfig | None = None, poli
                       startup_seconds=tr.startup_seconds)
     return dict(metrics=m, checks=checks, seconds=time.perf_counter() - t0)
 
-
-
 # %% ../../nbs/13f_driver.ipynb #bd54c69f
 def _check_options(cfg: TrainConfig):
     "Refuse (not ignore) the options only the single-process trainer implements."

@@ -45,9 +45,6 @@ def free_port(host: str = "127.0.0.1") -> int:
     "A TCP port that is free on `host` now."
     with socket.socket() as s: s.bind((host, 0)); return s.getsockname()[1]
 
-
-
-
 # %% ../../nbs/13d_learner.ipynb #f1f16a25
 class Learner:
     "One FSDP2 rank of the actor-critic: learns from the steps of its own environments."
@@ -326,5 +323,3 @@ def shard_from_arrays(images, instructions: list, tasks, token_ids, engine_logp,
                 final_images=z((0, *np.asarray(images).shape[2:]), np.uint8) if final_images is None else np.asarray(final_images),
                 last_images=np.asarray(images)[-1] if last_images is None else np.asarray(last_images),
                 last_tasks=np.asarray(tasks)[-1] if last_tasks is None else np.asarray(last_tasks))
-
-
