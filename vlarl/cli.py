@@ -78,7 +78,7 @@ def run_bench(repeats: int = 5, only: tuple = ("policy", "envs")) -> dict:
         details["envs"] = r
         ratios["vecenv_vs_serial"] = float(r["vecenv_vs_serial"])
     if "busy" in only:
-        from vlarl.trainer import bench_busy
+        from vlarl.distributed.bench import bench_busy
         r = bench_busy(repeats=min(repeats, 3))
         details["busy"] = r
         ratios["busy_vs_alone_iteration"] = float(r["busy_vs_alone_iteration"])
