@@ -75,7 +75,8 @@ def run_ablations(out: str | Path,                 # grid folder
     if not seeds: raise VlarlError("no seeds given")
     ablation_configs("", variants, base, **overrides)                # validate names and overrides before writing anything
     if reward_model and not Path(reward_model).is_dir(): raise VlarlError(f"reward model folder {reward_model} does not exist")
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     cfgs = ablation_configs("", variants, base, **overrides)
     pol = next(iter(cfgs.values())).policy                            # the reward model sees the view the policy was cloned with
     view = env_settings(default_policy_path() if pol == "default" else Path(pol)).get("view", "wide")
@@ -97,7 +98,8 @@ def ablation_table(out: str | Path) -> list[dict]:
     out = Path(out)
     rows = []
     for v in [v for v in ABLATIONS if (out / v).is_dir()]:
-        k = n = 0; per_seed, wall = [], []
+        k = n = 0
+        per_seed, wall = [], []
         for run in sorted((out / v).glob("seed*")):
             f = run / "metrics.jsonl"
             if not f.exists(): continue
@@ -105,7 +107,9 @@ def ablation_table(out: str | Path) -> list[dict]:
             if not ev: continue
             last = ev[-1]
             kk = int(round(last["eval/success_rate"] * last["eval/episodes"]))
-            k += kk; n += int(last["eval/episodes"]); per_seed.append(last["eval/success_rate"])
+            k += kk
+            n += int(last["eval/episodes"])
+            per_seed.append(last["eval/success_rate"])
             if (run / "wall.json").exists(): wall.append(json.loads((run / "wall.json").read_text())["seconds"])
         if n == 0: continue
         rows.append(dict(variant=v, success=k / n, ci=wilson_ci(k, n), episodes=n, seeds=len(per_seed), per_seed=per_seed,
@@ -134,9 +138,13 @@ def plot_ablation_curves(out: str | Path, path: str | Path | None = None, key: s
             f = run / "metrics.jsonl"
             if f.exists(): curves.append([m.get(key, np.nan) for m in map(json.loads, f.read_text().splitlines())])
         if not curves: continue
-        L = min(map(len, curves)); y = np.nanmean([c[:L] for c in curves], 0)
+        L = min(map(len, curves))
+        y = np.nanmean([c[:L] for c in curves], 0)
         ax.plot(np.arange(1, L + 1), y, label=f"{v} ({len(curves)} seeds)")
-    ax.set(xlabel="iteration", ylabel=key, title="VLA-RL ablations (mean over seeds)"); ax.legend(fontsize=7)
+    ax.set(xlabel="iteration", ylabel=key, title="VLA-RL ablations (mean over seeds)")
+    ax.legend(fontsize=7)
     fig.tight_layout()
-    if path: fig.savefig(path, dpi=100); plt.close(fig)
+    if path:
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
     return fig

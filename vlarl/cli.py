@@ -34,7 +34,8 @@ def _cmd_tokenizer(args):
 # %% ../nbs/15_cli.ipynb #e3098483
 def _cmd_demo(args):
     import numpy as np, yaml
-    import matplotlib; matplotlib.use("Agg")
+    import matplotlib
+    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from vlarl.action_tokenizer import ActionTokenizer, train_text_tokenizer
     from vlarl.mdp import toy_episode, prompt_input_ids
@@ -49,8 +50,11 @@ def _cmd_demo(args):
         tok = ActionTokenizer()
         xs = np.linspace(-1, 1, 2001)
         fig, ax = plt.subplots(figsize=(6, 3))
-        ax.plot(xs, tok.decode(tok.encode(xs)) - xs); ax.set(xlabel="normalised action", ylabel="round-trip error", title="OpenVLA action tokenizer")
-        fig.tight_layout(); fig.savefig(d / "action_tokenizer.png", dpi=100); plt.close(fig)
+        ax.plot(xs, tok.decode(tok.encode(xs)) - xs)
+        ax.set(xlabel="normalised action", ylabel="round-trip error", title="OpenVLA action tokenizer")
+        fig.tight_layout()
+        fig.savefig(d / "action_tokenizer.png", dpi=100)
+        plt.close(fig)
         metrics = {"step": 0, "demo/episode_length": len(ep), "demo/success": float(ep.success),
                    "demo/return": ep.discounted_return(0.99), "demo/prompt_tokens": len(prompt_input_ids(tk, ep.turns[0].instruction)),
                    "timing/total": round(time.time() - t0, 3)}
@@ -91,7 +95,8 @@ def format_bench(res: dict) -> str:
     "A table of ratio, target and whether the target is met."
     rows = [f"{'ratio':44s} {'measured':>9s} {'target':>7s}  met"]
     for k, v in res["ratios"].items():
-        t = res["targets"][k]; ok = v <= t if k in BENCH_LOWER else v >= t
+        t = res["targets"][k]
+        ok = v <= t if k in BENCH_LOWER else v >= t
         rows.append(f"{k:44s} {v:9.2f} {('<=' if k in BENCH_LOWER else '>=') + format(t, '.1f'):>7s}  {'yes' if ok else 'NO'}")
     return "\n".join(rows)
 
@@ -102,7 +107,9 @@ def _cmd_bench(args):
     if args.repeats < 1: raise VlarlError(f"--repeats must be >= 1, got {args.repeats}")
     res = run_bench(args.repeats, only)
     print(format_bench(res))
-    if args.json: atomic_write_text(args.json, json.dumps(res, indent=2, default=float) + "\n"); print(f"-> {args.json}")
+    if args.json:
+        atomic_write_text(args.json, json.dumps(res, indent=2, default=float) + "\n")
+        print(f"-> {args.json}")
 
 # %% ../nbs/15_cli.ipynb #b56f44d1
 def _cmd_sft(args):
@@ -138,7 +145,9 @@ def _cmd_rprm(args):
     m = run_rprm(args.labels, args.out, cfg, overwrite=args.overwrite)
     show = {k: v for k, v in m.items() if isinstance(v, (int, float))}
     print("reward model -> " + str(args.out) + f" ({time.time() - t0:.0f} s): " + ", ".join(f"{k} {v:.3f}" for k, v in show.items()))
-    if args.json: atomic_write_text(args.json, json.dumps(m, indent=2, default=float) + "\n"); print(f"-> {args.json}")
+    if args.json:
+        atomic_write_text(args.json, json.dumps(m, indent=2, default=float) + "\n")
+        print(f"-> {args.json}")
 
 # %% ../nbs/15_cli.ipynb #071bcd4e
 def _cmd_eval(args):
@@ -162,14 +171,16 @@ def _cmd_eval(args):
     scorer = "logp"
     if args.reward_model:
         from vlarl.reward.rprm import load_rprm
-        scorer = load_rprm(args.reward_model); scorer.name = f"rprm:{Path(args.reward_model).name}"
+        scorer = load_rprm(args.reward_model)
+        scorer.name = f"rprm:{Path(args.reward_model).name}"
     policy = load_policy(ck, unnorm_key=args.unnorm_key)
     res = evaluate(policy, args.env, args.suite, episodes=args.episodes, split=args.split, n_envs=args.n_envs,
                    n_workers=args.n_workers, greedy=not args.sample, temperature=args.temperature, seed=args.seed,
                    gif=args.gif, gif_episodes=args.gif_episodes, best_of=args.best_of, scorer=scorer)
     print(res.format())
     if args.json:
-        atomic_write_text(args.json, json.dumps(dict(res.to_dict(), checkpoint=str(ck)), indent=1) + "\n"); print(f"-> {args.json}")
+        atomic_write_text(args.json, json.dumps(dict(res.to_dict(), checkpoint=str(ck)), indent=1) + "\n")
+        print(f"-> {args.json}")
     if args.gif: print(f"-> {args.gif}")
 
 # %% ../nbs/15_cli.ipynb #74275746
@@ -180,8 +191,10 @@ def _cmd_ablate(args):
     out = run_ablations(args.out, tuple(range(args.seeds)), variants, args.reward_model or None, base=args.preset,
                         progress=True, iterations=args.iterations, eval_episodes=args.eval_episodes, gif_episodes=0)
     md = format_ablation(ablation_table(out))
-    atomic_write_text(out / "ablation.md", md + "\n"); plot_ablation_curves(out, out / "ablation.png")
-    print(md); print(f"-> {out / 'ablation.md'}, {out / 'ablation.png'}")
+    atomic_write_text(out / "ablation.md", md + "\n")
+    plot_ablation_curves(out, out / "ablation.png")
+    print(md)
+    print(f"-> {out / 'ablation.md'}, {out / 'ablation.png'}")
 
 # %% ../nbs/15_cli.ipynb #4637ba80
 def _cmd_train_dist(args, stored: dict | None):
@@ -362,7 +375,9 @@ def main(argv: list[str] | None = None) -> int:
         args.preset = args.preset or "tabletop"
     try: args.func(args)
     except VlarlError as e:
-        print(f"vlarl {args.command}: error: {e}", file=sys.stderr); return 2
+        print(f"vlarl {args.command}: error: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        print(f"vlarl {args.command}: interrupted", file=sys.stderr); return 130
+        print(f"vlarl {args.command}: interrupted", file=sys.stderr)
+        return 130
     return 0

@@ -49,7 +49,8 @@ def run_comparison(out: str | Path,        # comparison folder: out/METHOD/seedS
     from vlarl.trainer import train
     if not seeds: raise VlarlError("no seeds given")
     cfgs = method_configs(methods, **overrides)           # every name and override checked before anything runs
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     for s in seeds:                                       # seed-major: a partial grid has every method at seed 0 first
         for m, cfg in cfgs.items():
             run = out / m / f"seed{s}"
@@ -72,7 +73,9 @@ def sft_sampled_success(out: str | Path, method: str = "ppo") -> dict:
     k = n = 0
     for run in sorted((Path(out) / method).glob("seed*")):
         warm = [m for m in _rows(run) if m.get("charts/critic_warmup") == 1.0]
-        kk, nn = pooled_rollouts(warm); k += kk; n += nn
+        kk, nn = pooled_rollouts(warm)
+        k += kk
+        n += nn
     if n == 0: raise VlarlError(f"no critic-warmup iterations under {Path(out) / method}")
     return dict(success=k / n, ci=wilson_ci(k, n), episodes=n)
 
@@ -89,17 +92,24 @@ def time_to_mark(rows: list[dict], mark: float, window: int = 5) -> dict | None:
 
 def comparison_table(out: str | Path, mark: float, methods=None) -> list[dict]:
     "One row per method folder under `out`: pooled held-out success (Wilson CI), last-10 training-state success, steps and time to `mark`."
-    out = Path(out); res = []
+    out = Path(out)
+    res = []
     for name in [m for m in (methods or METHODS) if (out / m).is_dir()]:
-        k = n = 0; tk = tn = 0; per_seed, wall, reach, steps = [], [], [], []
+        k = n = 0
+        tk = tn = 0
+        per_seed, wall, reach, steps = [], [], [], []
         for run in sorted((out / name).glob("seed*")):
             rows = _rows(run)
             ev = [m for m in rows if "eval/success_rate" in m and m["step"] > 0]
             if not ev: continue
             last = ev[-1]
             kk = int(round(last["eval/success_rate"] * last["eval/episodes"]))
-            k += kk; n += int(last["eval/episodes"]); per_seed.append(last["eval/success_rate"])
-            a, b = pooled_rollouts(rows, -10); tk += a; tn += b
+            k += kk
+            n += int(last["eval/episodes"])
+            per_seed.append(last["eval/success_rate"])
+            a, b = pooled_rollouts(rows, -10)
+            tk += a
+            tn += b
             steps.append(max(m.get("charts/env_steps", 0) for m in rows))
             if (run / "wall.json").exists(): wall.append(json.loads((run / "wall.json").read_text())["seconds"])
             reach.append(time_to_mark(rows, mark))
@@ -144,8 +154,12 @@ def plot_comparison(out: str | Path, path: str | Path | None = None, window: int
         ax.plot(xs, ys, label=f"{name} ({len(runs)} seed{'s' if len(runs) > 1 else ''})", c=f"C{j}")
     for j, r in enumerate(comparison_table(out, 0.0, names)):
         bx.errorbar([j], [r["success"]], yerr=[[r["success"] - r["ci"][0]], [r["ci"][1] - r["success"]]], fmt="o", capsize=4, c=f"C{names.index(r['method'])}")
-    ax.set(xlabel="env steps", ylabel="sampled success, training states", title=f"running mean over {window} iterations"); ax.legend(fontsize=7)
-    bx.set_xticks(range(len(names)), names, rotation=30, fontsize=7); bx.set(ylabel="held-out success (greedy)", title="final, 95% CI")
+    ax.set(xlabel="env steps", ylabel="sampled success, training states", title=f"running mean over {window} iterations")
+    ax.legend(fontsize=7)
+    bx.set_xticks(range(len(names)), names, rotation=30, fontsize=7)
+    bx.set(ylabel="held-out success (greedy)", title="final, 95% CI")
     fig.tight_layout()
-    if path: fig.savefig(path, dpi=100); plt.close(fig)
+    if path:
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
     return fig

@@ -23,7 +23,9 @@ def seed_everything(seed: int) -> None:
     "Seed Python's `random`, NumPy's global generator and PyTorch (CPU and CUDA)."
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise VlarlError(f"seed must be a non-negative integer, got {seed!r}")
-    random.seed(int(seed)); np.random.seed(int(seed) % 2**32); torch.manual_seed(int(seed))
+    random.seed(int(seed))
+    np.random.seed(int(seed) % 2**32)
+    torch.manual_seed(int(seed))
 
 def get_rng_state() -> dict:
     "Capture the state of every random generator (to store in a checkpoint)."
@@ -33,7 +35,9 @@ def get_rng_state() -> dict:
 
 def set_rng_state(state: dict) -> None:
     "Restore generators captured by `get_rng_state`."
-    random.setstate(state['python']); np.random.set_state(state['numpy']); torch.set_rng_state(state['torch'])
+    random.setstate(state['python'])
+    np.random.set_state(state['numpy'])
+    torch.set_rng_state(state['torch'])
     if 'cuda' in state and torch.cuda.is_available(): torch.cuda.set_rng_state_all(state['cuda'])
 
 # %% ../nbs/00_core.ipynb #c1cfd7a6
@@ -75,8 +79,12 @@ def check_shape(x, spec: tuple, name: str = "tensor", dims: dict | None = None) 
         for s, n in zip(tail, shape_tail):
             if s is None: continue
             if isinstance(s, str):
-                if dims.setdefault(s, n) != n: ok = False; break
-            elif s != n: ok = False; break
+                if dims.setdefault(s, n) != n:
+                    ok = False
+                    break
+            elif s != n:
+                ok = False
+                break
     if not ok: raise VlarlError(f"{name}: expected shape {_fmt(spec)}, got {list(shape)}")
     return dims
 
@@ -84,8 +92,10 @@ def check_shape(x, spec: tuple, name: str = "tensor", dims: dict | None = None) 
 @contextlib.contextmanager
 def atomic_path(path: str | Path):
     "Yield a temporary path beside `path`; on success it atomically replaces `path`, on error it is removed."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent); os.close(fd)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
         yield Path(tmp)
         with open(tmp, "rb+") as f: os.fsync(f.fileno())
@@ -105,7 +115,8 @@ def atomic_dir(folder: str | Path, overwrite: bool = False):
     folder = Path(folder)
     if folder.exists() and not overwrite: raise VlarlError(f"{folder} already exists (pass overwrite=True to replace it)")
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent)); tmp.chmod(0o755)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    tmp.chmod(0o755)
     try:
         yield tmp
         if folder.exists(): shutil.rmtree(folder)

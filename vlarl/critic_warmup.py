@@ -22,6 +22,8 @@ def advantage_split(rewards, values, terminated, truncated, last_values, final_v
 def critic_share(A_reward: torch.Tensor, A_critic: torch.Tensor, mask=None) -> float:
     "Share of the advantages' variance that comes from the critic: `Var(A_critic) / (Var(A_reward) + Var(A_critic))` (NaN if both are constant)."
     a, b = A_reward.double().flatten(), A_critic.double().flatten()
-    if mask is not None: m = torch.as_tensor(mask, dtype=torch.bool).flatten(); a, b = a[m], b[m]
+    if mask is not None:
+        m = torch.as_tensor(mask, dtype=torch.bool).flatten()
+        a, b = a[m], b[m]
     va, vb = float(a.var(unbiased=False)), float(b.var(unbiased=False))
     return float("nan") if va + vb == 0 else vb / (va + vb)

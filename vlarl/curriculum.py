@@ -82,7 +82,9 @@ class Curriculum:
         if len(index) != len(keys):
             seen, dup = set(), None
             for k in keys:
-                if k in seen: dup = k; break
+                if k in seen:
+                    dup = k
+                    break
                 seen.add(k)
             raise VlarlError(f"duplicate curriculum key {dup!r}")
         self.tau, self.form = _check_tau(tau), _check_form(form)
@@ -135,11 +137,16 @@ def update_many(self: Curriculum, keys, successes):
 
 @patch
 def _record(self: Curriculum, i, o):
-    self._succ[i] += o; self._att[i] += 1
+    self._succ[i] += o
+    self._att[i] += 1
     if self._hist is None: return
     h = self._hist[i]
-    if len(h) == self.window: self._wsucc[i] -= h.popleft(); self._watt[i] -= 1
-    h.append(o); self._wsucc[i] += o; self._watt[i] += 1
+    if len(h) == self.window:
+        self._wsucc[i] -= h.popleft()
+        self._watt[i] -= 1
+    h.append(o)
+    self._wsucc[i] += o
+    self._watt[i] += 1
 
 # %% ../nbs/11_curriculum.ipynb #89367b09
 @patch
@@ -205,7 +212,8 @@ def load_state_dict(self: Curriculum,
         if not isinstance(w, list) or len(w) != n or any(len(h) > min(new.window, a) or any(o not in (0, 1) for o in h) for h, a in zip(w, att)):
             raise VlarlError(f"curriculum state: windows must be {n} lists of at most {new.window} outcomes (0/1)")
         new._hist = [deque(int(o) for o in h) for h in w]
-        new._wsucc = np.array([sum(h) for h in new._hist], np.int64); new._watt = np.array([len(h) for h in new._hist], np.int64)
+        new._wsucc = np.array([sum(h) for h in new._hist], np.int64)
+        new._watt = np.array([len(h) for h in new._hist], np.int64)
     rs = d["rng"]
     if not isinstance(rs, dict) or rs.get("bit_generator") != type(new.rng.bit_generator).__name__:
         raise VlarlError(f"curriculum state: generator state must be for {type(new.rng.bit_generator).__name__}")
@@ -253,7 +261,8 @@ def plot(self: Curriculum,
         ax_s.axhspan(0.2, 0.8, color="0.93", zorder=0)
         ax_s.bar(x, s[order], color=col, width=0.85)
         ax_s.axhline(0.5, color="0.4", lw=0.8, ls=":")
-        ax_s.set_ylim(0, 1); ax_s.set_ylabel("success rate")
+        ax_s.set_ylim(0, 1)
+        ax_s.set_ylabel("success rate")
         mode = "uniform (ablation)" if self.uniform else f"form = {self.form!r}, τ = {self.tau:g}"
         ax_s.set_title(f"Curriculum: {n} keys, {int(self._att.sum())} episodes, {mode}")
         axes = [ax_s, ax_p]
@@ -264,7 +273,9 @@ def plot(self: Curriculum,
     ax_p.set_ylabel("sampling prob.")
     bounds, centers, start = [], [], 0
     for g in groups.values():
-        centers.append(start + (len(g) - 1) / 2); start += len(g); bounds.append(start - 0.5)
+        centers.append(start + (len(g) - 1) / 2)
+        start += len(g)
+        bounds.append(start - 0.5)
     for a in axes:
         for b in bounds[:-1]: a.axvline(b, color="0.5", lw=0.6)
         a.set_xlim(-0.6, n - 0.4)

@@ -22,7 +22,8 @@ def wilson_ci(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     "Wilson score interval of a binomial proportion with `k` successes in `n` trials."
     if n <= 0: raise VlarlError("wilson_ci: need n >= 1 episodes")
     if not 0 <= k <= n: raise VlarlError(f"wilson_ci: k={k} outside 0..{n}")
-    p = k / n; d = 1 + z * z / n
+    p = k / n
+    d = 1 + z * z / n
     c = (p + z * z / (2 * n)) / d
     h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
     return max(0.0, c - h), min(1.0, c + h)
@@ -139,7 +140,9 @@ def evaluate(policy: Policy,
         tr, ev = split_ids(vec.num_init_states, n_held_out(env, vec))
         plan = episode_plan(len(vec.task_names), ev if split == "eval" else tr, episodes)
         n = min(vec.n_envs, len(plan))
-        if n < vec.n_envs: vec.close(); vec = VectorEnv(n, env, suite, n_workers=n_workers, env_kwargs=env_kwargs)
+        if n < vec.n_envs:
+            vec.close()
+            vec = VectorEnv(n, env, suite, n_workers=n_workers, env_kwargs=env_kwargs)
         nxt = iter(range(len(plan)))
         slot = [next(nxt) for _ in range(n)]                      # plan index of each env's running episode
         pending = [next(nxt, None) for _ in range(n)]             # plan index each env gets after its episode
@@ -161,7 +164,8 @@ def evaluate(policy: Policy,
                 if not (term[i] or trunc[i]): continue
                 k = slot[i]
                 if k is not None and k not in outcomes:
-                    outcomes[k] = (plan[k][0], plan[k][1], bool(term[i]), int(lengths[i])); bar.update(1)
+                    outcomes[k] = (plan[k][0], plan[k][1], bool(term[i]), int(lengths[i]))
+                    bar.update(1)
                 lengths[i] = 0
                 slot[i], pending[i] = pending[i], next(nxt, None)
                 if slot[i] is not None and slot[i] in frames: frames[slot[i]].append(obs["agentview_image"][i])
@@ -184,8 +188,10 @@ def evaluate(policy: Policy,
 
 def n_held_out(env: str, vec) -> int:
     if env == "tabletop":
-        from vlarl.envs.tabletop import N_EVAL; return N_EVAL
-    from vlarl.envs.libero import LIBERO_N_EVAL; return LIBERO_N_EVAL
+        from vlarl.envs.tabletop import N_EVAL
+        return N_EVAL
+    from vlarl.envs.libero import LIBERO_N_EVAL
+    return LIBERO_N_EVAL
 
 # %% ../nbs/06a_eval.ipynb #bc7fc2d5
 FAILURE_CATEGORIES = ("success", "never_reached", "grasp_missed", "dropped", "lifted_not_placed", "drifted", "timed_out")
@@ -241,8 +247,11 @@ def _dest_half(env, dest) -> float:
     return float(RECEPTACLES[env.spec.receptacles[dest]][3]) if dest in env.spec.receptacles else 0.02
 
 def _snap(env, rec, closed):
-    rec["eef"].append(env.eef_pos); rec["held"].append(env.held); rec["closed"].append(closed)
-    rec["objs"].append([env.cube_pos(o) for o, _ in env.goals]); rec["dests"].append([env.dest_top(d) for _, d in env.goals])
+    rec["eef"].append(env.eef_pos)
+    rec["held"].append(env.held)
+    rec["closed"].append(closed)
+    rec["objs"].append([env.cube_pos(o) for o, _ in env.goals])
+    rec["dests"].append([env.dest_top(d) for _, d in env.goals])
     rec["twins"].append([_twin_pos(env, o) for o, _ in env.goals])
 
 def _twin_pos(env, obj):
@@ -251,7 +260,9 @@ def _twin_pos(env, obj):
     return env.cube_pos(twins[0]) if twins else np.full(3, np.nan)
 
 def _new_rec(env):
-    rec = dict(eef=[], held=[], closed=[], objs=[], dests=[], twins=[]); _snap(env, rec, False); return rec
+    rec = dict(eef=[], held=[], closed=[], objs=[], dests=[], twins=[])
+    _snap(env, rec, False)
+    return rec
 
 def _finish(env, rec, success: bool) -> dict:
     "The trace of a finished episode, for the goal it is judged on: the first one not done (the last one after a success)."
@@ -292,12 +303,15 @@ def trace_episodes(act,                           # actor: `act(envs, obs, new) 
             for a, i in zip(acts, run):
                 obs[i], _, term, trunc, _ = envs[i].step(a)
                 if a[6] != 0: cmd[i] = bool(a[6] > 0)              # the env's gripper command is sticky, like this
-                new[i] = False; _snap(envs[i], recs[i], cmd[i])
+                new[i] = False
+                _snap(envs[i], recs[i], cmd[i])
                 if term or trunc:
-                    out[slot[i]] = dict(task=plan[slot[i]][0], init=plan[slot[i]][1], trace=_finish(envs[i], recs[i], term)); bar.update(1)
+                    out[slot[i]] = dict(task=plan[slot[i]][0], init=plan[slot[i]][1], trace=_finish(envs[i], recs[i], term))
+                    bar.update(1)
                     slot[i] = next(nxt, None)
                     if slot[i] is not None:
-                        obs[i] = envs[i].reset(*plan[slot[i]]); recs[i], new[i], cmd[i] = _new_rec(envs[i]), True, False
+                        obs[i] = envs[i].reset(*plan[slot[i]])
+                        recs[i], new[i], cmd[i] = _new_rec(envs[i]), True, False
     finally:
         bar.close()
         for e in envs: e.close()
@@ -420,13 +434,19 @@ def plot_failures(res: dict, title: str | None = None):
     bottom = np.zeros(len(s))
     for c in cats:
         f = np.array([v["counts"][c] / v["episodes"] for v in s.values()])
-        a1.bar(list(s), f, bottom=bottom, color=colors[c], label=_LABELS[c]); bottom += f
-    a1.set_ylabel("fraction of episodes"); a1.set_ylim(0, 1); a1.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1, 1))
+        a1.bar(list(s), f, bottom=bottom, color=colors[c], label=_LABELS[c])
+        bottom += f
+    a1.set_ylabel("fraction of episodes")
+    a1.set_ylim(0, 1)
+    a1.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1, 1))
     a1.set_title("where episodes end")
     for k, v in s.items():
         a2.plot(range(len(res["stages"])), [v["stages"][x] / v["episodes"] for x in res["stages"]], "o-", label=k)
     a2.set_xticks(range(len(res["stages"])), [x.replace("_", "\n") for x in res["stages"]], fontsize=8)
-    a2.set_ylim(0, 1.02); a2.set_ylabel("fraction that ever got there"); a2.set_title("stage funnel"); a2.legend(fontsize=8)
+    a2.set_ylim(0, 1.02)
+    a2.set_ylabel("fraction that ever got there")
+    a2.set_title("stage funnel")
+    a2.legend(fontsize=8)
     fig.suptitle(title or f"tabletop/{res['suite']}: failure analysis ({res['episodes']} episodes per setting)", fontsize=10)
     fig.tight_layout()
     return fig

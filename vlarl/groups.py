@@ -57,8 +57,12 @@ def group_advantages_reference(returns: list, groups: list, kind: str = "grpo", 
     for i, (r, g) in enumerate(zip(returns, groups)):
         sib = [returns[j] for j in range(len(returns)) if groups[j] == g]
         n = len(sib)
-        if n == 1: out.append(0.0); continue
-        if kind == "rloo": out.append(r - (sum(sib) - r) / (n - 1)); continue
+        if n == 1:
+            out.append(0.0)
+            continue
+        if kind == "rloo":
+            out.append(r - (sum(sib) - r) / (n - 1))
+            continue
         mu = sum(sib) / n
         sd = (sum((x - mu) ** 2 for x in sib) / (n - 1)) ** 0.5
         out.append((r - mu) / (sd + eps) if std else r - mu)

@@ -42,7 +42,9 @@ class EpisodeTracker:
         ended = np.asarray(terminated, bool) | np.asarray(truncated, bool)
         a = self.alive.copy()
         if envs is not None: a &= np.isin(np.arange(self.n), np.asarray(envs, int))
-        self.length += a; self.ret += a * (sparse + self.coef * dense); self.dense += a * dense
+        self.length += a
+        self.ret += a * (sparse + self.coef * dense)
+        self.dense += a * dense
         done = np.flatnonzero(a & ended)
         for i in done:
             key, success = self.current[i], bool(terminated[i])
@@ -51,14 +53,16 @@ class EpisodeTracker:
                                       **{k: v[i] for k, v in (extra or {}).items()}))
             self.curriculum.update(key, success)
             if self.refill:
-                self.current[i] = self.pending[i]; self.pending[i] = tuple(self.curriculum.sample(1)[0])
+                self.current[i] = self.pending[i]
+                self.pending[i] = tuple(self.curriculum.sample(1)[0])
             else: self.alive[i] = False
             self.length[i], self.ret[i], self.dense[i] = 0, 0.0, 0.0
         return done
 
     def discard(self, i: int):
         "Drop env `i`'s running episode without a record (its worker crashed); it moves on to its next assignment."
-        self.current[i] = self.pending[i]; self.pending[i] = tuple(self.curriculum.sample(1)[0])
+        self.current[i] = self.pending[i]
+        self.pending[i] = tuple(self.curriculum.sample(1)[0])
         self.length[i], self.ret[i], self.dense[i] = 0, 0.0, 0.0
 
     def instructions(self, names: list) -> list:

@@ -87,9 +87,12 @@ class Episode:
 # %% ../nbs/01_mdp.ipynb #308e825e
 def render_toy(pos, target, size: int = 32) -> np.ndarray:
     "A top-down picture of the toy table: the gripper (white) and the target (red), uint8 [size, size, 3]."
-    img = np.zeros((size, size, 3), np.uint8); img[..., 1] = 60
-    tx, ty = (np.array(target) * (size - 1)).round().astype(int); img[max(ty - 1, 0):ty + 2, max(tx - 1, 0):tx + 2] = (220, 30, 30)
-    px, py = (np.array(pos) * (size - 1)).round().astype(int); img[max(py - 1, 0):py + 2, max(px - 1, 0):px + 2] = (255, 255, 255)
+    img = np.zeros((size, size, 3), np.uint8)
+    img[..., 1] = 60
+    tx, ty = (np.array(target) * (size - 1)).round().astype(int)
+    img[max(ty - 1, 0):ty + 2, max(tx - 1, 0):tx + 2] = (220, 30, 30)
+    px, py = (np.array(pos) * (size - 1)).round().astype(int)
+    img[max(py - 1, 0):py + 2, max(px - 1, 0):px + 2] = (255, 255, 255)
     return img
 
 def toy_episode(tok,                   # action tokenizer: `encode(actions [7]) -> ids`, `decode(ids) -> actions` (02's `ActionTokenizer`)

@@ -78,7 +78,9 @@ def compute_gae(rewards: torch.Tensor,      # [T, N] reward of step t in env n
     term, trunc = _flags(terminated, shape, "terminated", dev), _flags(truncated, shape, "truncated", dev)
     last_values = torch.as_tensor(last_values, device=dev)
     if tuple(last_values.shape) != shape[1:]: raise VlarlError(f"compute_gae: last_values has shape {tuple(last_values.shape)}, expected [N] = {shape[1:]}")
-    assert_finite(rewards, "rewards"); assert_finite(values, "values"); assert_finite(last_values, "last_values")
+    assert_finite(rewards, "rewards")
+    assert_finite(values, "values")
+    assert_finite(last_values, "last_values")
     r, v, lv = rewards.detach().double(), values.detach().double(), last_values.detach().double()   # targets: no gradient
     if final_values is None: fv = torch.zeros_like(v)
     else:
@@ -196,7 +198,9 @@ def value_loss(values: torch.Tensor,       # [B] V_theta(s) of the current criti
     for nm, x in (("old_values", old_values), ("returns", returns)):
         if tuple(getattr(x, "shape", ())) != tuple(values.shape): raise VlarlError(f"value_loss: {nm} has shape {tuple(getattr(x, 'shape', ()))}, values has {tuple(values.shape)}")
     if clip_eps is not None and not clip_eps > 0: raise VlarlError(f"value_loss: clip_eps must be > 0 or None, got {clip_eps}")
-    v = _fp(values); ov = _fp(old_values).detach().to(v.device); R = _fp(returns).detach().to(v.device)
+    v = _fp(values)
+    ov = _fp(old_values).detach().to(v.device)
+    R = _fp(returns).detach().to(v.device)
     m = _as_mask(mask, v)
     l1 = (v - R) ** 2
     if clip_eps is None: lv, clipfrac = l1, 0.0

@@ -97,9 +97,12 @@ def probe_rollout(probe: Probe, policy: Policy, ac: VLAActorCritic, images: dict
         _, s = policy.act(np.stack([images[k] for k in c]), [INSTRUCTION] * n, greedy=False, temperature=temperature,
                           generator=generator, model=ac)
         r = probe.reward(t, c, (s.token_ids - first).cpu().numpy())
-        cols.append(c); samples.append(s); rewards.append(torch.as_tensor(np.asarray(r, dtype=np.float32)))
+        cols.append(c)
+        samples.append(s)
+        rewards.append(torch.as_tensor(np.asarray(r, dtype=np.float32)))
     M = probe.horizon
-    term = torch.zeros(M, n, dtype=torch.bool); term[-1] = True
+    term = torch.zeros(M, n, dtype=torch.bool)
+    term[-1] = True
     zeros, rew = torch.zeros(M, n), torch.stack(rewards)
     st = lambda k: torch.stack([getattr(s, k).float().cpu() if k != "token_ids" else s.token_ids.cpu() for s in samples])
     ro = Rollout(images=np.stack([np.stack([images[k] for k in c]) for c in cols]), tasks=np.zeros((M, n), int),
@@ -130,7 +133,8 @@ def broken_learner(broken: str | Callable):
     sig, calls = inspect.signature(real), []
     def loss(*args, **kwargs):
         bound = sig.bind(*args, **kwargs)
-        broken(bound.arguments); calls.append(1)
+        broken(bound.arguments)
+        calls.append(1)
         return real(*bound.args, **bound.kwargs)
     mod.ppo_losses = loss
     try: yield calls

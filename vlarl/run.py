@@ -41,8 +41,10 @@ def open_run(out, resume: bool = False, overwrite: bool = False, check=None) -> 
 # %% ../nbs/12b_run.ipynb #c74c2e31
 def plot_run(metrics: list[dict], out):
     "Write `training.png` (success, reward, episode length, entropy) and `timing.png` (time split per iteration)."
-    import matplotlib; import matplotlib.pyplot as plt
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    import matplotlib
+    import matplotlib.pyplot as plt
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     tr = [m for m in metrics if "rollout/success_rate" in m]
     ev = [m for m in metrics if "eval/success_rate" in m]
     if not tr: return
@@ -53,20 +55,33 @@ def plot_run(metrics: list[dict], out):
         ax[0, 0].errorbar([m["step"] for m in ev], [m["eval/success_rate"] for m in ev],
                           yerr=[[m["eval/success_rate"] - m["eval/ci_low"] for m in ev], [m["eval/ci_high"] - m["eval/success_rate"] for m in ev]],
                           marker="o", capsize=3, label="eval (greedy, held-out, 95% CI)")
-    ax[0, 0].set(title="success rate", xlabel="iteration", ylim=(-0.02, 1.02)); ax[0, 0].legend(fontsize=8)
-    ax[0, 1].plot(x, [m.get("reward/total", nan) for m in tr], label="total"); ax[0, 1].plot(x, [m.get("reward/sparse", nan) for m in tr], "--", label="sparse")
-    ax[0, 1].set(title="reward per step", xlabel="iteration"); ax[0, 1].legend(fontsize=8)
-    ax[1, 0].plot(x, [m.get("rollout/episode_length", nan) for m in tr]); ax[1, 0].set(title="episode length", xlabel="iteration")
-    ax[1, 1].plot(x, [m.get("rollout/entropy", nan) for m in tr]); ax[1, 1].set(title="action-token entropy (nats)", xlabel="iteration")
+    ax[0, 0].set(title="success rate", xlabel="iteration", ylim=(-0.02, 1.02))
+    ax[0, 0].legend(fontsize=8)
+    ax[0, 1].plot(x, [m.get("reward/total", nan) for m in tr], label="total")
+    ax[0, 1].plot(x, [m.get("reward/sparse", nan) for m in tr], "--", label="sparse")
+    ax[0, 1].set(title="reward per step", xlabel="iteration")
+    ax[0, 1].legend(fontsize=8)
+    ax[1, 0].plot(x, [m.get("rollout/episode_length", nan) for m in tr])
+    ax[1, 0].set(title="episode length", xlabel="iteration")
+    ax[1, 1].plot(x, [m.get("rollout/entropy", nan) for m in tr])
+    ax[1, 1].set(title="action-token entropy (nats)", xlabel="iteration")
     for a in ax.flat: a.axvspan(0.5, 0.5 + sum(m.get("charts/critic_warmup", 0) for m in tr), color="0.9", zorder=0)
-    fig.tight_layout(); fig.savefig(out / "training.png", dpi=90); plt.close(fig)
+    fig.tight_layout()
+    fig.savefig(out / "training.png", dpi=90)
+    plt.close(fig)
     keys = ["timing/rollout", "timing/gae", "timing/update", "timing/sync", "timing/eval", "timing/checkpoint"]
-    fig, a = plt.subplots(figsize=(8, 3.2)); bottom = np.zeros(len(tr))
+    fig, a = plt.subplots(figsize=(8, 3.2))
+    bottom = np.zeros(len(tr))
     for k in keys:
         v = np.array([m.get(k, 0.0) for m in tr])
-        if v.sum() > 0: a.bar(x, v, bottom=bottom, label=k.split("/")[1]); bottom += v
-    a.set(title="time per iteration (s)", xlabel="iteration"); a.legend(fontsize=8, ncol=3)
-    fig.tight_layout(); fig.savefig(out / "timing.png", dpi=90); plt.close(fig)
+        if v.sum() > 0:
+            a.bar(x, v, bottom=bottom, label=k.split("/")[1])
+            bottom += v
+    a.set(title="time per iteration (s)", xlabel="iteration")
+    a.legend(fontsize=8, ncol=3)
+    fig.tight_layout()
+    fig.savefig(out / "timing.png", dpi=90)
+    plt.close(fig)
 
 # %% ../nbs/12b_run.ipynb #4cb19adc
 def collapse_warnings(metrics: list[dict],   # metrics rows so far (the newest last); a row at step 0 holds the starting eval
@@ -124,7 +139,9 @@ def _write_row(out: Path, writer, m: dict, step: int):
 
 def _timed(m: dict, key: str, fn):
     "Run `fn()`, add its seconds to `m[key]`, return its result."
-    t0 = time.perf_counter(); r = fn(); m[key] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    r = fn()
+    m[key] = time.perf_counter() - t0
     return r
 
 # %% ../nbs/12b_run.ipynb #f304ab39
@@ -150,10 +167,13 @@ def run_loop(out, cfg,                    # run folder (from `open_run`) and the
             m0 = {"step": 0}
             if start_eval: m0.update(start_eval, **{"timing/eval": 0.0})
             else: m0.update(_timed(m0, "timing/eval", lambda: held_out(0)))
-            metrics.append(m0); _write_row(out, writer, m0, 0)
+            metrics.append(m0)
+            _write_row(out, writer, m0, 0)
         it, n_warn, done = start, 0, 0
         while it < cfg.iterations:
-            m = step(); it = m["step"]; last = it == cfg.iterations
+            m = step()
+            it = m["step"]
+            last = it == cfg.iterations
             base = m.pop("timing/iteration", None)
             if base is None: base = sum(v for k, v in m.items() if k.startswith("timing/"))
             do_eval = held_out is not None and ((cfg.eval_every and it % cfg.eval_every == 0) or last)
@@ -163,7 +183,8 @@ def run_loop(out, cfg,                    # run folder (from `open_run`) and the
             metrics.append(m)
             warn = collapse_warnings(metrics)
             if warn:
-                m["warnings"] = warn; n_warn += len(warn)
+                m["warnings"] = warn
+                n_warn += len(warn)
                 for w in warn: bar.write(f"warning (iteration {it}): {w}")
             _write_row(out, writer, m, it)
             if "eval/success_rate" in m or last: plot_run(metrics, out / "plots")

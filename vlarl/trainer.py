@@ -75,7 +75,9 @@ def collect_rollout(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curricu
     "Algorithm 1, lines 8-24: reset to curriculum draws, then `steps` batched decode + env steps."
     N = vec.n_envs
     tr = EpisodeTracker(curriculum, N, reward_coef)            # assignments, running episodes, records (11a_loop)
-    vec.set_assignments(tr.current); obs = vec.reset(); vec.set_assignments(tr.pending)
+    vec.set_assignments(tr.current)
+    obs = vec.reset()
+    vec.set_assignments(tr.pending)
     buf = {k: [] for k in ("images", "tasks", "token_ids", "logp", "values", "entropy", "sparse", "dense", "term", "trunc", "final")}
     for t in range(steps):
         obs, r, dense, term, trunc = _decode_and_step(ac, policy, vec, obs, tr, temperature, generator, reward_fn, buf)
@@ -99,7 +101,8 @@ def collect_groups(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curricul
     if G < 1 or N % G: raise VlarlError(f"collect_groups: n_envs ({N}) must be a multiple of group_size ({G})")
     keys = [tuple(k) for k in curriculum.sample(N // G)]
     tr = EpisodeTracker(curriculum, N, reward_coef, assignments=[k for k in keys for _ in range(G)], refill=False)
-    vec.set_assignments(tr.current); obs = vec.reset()
+    vec.set_assignments(tr.current)
+    obs = vec.reset()
     groups = np.repeat(np.arange(N // G), G)
     buf = {k: [] for k in ("images", "tasks", "token_ids", "logp", "values", "entropy", "sparse", "dense", "term", "trunc", "final", "valid")}
     for t in range(vec.max_steps):
@@ -205,7 +208,8 @@ def train_step(st: TrainState) -> dict:
     "One iteration k of Algorithm 1 (lines 8-29); returns its metrics row."
     cfg, k, phase = st.cfg, st.iteration, _Timer()
     with phase("rollout"):                                       # lines 8-24: decode, act, reward, store
-        st.ac.eval(); ro = rollout(st, k)
+        st.ac.eval()
+        ro = rollout(st, k)
     with phase("gae"):                                           # line 27: advantages
         adv, ret, rows, gstats = advantages(ro, cfg)
     warmup, update = iteration_plan(cfg, k, empty=no_signal(ro, rows, cfg))   # §3.5 warmup, or nothing to learn
@@ -225,7 +229,8 @@ def train_step(st: TrainState) -> dict:
 def save_checkpoint(st: TrainState, run: Path) -> Path:
     "Write `run/checkpoints/iter_XXXXXX` atomically and prune old ones."
     from safetensors.torch import save_file
-    ck = Path(run) / "checkpoints"; ck.mkdir(parents=True, exist_ok=True)
+    ck = Path(run) / "checkpoints"
+    ck.mkdir(parents=True, exist_ok=True)
     final = ck / f"iter_{st.iteration:06d}"
     with atomic_dir(final, overwrite=True) as tmp:                    # a killed save leaves no half checkpoint
         save_policy(dataclasses.replace(st.policy, meta=trained_meta(st.policy.meta, "vlarl train", st.iteration)),
@@ -266,7 +271,9 @@ def init_state(cfg: TrainConfig, reward_fn=None) -> TrainState:
         env_settings(reward_fn, cfg.env, env_settings(policy, cfg.env), what="reward model")
     vec = VectorEnv(cfg.n_envs, cfg.env, cfg.suite, n_workers=cfg.n_workers, env_kwargs=env_settings(policy, cfg.env))   # the policy's view
     try: cur = training_curriculum(cfg, len(vec.task_names), vec.num_init_states, n_held_out(cfg.env, vec))
-    except BaseException: vec.close(); raise
+    except BaseException:
+        vec.close()
+        raise
     return TrainState(cfg, policy, ac, opt, cur, vec, reward_fn=reward_fn)
 
 # %% ../nbs/12_trainer.ipynb #580e6d98

@@ -50,7 +50,8 @@ def start_ray(dist: DistConfig) -> bool:
     "Join `dist.address`, or start a local Ray with `dist.num_cpus` CPUs, no dashboard and its files under `dist.temp_dir`. True when this call started Ray."
     import ray
     if ray.is_initialized(): return False
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0"); os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     env = {k: os.environ[k] for k in ("PYTHONPATH", "MUJOCO_GL", "PYOPENGL_PLATFORM", "RAY_AUTH_MODE") if k in os.environ}
     env.update(OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"), LP_NUM_THREADS="1", MKL_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false")
     kw = dict(runtime_env={"env_vars": env}, logging_level=logging.WARNING)

@@ -65,17 +65,21 @@ def bench_busy(repeats: int = 3,           # timed iterations per setting (media
     if threads: torch.set_num_threads(threads)
     try:
         cfg = preset("tabletop", n_envs=n_envs, steps_per_update=steps, critic_warmup=0, skip_empty_updates=False, target_kl=0.0)
-        pol = load_policy(default_policy_path()); ac = init_value_head(VLAActorCritic(pol.model), cfg.value_init)
+        pol = load_policy(default_policy_path())
+        ac = init_value_head(VLAActorCritic(pol.model), cfg.value_init)
         with VectorEnv(cfg.n_envs, cfg.env, cfg.suite, n_workers=cfg.n_workers, env_kwargs=env_settings(pol, cfg.env)) as vec:
             st = TrainState(cfg, pol, ac, make_optimizer(ac, cfg), Curriculum([(t, i) for t in range(len(vec.task_names)) for i in range(30)], seed=1), vec)
             def once():
-                t0 = time.perf_counter(); m = train_step(st)
+                t0 = time.perf_counter()
+                m = train_step(st)
                 return time.perf_counter() - t0, m["timing/rollout"], m["timing/update"]
             once()                                                            # warm-up
             alone = [once() for _ in range(repeats)]
             hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
             try: busy = [once() for _ in range(repeats)]
-            finally: hog.kill(); hog.wait()
+            finally:
+                hog.kill()
+                hog.wait()
     finally: torch.set_num_threads(old)
     med = lambda xs, i: float(np.median([x[i] for x in xs]))
     return dict(alone_s=med(alone, 0), busy_s=med(busy, 0), alone_rollout_s=med(alone, 1), busy_rollout_s=med(busy, 1),

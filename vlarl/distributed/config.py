@@ -105,7 +105,8 @@ def plan_bundles(dist: DistConfig) -> tuple[list[dict], list[tuple[str, int, flo
         rows += [(f"learner {k}", k, dist.learner_cpus, dist.learner_gpus), (f"env worker {k}", k, dist.env_cpus, dist.env_gpus)]
     e = {"CPU": dist.engine_cpus}
     if dist.engine_gpus > 0: e["GPU"] = dist.engine_gpus
-    bundles.append(e); rows.append(("inference engine", dist.learners, dist.engine_cpus, dist.engine_gpus))
+    bundles.append(e)
+    rows.append(("inference engine", dist.learners, dist.engine_cpus, dist.engine_gpus))
     return bundles, rows
 
 # %% ../../nbs/13_distributed.ipynb #bdf3a508

@@ -53,7 +53,9 @@ class DistTrainer:
         self.last_checkpoint, self._started_ray, self.pg = None, False, None
         self.envs, self.learners, self.engine = [], [], None
         try: self._start()
-        except BaseException: self.close(); raise
+        except BaseException:
+            self.close()
+            raise
 
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
@@ -200,9 +202,11 @@ def _worker_step(self: DistTrainer, k: int, t: int, r, tr: EpisodeTracker, buf: 
         self._restart_env(k, f"rollout step {t}")
         discarded = 0
         for i in idx:
-            buf["valid"][ep_start[i]:t + 1, i] = False; buf["truncated"][t, i] = True
+            buf["valid"][ep_start[i]:t + 1, i] = False
+            buf["truncated"][t, i] = True
             discarded += t + 1 - ep_start[i]
-            tr.discard(i); ep_start[i] = t + 1
+            tr.discard(i)
+            ep_start[i] = t + 1
             if not tr.refill: tr.alive[i] = False        # a group episode is not restarted: its group goes on
         return self._reset_worker(k, tr.current[sl], f"rollout step {t}"), discarded
     buf["sparse"][t, sl], buf["terminated"][t, sl], buf["truncated"][t, sl] = r["rewards"], r["terminated"], r["truncated"]
@@ -268,7 +272,8 @@ def rollout(self: DistTrainer, on_step=None) -> tuple[list[dict], dict]:
     buf, finals, discarded, ep_start = _rollout_buffer(M, N, imgs.shape[1:]), [], 0, np.zeros(N, int)
     for t in range(M):
         if on_step is not None: on_step(self, t)
-        imgs, c = self._step_all(t, imgs, tr, buf, finals, ep_start); discarded += c
+        imgs, c = self._step_all(t, imgs, tr, buf, finals, ep_start)
+        discarded += c
     self.env_steps += int(buf["valid"].sum())
     return self._shards(buf, finals, imgs, tr), _rollout_stats(tr, buf, discarded)
 
@@ -288,8 +293,10 @@ def _group_rollout(self: DistTrainer, on_step=None) -> tuple[list[dict], dict]:
     while T < M and tr.alive.any():
         if on_step is not None: on_step(self, T)
         alive = tr.alive.copy()                              # the steps of this column's group episode
-        imgs, c = self._step_all(T, imgs, tr, buf, finals, ep_start, extra=dict(group=groups.tolist())); discarded += c
-        buf["valid"][T] &= alive; T += 1
+        imgs, c = self._step_all(T, imgs, tr, buf, finals, ep_start, extra=dict(group=groups.tolist()))
+        discarded += c
+        buf["valid"][T] &= alive
+        T += 1
     if tr.alive.any(): raise VlarlError(f"group rollouts: {int(tr.alive.sum())} episodes still running after {M} steps")
     buf = {k: v[:T] for k, v in buf.items()}
     adv, rows, gstats = outcome_advantages(buf["rewards"], buf["terminated"], buf["valid"], groups, cfg.advantage, cfg.group_std,
@@ -361,12 +368,16 @@ def train_step(self: DistTrainer, on_step=None) -> dict:
     "One iteration: rollout, update (critic warmup for the first `critic_warmup` iterations), weight sync; the metrics row."
     cfg, tm = self.cfg, {}
     restarts0 = self.env_restarts
-    t0 = time.perf_counter(); shards, ro = self.rollout(on_step); tm["timing/rollout"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    shards, ro = self.rollout(on_step)
+    tm["timing/rollout"] = time.perf_counter() - t0
     warm, update = iteration_plan(cfg, self.iteration, empty=_no_signal(shards, cfg))   # 11a_loop
     t0 = time.perf_counter()
     up = {"charts/ppo_steps": 0.0} if update == "none" else self.update(shards, update == "critic")
     tm["timing/update"] = time.perf_counter() - t0
-    t0 = time.perf_counter(); n_sync = self.sync(); tm["timing/sync"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    n_sync = self.sync()
+    tm["timing/sync"] = time.perf_counter() - t0
     self.iteration += 1
     m = {**row_head(self.iteration, self.env_steps, warm, update, cfg.lr),
          "charts/env_restarts": self.env_restarts - restarts0, "charts/synced_tensors": n_sync,

@@ -14,7 +14,9 @@ class EnvWorker:
         from vlarl.envs.base import make_env
         self.rank, self.envs = rank, []
         try: self.envs = [make_env(kind, suite, **(env_kwargs or {})) for _ in range(n)]
-        except BaseException: self.close(); raise
+        except BaseException:
+            self.close()
+            raise
         e = self.envs[0]
         self.meta = dict(task_names=list(e.task_names), instructions=list(e.instructions), max_steps=int(e.max_steps),
                          num_init_states=int(e.num_init_states), n_eval=int(e.n_eval),
@@ -34,8 +36,14 @@ class EnvWorker:
         for j, (e, a, nxt) in enumerate(zip(self.envs, actions, next_assignments)):
             obs, r, te, tr, _ = e.step(a)
             img = obs["agentview_image"]
-            if te or tr: finals.append(img); done.append(j); img = e.reset(*nxt)["agentview_image"]
-            imgs.append(img); rew.append(r); term.append(te); trunc.append(tr)
+            if te or tr:
+                finals.append(img)
+                done.append(j)
+                img = e.reset(*nxt)["agentview_image"]
+            imgs.append(img)
+            rew.append(r)
+            term.append(te)
+            trunc.append(tr)
         return dict(images=np.stack(imgs), rewards=np.array(rew, np.float32), terminated=np.array(term, bool), truncated=np.array(trunc, bool),
                     done_index=np.array(done, np.int64), final_images=np.stack(finals) if finals else np.zeros((0, *imgs[0].shape), np.uint8))
 

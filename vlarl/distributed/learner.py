@@ -27,7 +27,9 @@ __all__ = ['TRAIN_STATE_FORMAT', 'free_port', 'Learner', 'shard_from_arrays']
 # %% ../../nbs/13d_learner.ipynb #da0bd2ff
 class _ActorCriticForward(nn.Module):
     "The FSDP2 root: the passes the learner needs, each inside `forward` so that FSDP2 gathers the parameters."
-    def __init__(self, ac): super().__init__(); self.ac = ac
+    def __init__(self, ac):
+        super().__init__()
+        self.ac = ac
     def forward(self, mode: str, input_ids, pixel_values, attention_mask, action_ids=None, temperature: float | None = None):
         from vlarl.rollout.engine import action_logprobs
         from vlarl.models.value import gather_last_real
@@ -43,7 +45,9 @@ class _ActorCriticForward(nn.Module):
 
 def free_port(host: str = "127.0.0.1") -> int:
     "A TCP port that is free on `host` now."
-    with socket.socket() as s: s.bind((host, 0)); return s.getsockname()[1]
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
 
 # %% ../../nbs/13d_learner.ipynb #f1f16a25
 class Learner:
@@ -125,7 +129,9 @@ def _score(self: Learner, imgs, instr, ids, chunk: int):
         for s in range(0, len(ids), chunk):                            # the same number of passes on every rank
             b = self._batch(imgs[s:s + chunk], instr[s:s + chunk])
             a, e, w = self.net("ppo", **b, action_ids=ids[s:s + chunk].to(self.device), temperature=self.cfg.temperature)
-            lp.append(a.float().cpu()); ent.append(e.float().cpu()); v.append(w.float().cpu())
+            lp.append(a.float().cpu())
+            ent.append(e.float().cpu())
+            v.append(w.float().cpu())
     return torch.cat(lp), torch.cat(ent), torch.cat(v)
 
 @patch
@@ -176,7 +182,8 @@ def _advantages(self: Learner, shard: dict, p: dict, critic_only: bool) -> tuple
                            p["last_values"], p["final_values"], gamma=cfg.gamma, lam=cfg.gae_lambda)
     A, Rt = adv.reshape(p["R"]), ret.reshape(p["R"])
     st = self._allreduce(torch.tensor([A[valid].double().sum(), (A[valid].double() ** 2).sum(), float(valid.sum())], dtype=torch.float64))
-    mu = st[0] / st[2].clamp(min=1); sd = (st[1] / st[2].clamp(min=1) - mu ** 2).clamp(min=0).sqrt()
+    mu = st[0] / st[2].clamp(min=1)
+    sd = (st[1] / st[2].clamp(min=1) - mu ** 2).clamp(min=0).sqrt()
     An = torch.where(valid, (A - mu.float()) / (sd.float() + 1e-8), torch.zeros(()))
     if cfg.norm_adv and not critic_only: A = An
     return A, Rt, adv
@@ -221,9 +228,11 @@ def update(self: Learner, shard: dict, iteration: int, critic_only: bool = False
     if not self.ready: raise VlarlError(f"learner {self.rank}: setup() has not run")
     T, t0 = {}, time.perf_counter()
     p = self._prepare(shard)                                                    # 1. pi_old and V
-    T["timing/learner_prepare"] = time.perf_counter() - t0; t0 = time.perf_counter()
+    T["timing/learner_prepare"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     A, Rt, adv = self._advantages(shard, p, critic_only)                        # 2-3. GAE, global normalisation
-    T["timing/learner_gae"] = time.perf_counter() - t0; t0 = time.perf_counter()
+    T["timing/learner_gae"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     stats = self._epochs(p, A, Rt, iteration, critic_only)                      # 4. PPO epochs or critic warmup
     T["timing/learner_ppo"] = time.perf_counter() - t0
     keys = sorted({k for s in stats for k in s})

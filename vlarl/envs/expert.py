@@ -60,18 +60,25 @@ class ScriptedExpert:
                 done = settled or self.wait > 4
             else:
                 done = np.linalg.norm(w - env.eef_pos) < 0.003
-            if name == "lift" and env.held is None: self.phase, self.wait = 0, 0; continue   # dropped: start this goal again
+            if name == "lift" and env.held is None:
+                self.phase, self.wait = 0, 0
+                continue  # dropped: start this goal again
             if not done: break
             self.phase, self.wait = self.phase + 1, 0
             if self.phase == len(PHASES): self.goal_i, self.phase = self.goal_i + 1, 0
-        a = np.zeros(7); a[:3] = np.clip((w - env.eef_pos) / MAX_DELTA, -1, 1); a[6] = g
+        a = np.zeros(7)
+        a[:3] = np.clip((w - env.eef_pos) / MAX_DELTA, -1, 1)
+        a[6] = g
         self.clean_action = a.copy()                              # the label a learner should imitate (DART-style)
         if self.noise > 0: a[:3] = np.clip(a[:3] + self.noise * self.rng.standard_normal(3), -1, 1)
         if self.perturb > 0 and name not in ("close", "open"):   # a burst: the executed move is random, the label still corrects
             if self.burst == 0 and self.rng.random() < self.perturb:
-                d = self.rng.standard_normal(3); d[2] *= 0.5
+                d = self.rng.standard_normal(3)
+                d[2] *= 0.5
                 self.burst, self.burst_dir = int(self.rng.integers(2, 7)), d / np.linalg.norm(d) * self.rng.uniform(0.5, 1.0)
-            if self.burst > 0: a[:3] = self.burst_dir; self.burst -= 1
+            if self.burst > 0:
+                a[:3] = self.burst_dir
+                self.burst -= 1
         return a
 
 # %% ../../nbs/05b_expert.ipynb #68de588a
@@ -85,10 +92,15 @@ def run_expert(env: TabletopEnv, task, init_state_idx: int, noise: float = 0.0, 
         a = exp.act(obs)
         if record: rec["expert_actions"].append(exp.clean_action)
         if record:
-            rec["images"].append(obs["agentview_image"]); rec["eef_pos"].append(obs["robot0_eef_pos"])
-            rec["gripper_qpos"].append(obs["robot0_gripper_qpos"]); rec["gripper_openness"].append(env.gripper_openness)
+            rec["images"].append(obs["agentview_image"])
+            rec["eef_pos"].append(obs["robot0_eef_pos"])
+            rec["gripper_qpos"].append(obs["robot0_gripper_qpos"])
+            rec["gripper_openness"].append(env.gripper_openness)
         obs, r, term, trunc, info = env.step(a)
-        if record: rec["actions"].append(a); rec["eef_vel"].append(info["eef_vel"]); rec["rewards"].append(r)
+        if record:
+            rec["actions"].append(a)
+            rec["eef_vel"].append(info["eef_vel"])
+            rec["rewards"].append(r)
         if term or trunc: break
     out = dict(success=bool(term), length=info["step"], instruction=env.instruction)
     if record: out.update({k: np.asarray(v) for k, v in rec.items()})

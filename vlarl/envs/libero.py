@@ -38,7 +38,9 @@ def import_libero():
 
 def libero_available() -> bool:
     "Is the `libero` extra importable?"
-    try: import_libero(); return True
+    try:
+        import_libero()
+        return True
     except VlarlError: return False
 
 # %% ../../nbs/05d_libero.ipynb #8660d09d
@@ -92,7 +94,8 @@ class LiberoEnv(Env):
         self._env.reset()
         raw = self._env.set_init_state(self._states(ti)[ii])
         for _ in range(NUM_WAIT_STEPS): raw, _, _, _ = self._env.step(list(WAIT_ACTION))
-        obs = self._obs(raw); self._prev_eef = obs["robot0_eef_pos"]
+        obs = self._obs(raw)
+        self._prev_eef = obs["robot0_eef_pos"]
         return obs
 
     def _step(self, action):

@@ -147,7 +147,8 @@ def _ok_layout(pos, task):
 
 def sample_init_state(suite: str, task_idx: int, idx: int) -> dict:
     "The `idx`-th initial state of a task: xy (and yaw) of every object and the gripper's start, deterministic."
-    s = SUITES[suite]; task = s.tasks[task_idx]
+    s = SUITES[suite]
+    task = s.tasks[task_idx]
     rng = np.random.default_rng(stable_seed("tabletop", suite, task.name, idx))
     names = list(s.receptacles) + list(s.cubes)   # big things first
     for _ in range(10000):
@@ -156,7 +157,9 @@ def sample_init_state(suite: str, task_idx: int, idx: int) -> dict:
             r = _radius(n, s)
             for _ in range(200):
                 p = rng.uniform(_REGION_LO + r * 0.5, _REGION_HI - r * 0.5)
-                if all(np.linalg.norm(p - q) > r + _radius(m, s) + 0.02 for m, q in pos.items()): pos[n] = p; break
+                if all(np.linalg.norm(p - q) > r + _radius(m, s) + 0.02 for m, q in pos.items()):
+                    pos[n] = p
+                    break
             else: break
         if len(pos) == len(names) and _ok_layout(pos, task): break
     else: raise VlarlError(f"could not sample a layout for {suite}/{task.name}")
@@ -201,7 +204,9 @@ class TabletopEnv(Env):
         self._renderer = mujoco.Renderer(m, self.image_size, self.image_size) if camera else None
         self._init_cache = {}
         _LIVE.add(self)
-        if camera and not _ATEXIT: atexit.register(_close_all); _ATEXIT.append(True)   # after mujoco's GL module registered its own
+        if camera and not _ATEXIT:
+            atexit.register(_close_all)
+            _ATEXIT.append(True)  # after mujoco's GL module registered its own
 
     # -- privileged state (for the scripted expert and success checks) --
     def cube_pos(self, name) -> np.ndarray: return self.data.qpos[self._qadr[name]:self._qadr[name] + 3].copy()
@@ -222,7 +227,8 @@ class TabletopEnv(Env):
     def dest_top(self, dest) -> np.ndarray:
         "Where the bottom of a cube placed on `dest` rests: xy of `dest` and the z of its top face."
         if dest in self.spec.receptacles: return np.r_[self.receptacle_pos(dest)[:2], RECEPTACLES[self.spec.receptacles[dest]][4]]
-        p = self.cube_pos(dest); return np.r_[p[:2], p[2] + CUBE_HALF]
+        p = self.cube_pos(dest)
+        return np.r_[p[:2], p[2] + CUBE_HALF]
 
     def goal_done(self, obj, dest) -> bool:
         "Does `obj` rest in/on `dest` (and is it released)?"
@@ -253,10 +259,13 @@ class TabletopEnv(Env):
         mujoco.mj_resetData(m, d)
         for n, p in st["pos"].items():
             if n in self._qadr:
-                a = self._qadr[n]; d.qpos[a:a + 3] = (p[0], p[1], CUBE_HALF); d.qpos[a + 3:a + 7] = _yaw_quat(st["yaw"][n])
+                a = self._qadr[n]
+                d.qpos[a:a + 3] = (p[0], p[1], CUBE_HALF)
+                d.qpos[a + 3:a + 7] = _yaw_quat(st["yaw"][n])
             else: d.mocap_pos[self._mocap[n]][:2] = p
         d.mocap_pos[self._mocap["gripper"]] = st["gripper"]
-        d.qpos[self._fq] = Q_OPEN; d.ctrl[:] = Q_OPEN
+        d.qpos[self._fq] = Q_OPEN
+        d.ctrl[:] = Q_OPEN
         self._held, self._offset, self._held_quat, self._grip_cmd = None, None, None, GRIPPER_OPEN
         mujoco.mj_forward(m, d)
         for _ in range(4): mujoco.mj_step(m, d)      # let contacts settle
@@ -270,7 +279,8 @@ class TabletopEnv(Env):
                 dp = self.cube_pos(n) - g
                 if abs(dp[0]) < 0.026 and abs(dp[1]) < 0.022 and abs(dp[2]) < 0.022:
                     a = self._qadr[n]
-                    self._held, self._offset, self._held_quat = n, dp, self.data.qpos[a + 3:a + 7].copy(); break
+                    self._held, self._offset, self._held_quat = n, dp, self.data.qpos[a + 3:a + 7].copy()
+                    break
         elif self._grip_cmd < 0 and self._held is not None:
             self._held = None
 
@@ -287,11 +297,14 @@ class TabletopEnv(Env):
             self._attach_rule()
             if self._held is not None:
                 a, v = self._qadr[self._held], self._vadr[self._held]
-                d.qpos[a:a + 3] = d.mocap_pos[gid] + self._offset; d.qpos[a + 3:a + 7] = self._held_quat
-                d.qvel[v:v + 3] = vel; d.qvel[v + 3:v + 6] = 0
+                d.qpos[a:a + 3] = d.mocap_pos[gid] + self._offset
+                d.qpos[a + 3:a + 7] = self._held_quat
+                d.qvel[v:v + 3] = vel
+                d.qvel[v + 3:v + 6] = 0
             mujoco.mj_step(m, d)
         eef = self.eef_pos
-        eef_vel = (eef - self._prev_eef) * (1.0 / (N_SUB * TIMESTEP)); self._prev_eef = eef
+        eef_vel = (eef - self._prev_eef) * (1.0 / (N_SUB * TIMESTEP))
+        self._prev_eef = eef
         success = self._held is None and all(self.goal_done(o, t) for o, t in self.goals)
         return self._obs(), success, dict(eef_vel=eef_vel, gripper_openness=self.gripper_openness, held=self._held)
 
@@ -334,7 +347,9 @@ def pose_gripper(self: TabletopEnv,
     d, p = self.data, np.clip(np.asarray(pos, float), WORKSPACE_LO, WORKSPACE_HI)
     d.mocap_pos[self._mocap["gripper"]] = p
     d.qpos[self._fq] = Q_CLOSED if hold else Q_CLOSED + float(np.clip(openness, 0, 1)) * (Q_OPEN - Q_CLOSED)
-    if hold is not None: a = self._qadr[hold]; d.qpos[a:a + 3] = p
+    if hold is not None:
+        a = self._qadr[hold]
+        d.qpos[a:a + 3] = p
     mujoco.mj_forward(self.model, d)
     return self._obs()
 
@@ -345,7 +360,8 @@ def steps_per_second(suite: str = "goal", n: int = 300, camera: bool = True, ima
     acts = np.random.default_rng(0).uniform(-1, 1, (n, 7))
     rates = []
     for _ in range(3):
-        env.reset(0, 0); t0 = time.perf_counter()
+        env.reset(0, 0)
+        t0 = time.perf_counter()
         for a in acts:
             _, _, term, trunc, _ = env.step(a)
             if term or trunc: env.reset(0, 0)

@@ -80,7 +80,9 @@ class VectorEnv:
         try:
             for w in range(self.n_workers): self._start(w)
             for w in range(self.n_workers): self.meta = self._recv(w)[0]
-        except BaseException: self.close(); raise
+        except BaseException:
+            self.close()
+            raise
         self.task_names, self.instructions, self.max_steps = self.meta["task_names"], self.meta["instructions"], self.meta["max_steps"]
         self.num_init_states = self.meta["num_init_states"]
         if assign_fn is not None: self._next = [tuple(assign_fn(i)) for i in range(self.n_envs)]
@@ -114,7 +116,9 @@ def _start(self: VectorEnv, w):
 def restart(self: VectorEnv, w: int):
     "Start worker `w` again (after a crash); its environments need a `reset()` before the next `step`."
     if not 0 <= w < self.n_workers: raise VlarlError(f"no worker {w} (have {self.n_workers})")
-    self._kill(w); self._start(w); self._recv(w)
+    self._kill(w)
+    self._start(w)
+    self._recv(w)
 
 # %% ../../nbs/05c_vecenv.ipynb #deedd098
 @patch
@@ -125,8 +129,12 @@ def _kill(self: VectorEnv, w):
         except Exception: pass
     if p is not None:
         p.join(timeout=2)
-        if p.is_alive(): p.terminate(); p.join(timeout=2)
-        if p.is_alive(): p.kill(); p.join()
+        if p.is_alive():
+            p.terminate()
+            p.join(timeout=2)
+        if p.is_alive():
+            p.kill()
+            p.join()
     self._remotes[w] = None
 
 @patch
@@ -186,7 +194,9 @@ def _roundtrip(self: VectorEnv, msgs: list) -> list:
         if self._remotes[w] is None: raise VlarlError(f"worker {w} is not running ({self._describe(w)}): call restart({w})")
     sent, err = [], None
     for w, m in enumerate(msgs):
-        try: self._send(w, m); sent.append(w)
+        try:
+            self._send(w, m)
+            sent.append(w)
         except VlarlError as e: err = err or e
     out = []
     for w in sent:
@@ -250,7 +260,8 @@ def bench_envs(n_envs: int = 16,       # environments in both settings
                         _, _, term, trunc, _ = e.step(ai)
                         if term or trunc: e.reset(e.task, 30)
                 serial.append(n_steps * n_envs / (time.perf_counter() - t0))
-                v.reset(); t0 = time.perf_counter()
+                v.reset()
+                t0 = time.perf_counter()
                 for a in acts: v.step(a)
                 vec.append(n_steps * n_envs / (time.perf_counter() - t0))
     finally:

@@ -35,7 +35,8 @@ class ValueHead(nn.Module):
     def __init__(self, d: int):
         super().__init__()
         self.proj = nn.Linear(d, 1)
-        nn.init.normal_(self.proj.weight, std=d ** -0.5); nn.init.zeros_(self.proj.bias)
+        nn.init.normal_(self.proj.weight, std=d ** -0.5)
+        nn.init.zeros_(self.proj.bias)
     def forward(self, h): return self.proj(h.to(self.proj.weight.dtype))[..., 0]
 
 class VLAActorCritic(nn.Module):

@@ -174,7 +174,9 @@ def splice_image(text_emb: torch.Tensor,  # [B, T, D] embeddings of the (padded)
 
 def _init_vision(m: nn.Module, std: float = 0.02):
     if isinstance(m, (nn.Linear, nn.Conv2d)): m.reset_parameters()   # PyTorch's fan-in init: keeps the image signal alive (see below)
-    elif isinstance(m, nn.LayerNorm): nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
+    elif isinstance(m, nn.LayerNorm):
+        nn.init.ones_(m.weight)
+        nn.init.zeros_(m.bias)
     elif isinstance(m, nn.Embedding): nn.init.normal_(m.weight, std=std)
     elif isinstance(m, Dinov2WithRegistersEmbeddings):
         for p in (m.cls_token, m.register_tokens, m.position_embeddings): nn.init.normal_(p, std=std)
@@ -188,7 +190,9 @@ class VLA(nn.Module):
         self.vision_backbone = VisionBackbone(config)
         self.projector = Projector(config.vision_dim, config.llm_width)
         self.language_model = LlamaForCausalLM(llama_config(config))
-        if init: self.vision_backbone.apply(_init_vision); self.projector.apply(_init_vision)
+        if init:
+            self.vision_backbone.apply(_init_vision)
+            self.projector.apply(_init_vision)
 
     @property
     def device(self) -> torch.device: return self.projector.fc1.weight.device
@@ -264,7 +268,8 @@ def _check_state(model: nn.Module, shapes: dict, allow_missing=(), where: str = 
 def save_vla(model: VLA, folder: str | Path) -> Path:
     "Write `config.json` and `model.safetensors` into `folder` (each file atomically)."
     from safetensors.torch import save_file
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     sd = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     with atomic_path(folder / "model.safetensors") as tmp: save_file(sd, str(tmp), metadata={"format": "pt"})
     with atomic_path(folder / "config.json") as tmp: Path(tmp).write_text(json.dumps({"model_type": MODEL_TYPE, **model.config.to_dict()}, indent=2))
@@ -418,7 +423,8 @@ def load_openvla_checkpoint(folder: str | Path, device="cpu", dtype=torch.float3
     files = _openvla_files(folder)
     shapes = _shapes(files)
     cfg = openvla_config_to_vla(cfg_json, shapes)
-    old = torch.get_default_dtype(); torch.set_default_dtype(dtype)
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
     try:
         with torch.device(device): model = VLA(cfg, init=False)
     finally: torch.set_default_dtype(old)
@@ -474,7 +480,8 @@ def write_openvla_like_checkpoint(folder: str | Path, config: VLAConfig, seed: i
         sd[b + "mlp.gate_proj.weight"], sd[b + "mlp.up_proj.weight"], sd[b + "mlp.down_proj.weight"] = r(c.llm_mlp, d), r(c.llm_mlp, d), r(d, c.llm_mlp)
         sd[b + "input_layernorm.weight"], sd[b + "post_attention_layernorm.weight"] = 1 + r(d), 1 + r(d)
     sd["language_model.lm_head.weight"] = r(c.vocab_size, d)
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     save_file(sd, str(folder / "model.safetensors"), metadata={"format": "pt"})
     cfg = {"architectures": ["OpenVLAForActionPrediction"], "model_type": "openvla", "use_fused_vision_backbone": True,
            "vision_backbone_id": "dinosiglip-vit-so-224px", "image_sizes": [c.image_size, c.image_size],

@@ -77,7 +77,9 @@ def segment_milestones(openness,                        # float [T]: gripper ope
         if abs(g[t] - ref) >= cfg.gripper_delta:
             u = t
             while u + 1 < T and abs(g[u + 1] - g[u]) > cfg.settle_tol: u += 1
-            out.append(u - 1); ref = g[u]; t = u + 1
+            out.append(u - 1)
+            ref = g[u]
+            t = u + 1
         else: t += 1
     return np.asarray(out, dtype=np.int64)
 
@@ -129,17 +131,20 @@ def episode_signals(ep: dict, cfg: LabelConfig | None = None) -> tuple[np.ndarra
     if g is None:
         q = _get(ep, "gripper_qpos", "robot0_gripper_qpos")
         if q is None: raise VlarlError("episode has neither 'gripper_openness' nor 'gripper_qpos' (needed for milestones)")
-        q = np.asarray(q, dtype=np.float64); check_shape(q, (None, 2), "gripper_qpos")
+        q = np.asarray(q, dtype=np.float64)
+        check_shape(q, (None, 2), "gripper_qpos")
         gap = np.abs(q[:, 0] - q[:, 1])
         g = gap / gap.max() if gap.max() > 0 else np.zeros(len(gap))
     g = _as_1d(g, "gripper_openness")
     vel = _get(ep, "eef_vel")
     if vel is not None:
-        vel = np.asarray(vel, dtype=np.float64); check_shape(vel, (len(g), 3), "eef_vel")
+        vel = np.asarray(vel, dtype=np.float64)
+        check_shape(vel, (len(g), 3), "eef_vel")
     else:
         p = _get(ep, "eef_pos", "robot0_eef_pos")
         if p is None: raise VlarlError("episode has neither 'eef_vel' nor 'eef_pos' (needed for velocity keyframes)")
-        p = np.asarray(p, dtype=np.float64); check_shape(p, (len(g), 3), "eef_pos")
+        p = np.asarray(p, dtype=np.float64)
+        check_shape(p, (len(g), 3), "eef_pos")
         d = np.diff(p, axis=0) if len(p) > 1 else np.zeros((0, 3))
         vel = np.concatenate([d, d[-1:] if len(d) else np.zeros((1, 3))]) * cfg.control_hz
     return g, _as_1d(np.linalg.norm(vel, axis=1), "speed")
@@ -169,7 +174,8 @@ def label_details(ep: dict, cfg: LabelConfig | None = None) -> dict:
     "Everything the labeller computes for one episode: signals, milestones, keyframes, events and `labels int8 [T]`."
     cfg = cfg or LabelConfig()
     if cfg.method == "upstream":
-        a = _episode_actions(ep, cfg); T = len(a)
+        a = _episode_actions(ep, cfg)
+        T = len(a)
         changes, centres = _upstream_events(a, cfg)
         y = _window_labels(T, centres, -cfg.upstream_window, cfg.upstream_window)
         if cfg.upstream_final: y[max(0, T - cfg.upstream_final):] = 1
@@ -220,7 +226,9 @@ def label_episodes(episodes: list[dict], cfg: LabelConfig | None = None) -> dict
     if not episodes: raise VlarlError("no episodes to label")
     imgs, instr, acts, ys, epi, ts, info, skipped = [], [], [], [], [], [], [], 0
     for i, ep in enumerate(episodes):
-        if not bool(ep.get("success", True)): skipped += 1; continue
+        if not bool(ep.get("success", True)):
+            skipped += 1
+            continue
         im = _get(ep, "agentview_image", "images")
         if im is None: raise VlarlError(f"episode {i} has no 'agentview_image' (or 'images') array")
         im = np.asarray(im)
@@ -231,7 +239,11 @@ def label_episodes(episodes: list[dict], cfg: LabelConfig | None = None) -> dict
         y = pseudo_labels(ep, cfg)
         if len(y) != len(a): raise VlarlError(f"episode {i}: {len(y)} signal steps but {len(a)} actions")
         k = len(info)
-        imgs.append(im); acts.append(a); ys.append(y); epi.append(np.full(len(y), k)); ts.append(np.arange(len(y)))
+        imgs.append(im)
+        acts.append(a)
+        ys.append(y)
+        epi.append(np.full(len(y), k))
+        ts.append(np.arange(len(y)))
         instr += [ep["instruction"]] * len(y)
         info.append(dict(index=k, source=str(ep.get("file", i)), instruction=ep["instruction"], length=len(y), n_positive=int(y.sum())))
     if not info: raise VlarlError(f"none of the {len(episodes)} episodes is successful: nothing to label")
@@ -292,14 +304,16 @@ def run_label(demos_dir,                        # a demo folder (`record_demos` 
     views = sorted({e.get("view", "wide") for e in eps})
     if len(views) > 1: raise VlarlError(f"the demonstration folders mix camera views ({', '.join(views)}); label one view at a time")
     data["meta"]["env"] = dict(kind="tabletop", view=views[0])          # what the reward model will see (06_policy, env_settings)
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib
+    import matplotlib.pyplot as plt
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:                                              # labels and preview are written, then the folder appears at once
         save_labels(data, work / "labels")
         fig, ax = plt.subplots(figsize=(10, 3))
         try:                                          # (an episode without openness/velocity, labelled upstream-style, has no plot)
-            plot_labels(next(e for e in eps if e.get("success", True)), cfg, ax=ax); fig.tight_layout()
+            plot_labels(next(e for e in eps if e.get("success", True)), cfg, ax=ax)
+            fig.tight_layout()
             fig.savefig(work / "labels" / "preview.png", dpi=90)
         except VlarlError: pass
         finally: plt.close(fig)

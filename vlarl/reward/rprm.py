@@ -142,7 +142,8 @@ class RewardModel:
         n = len(images)
         ids = self.check_tokens(token_ids, n)
         if len(instructions) != n: raise VlarlError(f"{n} images but {len(instructions)} instructions")
-        was = self.model.training; self.model.eval()
+        was = self.model.training
+        self.model.eval()
         out = []
         for s in range(0, n, batch_size):
             z = self.answer_logits(images[s:s + batch_size], list(instructions[s:s + batch_size]), ids[s:s + batch_size])
@@ -224,13 +225,15 @@ def split_episodes(data: RPRMData, val_frac: float = 0.25, seed: int = 0) -> tup
 # %% ../../nbs/10_rprm.ipynb #9cfd58f7
 def roc_auc(scores, labels) -> float:
     "ROC-AUC by the rank-sum (Mann-Whitney) formula, ties counted one half."
-    s = np.asarray(scores, dtype=np.float64).ravel(); y = np.asarray(labels).ravel()
+    s = np.asarray(scores, dtype=np.float64).ravel()
+    y = np.asarray(labels).ravel()
     if len(s) != len(y): raise VlarlError(f"roc_auc: {len(s)} scores but {len(y)} labels")
     if not np.isin(y, (0, 1)).all(): raise VlarlError("roc_auc: labels must be 0 or 1")
     n_pos, n_neg = int((y == 1).sum()), int((y == 0).sum())
     if n_pos == 0 or n_neg == 0: raise VlarlError("roc_auc: needs at least one positive and one negative example")
     order = np.argsort(s, kind="mergesort")
-    ranks = np.empty(len(s)); ranks[order] = np.arange(1, len(s) + 1)
+    ranks = np.empty(len(s))
+    ranks[order] = np.arange(1, len(s) + 1)
     _, inv, counts = np.unique(s, return_inverse=True, return_counts=True)
     ranks = (np.bincount(inv, ranks) / counts)[inv]                       # average rank within ties
     return float((ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
@@ -247,7 +250,8 @@ def binary_metrics(scores, labels, threshold: float = 0.5) -> dict:
 def _batches(data: RPRMData, idx: np.ndarray, cfg: RPRMConfig, rng: np.random.Generator) -> list[np.ndarray]:
     "One epoch of minibatch indices (resampled by inverse class frequency when `balance='resample'`)."
     if cfg.balance == "resample":
-        y = data.labels[idx]; w = np.where(y == 1, 1.0 / max(1, y.sum()), 1.0 / max(1, (y == 0).sum()))
+        y = data.labels[idx]
+        w = np.where(y == 1, 1.0 / max(1, y.sum()), 1.0 / max(1, (y == 0).sum()))
         order = rng.choice(idx, size=len(idx), replace=True, p=w / w.sum())
     else: order = rng.permutation(idx)
     bs = min(cfg.batch_size, len(order))
@@ -257,7 +261,8 @@ def class_weights(labels, balance: str = "weight") -> np.ndarray:
     "Loss weight of the classes `[w_neg, w_pos]`: `N / (2 N_c)` for `balance='weight'`, else 1."
     y = np.asarray(labels)
     if balance != "weight": return np.ones(2)
-    n_pos = int(y.sum()); n_neg = len(y) - n_pos
+    n_pos = int(y.sum())
+    n_neg = len(y) - n_pos
     if n_pos == 0 or n_neg == 0: raise VlarlError(f"training data needs both classes, got {n_pos} positives and {n_neg} negatives")
     return np.array([len(y) / (2 * n_neg), len(y) / (2 * n_pos)])
 
@@ -294,14 +299,20 @@ def train_rprm(rm: RewardModel, data: RPRMData,
                 else: ce = F.cross_entropy(rm.reward_logits(im, ins, tk), torch.where(y == 1, rm.pos_id, rm.neg_id), reduction="none")
                 loss = (ce * w[y]).mean()
                 if not torch.isfinite(loss): raise VlarlError(f"rprm: non-finite loss at epoch {ep + 1}; lower the learning rate")
-                opt.zero_grad(set_to_none=True); loss.backward()
-                torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip); opt.step(); sched.step()
-                losses.append(loss.item()); bar.update(1); bar.set_postfix(loss=f"{loss.item():.3f}")
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+                opt.step()
+                sched.step()
+                losses.append(loss.item())
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss.item():.3f}")
             h = {"epoch": ep + 1, "rprm/loss": float(np.mean(losses)), "rprm/lr": sched.get_last_lr()[0], "timing/elapsed": time.time() - t0}
             hist.append(h)
             if log is not None: log(h)
     finally:
-        bar.close(); model.eval()
+        bar.close()
+        model.eval()
     return hist
 
 def evaluate_rprm(rm: RewardModel, data: RPRMData, idx=None, batch_size: int = 256) -> dict:

@@ -36,7 +36,8 @@ def make_batch(prompts: list,          # token-id lists, each starting with BOS
     mask = torch.zeros((len(prompts), T), dtype=torch.long)
     for i, p in enumerate(prompts):
         if len(p) == 0: raise VlarlError(f"make_batch: prompt {i} is empty")
-        ids[i, T - len(p):] = torch.as_tensor(p); mask[i, T - len(p):] = 1
+        ids[i, T - len(p):] = torch.as_tensor(p)
+        mask[i, T - len(p):] = 1
     if isinstance(images, torch.Tensor) and images.is_floating_point(): px = images
     else: px = preprocess_images(images, config.image_size)
     check_shape(px, (len(prompts), 6, config.image_size, config.image_size), "pixel_values")
@@ -94,7 +95,8 @@ def generate_actions(model,                        # a `VLA` or `VLAActorCritic`
         values = ac.value_head(h) if ac.shared else ac.values(batch["input_ids"], batch["pixel_values"], batch["attention_mask"])
     B = emb.shape[0]
     toks = torch.empty(B, N_ACTION_TOKENS, dtype=torch.long, device=emb.device)
-    logp = torch.empty(B, N_ACTION_TOKENS, device=emb.device); ent = torch.empty_like(logp)
+    logp = torch.empty(B, N_ACTION_TOKENS, device=emb.device)
+    ent = torch.empty_like(logp)
     for k in range(N_ACTION_TOKENS):
         lp = _restricted(vla, h, temperature)                                  # [B, 256]
         j = sample_restricted(lp, greedy, generator)
@@ -102,7 +104,8 @@ def generate_actions(model,                        # a `VLA` or `VLAActorCritic`
         ent[:, k] = -(lp.exp() * lp).sum(-1)
         if k == N_ACTION_TOKENS - 1: break
         new = vla.language_model.get_input_embeddings()(toks[:, k:k + 1])
-        mask = torch.cat([mask, mask.new_ones(B, 1)], 1); pos = torch.cat([pos, pos[:, -1:] + 1], 1)
+        mask = torch.cat([mask, mask.new_ones(B, 1)], 1)
+        pos = torch.cat([pos, pos[:, -1:] + 1], 1)
         if use_cache:
             h = lm(inputs_embeds=new, attention_mask=mask, position_ids=pos[:, -1:], past_key_values=cache, use_cache=True).last_hidden_state[:, -1]
         else:
@@ -144,7 +147,9 @@ def action_logprobs(model,                 # a `VLA` or `VLAActorCritic`
 
 # %% ../../nbs/07_rollout.ipynb #14d4c826
 def _timed(fn) -> float:
-    t0 = time.perf_counter(); fn(); return time.perf_counter() - t0
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 def _median_ratio(slow, fast, repeats: int) -> tuple[float, float, float]:
     "Time `slow` and `fast` back to back `repeats` times; median of the per-repeat ratios, and the median times."
@@ -165,20 +170,24 @@ def bench_policy(repeats: int = 5,    # measurements per ratio (median taken)
     batch = make_batch(prompts, imgs, cfg)
     singles = [make_batch([p], imgs[i:i + 1], cfg) for i, p in enumerate(prompts)]
     batched = lambda: generate_actions(model, batch, 1.5)
-    generate_actions(model, singles[0], 1.5); batched()                                          # warm-up
+    generate_actions(model, singles[0], 1.5)
+    batched()  # warm-up
     r_seq, t_seq, t_b1 = _median_ratio(lambda: [generate_actions(model, b, 1.5) for b in singles], batched, repeats)
     r_cache, t_unc, t_b2 = _median_ratio(lambda: generate_actions(model, batch, 1.5, use_cache=False), batched, repeats)
     big = VLA(VLAConfig.preset("tiny", vocab_size=32064, text_vocab_size=32000, pad_token_id=32000)).eval()
     bb = make_batch(prompts, imgs, big.config)
     acts = generate_actions(big, bb, 1.5).token_ids
     def full_vocab():
-        ids = torch.cat([bb["input_ids"], acts], 1); m = torch.cat([bb["attention_mask"], torch.ones_like(acts)], 1)
+        ids = torch.cat([bb["input_ids"], acts], 1)
+        m = torch.cat([bb["attention_mask"], torch.ones_like(acts)], 1)
         logits = big(ids, bb["pixel_values"], m)                                             # [B, L, 32064]
-        allowed = torch.zeros(logits.shape[-1], dtype=torch.bool); allowed[31744:32000] = True
+        allowed = torch.zeros(logits.shape[-1], dtype=torch.bool)
+        allowed[31744:32000] = True
         lp = torch.log_softmax(logits[:, -8:-1].masked_fill(~allowed, float("-inf")) / 1.5, -1)
         return lp.gather(-1, acts[..., None])
     sliced = lambda: action_logprobs(big, bb, acts, 1.5)
-    full_vocab(); sliced()
+    full_vocab()
+    sliced()
     r_vocab, t_full, t_sliced = _median_ratio(full_vocab, sliced, repeats)
     return {"decode_batched_vs_sequential": r_seq, "decode_cached_vs_uncached": r_cache, "train_forward_action_logits_vs_full_vocab": r_vocab,
             "seconds": {"decode_batched": statistics.median([t_b1, t_b2]), "decode_sequential": t_seq, "decode_uncached": t_unc,

@@ -28,7 +28,9 @@ def require_vllm():
 
 def has_vllm() -> bool:
     "Whether vLLM can be imported here."
-    try: require_vllm(); return True
+    try:
+        require_vllm()
+        return True
     except VlarlError: return False
 
 # %% ../../nbs/13b_vllm_engine.ipynb #8d5de7bd
@@ -151,7 +153,9 @@ def _build_vllm_model():
             for name, w in weights:
                 if name.startswith("language_model."): lm.append((name[len("language_model."):], w))
                 elif name in own:
-                    with torch.no_grad(): own[name].copy_(w.to(own[name].dtype)); done.add(name)
+                    with torch.no_grad():
+                        own[name].copy_(w.to(own[name].dtype))
+                        done.add(name)
                 else: raise VlarlError(f"vLLM model: unexpected weight {name}")
             if lm: done |= {f"language_model.{n}" for n in self.language_model.load_weights(lm)}
             return done
