@@ -27,7 +27,14 @@ ABLATIONS = {                       # row name -> TrainConfig overrides on top o
     "critic_warmup_0": {"critic_warmup": 0},
     "lr_x10": {"lr": 1e-3},
 }
-PAPER_TABLE2 = {"full": 90.2, "no_rprm": 85.8, "no_curriculum": 88.0, "temperature_1.0": 85.8, "critic_warmup_0": 80.0, "lr_x10": 0.2}
+PAPER_TABLE2 = {
+    "full": 90.2,
+    "no_rprm": 85.8,
+    "no_curriculum": 88.0,
+    "temperature_1.0": 85.8,
+    "critic_warmup_0": 80.0,
+    "lr_x10": 0.2,
+}
 
 def ablation_configs(reward_model: str,             # RPRM folder used by every row except `no_rprm`
                      variants=None,                 # subset of ABLATIONS names (default: all)
@@ -73,12 +80,13 @@ def run_ablations(out: str | Path,                 # grid folder
     "Train every (ablation row, seed); finished runs are skipped."
     from vlarl.trainer import train
     if not seeds: raise VlarlError("no seeds given")
-    ablation_configs("", variants, base, **overrides)                # validate names and overrides before writing anything
-    if reward_model and not Path(reward_model).is_dir(): raise VlarlError(f"reward model folder {reward_model} does not exist")
+    ablation_configs("", variants, base, **overrides)  # validate names and overrides before writing anything
+    if reward_model and not Path(reward_model).is_dir():
+        raise VlarlError(f"reward model folder {reward_model} does not exist")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cfgs = ablation_configs("", variants, base, **overrides)
-    pol = next(iter(cfgs.values())).policy                            # the reward model sees the view the policy was cloned with
+    pol = next(iter(cfgs.values())).policy  # the reward model sees the view the policy was cloned with
     view = env_settings(default_policy_path() if pol == "default" else Path(pol)).get("view", "wide")
     rm = Path(reward_model) if reward_model else build_reward_model_for_ablation(out, progress=progress, view=view)
     cfgs = ablation_configs(str(rm), variants, base, **overrides)

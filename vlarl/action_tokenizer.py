@@ -17,7 +17,8 @@ __all__ = ['SPECIAL_TOKENS', 'ActionTokenizer', 'ActionNormalizer', 'openvla_to_
 # %% ../nbs/02_action_tokenizer.ipynb #73a813b0
 def _as_numpy(x, name):
     "Return (float-or-int numpy array, converter back to the caller's type)."
-    if isinstance(x, torch.Tensor): return x.detach().cpu().numpy(), (lambda y, d=x.device: torch.as_tensor(y, device=d))
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().numpy(), (lambda y, d=x.device: torch.as_tensor(y, device=d))
     if isinstance(x, (list, tuple, float, int, np.ndarray, np.generic)): return np.asarray(x), (lambda y: y)
     raise VlarlError(f"{name}: expected a numpy array or torch tensor, got {type(x).__name__}")
 
@@ -29,9 +30,16 @@ class ActionTokenizer:
                  min_action: float = -1.0, # lower clip of normalised actions
                  max_action: float = 1.0,  # upper clip of normalised actions
                 ):
-        if n_bins < 2 or vocab_size <= n_bins: raise VlarlError(f"need 2 <= n_bins < vocab_size, got n_bins={n_bins}, vocab_size={vocab_size}")
-        if not min_action < max_action: raise VlarlError(f"need min_action < max_action, got {min_action}, {max_action}")
-        self.vocab_size, self.n_bins, self.min_action, self.max_action = vocab_size, n_bins, float(min_action), float(max_action)
+        if n_bins < 2 or vocab_size <= n_bins:
+            raise VlarlError(f"need 2 <= n_bins < vocab_size, got n_bins={n_bins}, vocab_size={vocab_size}")
+        if not min_action < max_action:
+            raise VlarlError(f"need min_action < max_action, got {min_action}, {max_action}")
+        self.vocab_size, self.n_bins, self.min_action, self.max_action = (
+            vocab_size,
+            n_bins,
+            float(min_action),
+            float(max_action),
+        )
         self.bins = np.linspace(min_action, max_action, n_bins)         # float64, as in OpenVLA
         self.bin_centers = (self.bins[:-1] + self.bins[1:]) / 2.0       # n_bins - 1 centres
 
@@ -44,18 +52,22 @@ class ActionTokenizer:
         "Continuous actions `float[..., D]` (numpy or torch) -> token ids `int64[..., D]` of the same type."
         a, back = _as_numpy(actions, "actions")
         if a.ndim == 0: raise VlarlError("actions: expected shape [..., D], got a scalar")
-        if not np.issubdtype(a.dtype, np.floating): raise VlarlError(f"actions: expected a floating dtype, got {a.dtype}")
-        if not np.isfinite(a).all(): raise VlarlError(f"actions: {int((~np.isfinite(a)).sum())} value(s) are NaN or infinite")
+        if not np.issubdtype(a.dtype, np.floating):
+            raise VlarlError(f"actions: expected a floating dtype, got {a.dtype}")
+        if not np.isfinite(a).all():
+            raise VlarlError(f"actions: {int((~np.isfinite(a)).sum())} value(s) are NaN or infinite")
         a = np.clip(a.astype(np.float64), self.min_action, self.max_action)
         return back(self.vocab_size - np.digitize(a, self.bins).astype(np.int64))
 
     def decode(self, token_ids) -> np.ndarray | torch.Tensor:
         "Token ids `int[..., D]` -> bin-centre actions `float32[..., D]` of the same type."
         t, back = _as_numpy(token_ids, "token_ids")
-        if not np.issubdtype(t.dtype, np.integer): raise VlarlError(f"token_ids: expected an integer dtype, got {t.dtype}")
+        if not np.issubdtype(t.dtype, np.integer):
+            raise VlarlError(f"token_ids: expected an integer dtype, got {t.dtype}")
         lo, hi = self.vocab_size - self.n_bins, self.vocab_size - 1
         bad = (t < lo) | (t > hi)
-        if bad.any(): raise VlarlError(f"token_ids: {int(t[bad].flat[0])} is not an action token (action ids are {lo}..{hi})")
+        if bad.any():
+            raise VlarlError(f"token_ids: {int(t[bad].flat[0])} is not an action token (action ids are {lo}..{hi})")
         idx = np.clip(self.vocab_size - t.astype(np.int64) - 1, 0, self.bin_centers.shape[0] - 1)
         return back(self.bin_centers[idx].astype(np.float32))
 
@@ -77,9 +89,11 @@ class ActionNormalizer:
     @classmethod
     def from_norm_stats(cls, norm_stats: dict, unnorm_key: str):
         "Read OpenVLA's `norm_stats[unnorm_key]['action']` = {q01, q99, mask}."
-        if unnorm_key not in norm_stats: raise VlarlError(f"unknown unnorm_key {unnorm_key!r}; available: {', '.join(sorted(norm_stats))}")
+        if unnorm_key not in norm_stats:
+            raise VlarlError(f"unknown unnorm_key {unnorm_key!r}; available: {', '.join(sorted(norm_stats))}")
         a = norm_stats[unnorm_key].get("action")
-        if a is None or "q01" not in a or "q99" not in a: raise VlarlError(f"norm_stats[{unnorm_key!r}] has no action q01/q99")
+        if a is None or "q01" not in a or "q99" not in a:
+            raise VlarlError(f"norm_stats[{unnorm_key!r}] has no action q01/q99")
         return cls(a["q01"], a["q99"], a.get("mask"))
 
     def _check(self, a, name):
@@ -134,22 +148,28 @@ def train_text_tokenizer(instructions: list[str], vocab_size: int = 1024, n_acti
     from tokenizers import Tokenizer, models, trainers, pre_tokenizers, decoders, processors
     from transformers import PreTrainedTokenizerFast
     n_text = vocab_size - n_action_bins
-    if n_text < len(_ALPHABET) + len(SPECIAL_TOKENS): raise VlarlError(f"vocab_size={vocab_size} leaves too few text ids next to {n_action_bins} action ids")
+    if n_text < len(_ALPHABET) + len(SPECIAL_TOKENS):
+        raise VlarlError(f"vocab_size={vocab_size} leaves too few text ids next to {n_action_bins} action ids")
     if not instructions: raise VlarlError("need at least one instruction to train the tokenizer")
     tk = Tokenizer(models.BPE(unk_token="<unk>"))
     tk.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first")
     tk.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="first")
-    trainer = trainers.BpeTrainer(vocab_size=n_text, special_tokens=list(SPECIAL_TOKENS), initial_alphabet=_ALPHABET, show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=n_text, special_tokens=list(SPECIAL_TOKENS), initial_alphabet=_ALPHABET, show_progress=False
+    )
     corpus = [build_prompt(i) for i in instructions] + list(instructions)
     tk.train_from_iterator(corpus, trainer)
     spec = json.loads(tk.to_str())
     vocab = spec["model"]["vocab"]
     for i in range(len(vocab), n_text): vocab[f"<unused{i}>"] = i                 # fill up to the action range
-    for k in range(n_action_bins): vocab[f"<act{k}>"] = n_text + k              # the action ids, never produced from text
+    for k in range(n_action_bins):
+        vocab[f"<act{k}>"] = n_text + k  # the action ids, never produced from text
     tk = Tokenizer.from_str(json.dumps(spec))
     tk.post_processor = processors.TemplateProcessing(single="<s> $A", pair="<s> $A $B", special_tokens=[("<s>", 1)])
     tk.add_special_tokens(["<PAD>"])                                           # id == vocab_size, as OpenVLA's 32000
-    hf = PreTrainedTokenizerFast(tokenizer_object=tk, bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<PAD>")
+    hf = PreTrainedTokenizerFast(
+        tokenizer_object=tk, bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<PAD>"
+    )
     if path is not None: hf.save_pretrained(str(path))
     return hf
 
@@ -162,7 +182,10 @@ def load_text_tokenizer(path: str | Path):
         raise VlarlError(f"{path} has no tokenizer.json or tokenizer.model")
     tk = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
     if tk.pad_token_id is None: raise VlarlError(f"tokenizer in {path} has no PAD token (OpenVLA's is <PAD> = 32000)")
-    if tk.pad_token_id < tk.vocab_size: raise VlarlError(f"tokenizer in {path}: PAD id {tk.pad_token_id} collides with the vocabulary (size {tk.vocab_size})")
+    if tk.pad_token_id < tk.vocab_size:
+        raise VlarlError(
+            f"tokenizer in {path}: PAD id {tk.pad_token_id} collides with the vocabulary (size {tk.vocab_size})"
+        )
     return tk
 
 def action_tokenizer_for(text_tokenizer, n_bins: int = 256) -> ActionTokenizer:

@@ -41,7 +41,10 @@ def _cmd_demo(args):
     from vlarl.mdp import toy_episode, prompt_input_ids
     t0 = time.time()
     with run_folder(args.out, overwrite=args.overwrite) as d:
-        atomic_write_text(d / "config.yaml", yaml.safe_dump(dict(command="demo", vocab_size=args.vocab_size, instructions=DEFAULT_INSTRUCTIONS)))
+        atomic_write_text(
+            d / "config.yaml",
+            yaml.safe_dump(dict(command="demo", vocab_size=args.vocab_size, instructions=DEFAULT_INSTRUCTIONS)),
+        )
         tk = train_text_tokenizer(DEFAULT_INSTRUCTIONS, vocab_size=args.vocab_size, path=d / "tokenizer")
         ep = toy_episode(ActionTokenizer())
         text_ids = lambda ids: " ".join(tk.convert_ids_to_tokens([int(i) - 32000 + tk.vocab_size for i in ids]))
@@ -97,7 +100,9 @@ def format_bench(res: dict) -> str:
     for k, v in res["ratios"].items():
         t = res["targets"][k]
         ok = v <= t if k in BENCH_LOWER else v >= t
-        rows.append(f"{k:44s} {v:9.2f} {('<=' if k in BENCH_LOWER else '>=') + format(t, '.1f'):>7s}  {'yes' if ok else 'NO'}")
+        rows.append(
+            f"{k:44s} {v:9.2f} {('<=' if k in BENCH_LOWER else '>=') + format(t, '.1f'):>7s}  {'yes' if ok else 'NO'}"
+        )
     return "\n".join(rows)
 
 def _cmd_bench(args):
@@ -144,7 +149,12 @@ def _cmd_rprm(args):
     t0 = time.time()
     m = run_rprm(args.labels, args.out, cfg, overwrite=args.overwrite)
     show = {k: v for k, v in m.items() if isinstance(v, (int, float))}
-    print("reward model -> " + str(args.out) + f" ({time.time() - t0:.0f} s): " + ", ".join(f"{k} {v:.3f}" for k, v in show.items()))
+    print(
+        "reward model -> "
+        + str(args.out)
+        + f" ({time.time() - t0:.0f} s): "
+        + ", ".join(f"{k} {v:.3f}" for k, v in show.items())
+    )
     if args.json:
         atomic_write_text(args.json, json.dumps(m, indent=2, default=float) + "\n")
         print(f"-> {args.json}")
@@ -153,14 +163,17 @@ def _cmd_rprm(args):
 def _cmd_eval(args):
     from vlarl.policy import load_policy, default_policy_path
     from vlarl.evaluate import evaluate
-    if args.episodes is not None and args.episodes < 1: raise VlarlError(f"--episodes must be >= 1, got {args.episodes}")
+    if args.episodes is not None and args.episodes < 1:
+        raise VlarlError(f"--episodes must be >= 1, got {args.episodes}")
     if args.env == "tabletop":
         from vlarl.envs.tabletop import SUITES
-        if args.suite not in SUITES: raise VlarlError(f"unknown tabletop suite {args.suite!r} (use one of: {', '.join(SUITES)})")
+        if args.suite not in SUITES:
+            raise VlarlError(f"unknown tabletop suite {args.suite!r} (use one of: {', '.join(SUITES)})")
     if args.best_of < 1: raise VlarlError(f"--best-of must be >= 1, got {args.best_of}")
     if (args.sample or args.best_of > 1) and args.temperature is None:
         raise VlarlError("--sample and --best-of sample actions: give --temperature (the run's, e.g. 1.0)")
-    if args.reward_model and args.best_of == 1: raise VlarlError("--reward-model ranks the candidates of --best-of K: set K >= 2")
+    if args.reward_model and args.best_of == 1:
+        raise VlarlError("--reward-model ranks the candidates of --best-of K: set K >= 2")
     ck = Path(args.checkpoint) if args.checkpoint else default_policy_path()
     if (ck / "checkpoints").is_dir() and not (ck / "policy.json").exists():   # a run folder: its newest checkpoint
         from vlarl.run import latest_checkpoint
@@ -186,7 +199,8 @@ def _cmd_eval(args):
 # %% ../nbs/15_cli.ipynb #74275746
 def _cmd_ablate(args):
     from vlarl.ablation import run_ablations, ablation_table, format_ablation, plot_ablation_curves
-    if args.seeds < 1 or args.iterations < 1: raise VlarlError(f"need --seeds >= 1 and --iterations >= 1, got {args.seeds}, {args.iterations}")
+    if args.seeds < 1 or args.iterations < 1:
+        raise VlarlError(f"need --seeds >= 1 and --iterations >= 1, got {args.seeds}, {args.iterations}")
     variants = [v.strip() for v in args.variants.split(",")] if args.variants else None
     out = run_ablations(args.out, tuple(range(args.seeds)), variants, args.reward_model or None, base=args.preset,
                         progress=True, iterations=args.iterations, eval_episodes=args.eval_episodes, gif_episodes=0)
@@ -207,7 +221,10 @@ def _cmd_train_dist(args, stored: dict | None):
         cfg0 = TrainConfig.from_dict(stored["train"])
         d0 = dist_preset(args.dist) if args.dist else DistConfig.from_dict(stored["dist"])
     else:   # without --preset: tabletop-paper (the CPU topology is a scale-out check, not the embedded recipe)
-        cfg0, d0 = preset(args.preset if getattr(args, "preset_given", True) else "tabletop-paper"), dist_preset(args.dist)
+        cfg0, d0 = (
+            preset(args.preset if getattr(args, "preset_given", True) else "tabletop-paper"),
+            dist_preset(args.dist),
+        )
     if args.local and not any(it.split("=", 1)[0].strip() == "learners" for it in args.dist_set):
         d0 = dataclasses.replace(d0, learners=1)              # no Ray: one learner in this process
     cfg, d = apply_overrides(cfg0, args.set), d0.with_overrides(args.dist_set, "--dist-set")
@@ -231,9 +248,11 @@ def _cmd_train(args):
         stored = yaml.safe_load(p.read_text())
     dist_run = isinstance(stored, dict) and set(stored) == {"train", "dist"}
     if args.dist or dist_run:
-        if stored is not None and not dist_run: raise VlarlError(f"{args.out} holds a single-process run: resume it without --dist")
+        if stored is not None and not dist_run:
+            raise VlarlError(f"{args.out} holds a single-process run: resume it without --dist")
         return _cmd_train_dist(args, stored if dist_run else None)
-    if args.dist_set or args.local: raise VlarlError("--dist-set and --local belong to the distributed trainer: add --dist NAME")
+    if args.dist_set or args.local:
+        raise VlarlError("--dist-set and --local belong to the distributed trainer: add --dist NAME")
     cfg = apply_overrides(TrainConfig.from_dict(stored) if stored is not None else preset(args.preset), args.set)
     t0 = time.time()
     metrics = train(cfg, args.out, resume=args.resume, overwrite=args.overwrite)
@@ -273,28 +292,46 @@ def _betas(s: str) -> tuple:
 
 def _parse_sft_eval(sub):
     "Subcommands `sft` and `eval`."
-    f = sub.add_parser("sft", help="record scripted demonstrations, pretrain the towers and clone the tiny VLA (06_pretrain, 06_sft)")
+    f = sub.add_parser(
+        "sft", help="record scripted demonstrations, pretrain the towers and clone the tiny VLA (06_pretrain, 06_sft)"
+    )
     f.add_argument("--out", required=True, help="run folder to create (the policy lands in OUT/policy)")
     f.add_argument("--suite", default="spatial", help="tabletop suite")
     f.add_argument("--demos-per-task", type=int, default=150, help="demonstrations per task")
-    f.add_argument("--view", default="close", help="agent-view camera the policy sees (close, wide); stored in the policy")
+    f.add_argument(
+        "--view", default="close", help="agent-view camera the policy sees (close, wide); stored in the policy"
+    )
     f.add_argument("--poses", type=int, default=4, help="posed frames per layout for tower pretraining")
     f.add_argument("--pretrain-steps", type=int, default=400, help="tower pretraining steps (0: none)")
     f.add_argument("--shift", type=int, default=4, help="random-shift augmentation (pixels; 0: none)")
-    f.add_argument("--ground-weight", type=float, default=1.0, help="grounding loss weight while cloning (0: plain cloning)")
-    f.add_argument("--eval-episodes", type=int, default=250, help="greedy held-out episodes measured at the end (0: none)")
+    f.add_argument(
+        "--ground-weight", type=float, default=1.0, help="grounding loss weight while cloning (0: plain cloning)"
+    )
+    f.add_argument(
+        "--eval-episodes", type=int, default=250, help="greedy held-out episodes measured at the end (0: none)"
+    )
     f.add_argument("--dagger-betas", type=_betas, default=(0.3, 0.15, 0.0, 0.15),
                    help="DAgger rounds after cloning, as their expert-mixing probabilities ('' or none: no DAgger)")
     f.add_argument("--dagger-episodes", type=int, default=30, help="greedy rollouts per task and DAgger round")
     f.add_argument("--dagger-lr", type=float, default=3e-4, help="learning rate of each DAgger round's epoch")
     f.add_argument("--resume", action="store_true", help="continue the run folder at its first unfinished stage")
     f.add_argument("--noise", type=float, default=0.1, help="expert execution noise (labels stay clean)")
-    f.add_argument("--perturb", type=float, default=0.0, help="probability per step of a perturbation burst in the demonstrations (recovery data)")
+    f.add_argument(
+        "--perturb",
+        type=float,
+        default=0.0,
+        help="probability per step of a perturbation burst in the demonstrations (recovery data)",
+    )
     f.add_argument("--epochs", type=int, default=7)
     f.add_argument("--lr", type=float, default=1e-3)
     f.add_argument("--batch-size", type=int, default=64)
     f.add_argument("--seed", type=int, default=0)
-    f.add_argument("--layouts", default="fresh", choices=["fresh", "train"], help="demo layouts: a new one per demo, or the training init states")
+    f.add_argument(
+        "--layouts",
+        default="fresh",
+        choices=["fresh", "train"],
+        help="demo layouts: a new one per demo, or the training init states",
+    )
     f.add_argument("--device", default="cpu", help="train on this torch device (cpu, cuda)")
     f.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     f.set_defaults(func=_cmd_sft)
@@ -313,8 +350,17 @@ def _parse_sft_eval(sub):
     e.add_argument("--temperature", type=float, help="sampling temperature (required by --sample and --best-of)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--unnorm-key", help="OpenVLA checkpoints: which dataset's action statistics to use")
-    e.add_argument("--best-of", type=int, default=1, metavar="K", help="sample K actions per step at --temperature and act with the best-scored one")
-    e.add_argument("--reward-model", help="with --best-of: rank the candidates with this RPRM folder (default: the policy's log-likelihood)")
+    e.add_argument(
+        "--best-of",
+        type=int,
+        default=1,
+        metavar="K",
+        help="sample K actions per step at --temperature and act with the best-scored one",
+    )
+    e.add_argument(
+        "--reward-model",
+        help="with --best-of: rank the candidates with this RPRM folder (default: the policy's log-likelihood)",
+    )
     e.set_defaults(func=_cmd_eval)
 
 # %% ../nbs/15_cli.ipynb #0e4fba60
@@ -323,15 +369,24 @@ def _parse_reward(sub):
     lb = sub.add_parser("label", help="pseudo-labels for the reward model from successful trajectories")
     lb.add_argument("--demos", nargs="+", required=True, help="demo folder(s) (`vlarl sft` writes RUN/demos)")
     lb.add_argument("--out", required=True, help="labels folder to create")
-    lb.add_argument("--method", default="paper", choices=["paper", "upstream"], help="milestones + velocity keyframes, or upstream's gripper windows")
-    lb.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a LabelConfig field (repeatable)")
+    lb.add_argument(
+        "--method",
+        default="paper",
+        choices=["paper", "upstream"],
+        help="milestones + velocity keyframes, or upstream's gripper windows",
+    )
+    lb.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a LabelConfig field (repeatable)"
+    )
     lb.add_argument("--overwrite", action="store_true", help="replace an existing labels folder")
     lb.set_defaults(func=_cmd_label)
     rp = sub.add_parser("rprm", help="train and validate the robotic process reward model")
     rp.add_argument("--labels", required=True, help="labels folder from `vlarl label`")
     rp.add_argument("--out", required=True, help="reward model folder to create")
     rp.add_argument("--preset", default="tiny", help="RPRM preset (tiny, full)")
-    rp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override an RPRMConfig field (repeatable)")
+    rp.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override an RPRMConfig field (repeatable)"
+    )
     rp.add_argument("--json", help="write the validation metrics here")
     rp.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     rp.set_defaults(func=_cmd_rprm)
@@ -339,24 +394,44 @@ def _parse_reward(sub):
 # %% ../nbs/15_cli.ipynb #a416a846
 def _parse_train(sub):
     "Subcommands `ablate` and `train`."
-    ab = sub.add_parser("ablate", help="the paper's Table 2 on the embedded setup: one training run per (ablation, seed)")
+    ab = sub.add_parser(
+        "ablate", help="the paper's Table 2 on the embedded setup: one training run per (ablation, seed)"
+    )
     ab.add_argument("--out", required=True, help="grid folder (finished runs in it are skipped)")
     ab.add_argument("--seeds", type=int, default=3)
     ab.add_argument("--iterations", type=int, default=10, help="training iterations per run")
     ab.add_argument("--eval-episodes", type=int, default=50, help="held-out episodes of each run's final evaluation")
-    ab.add_argument("--variants", default="", help="comma list (default: all of full, no_rprm, no_curriculum, temperature_1.0, critic_warmup_0, lr_x10)")
+    ab.add_argument(
+        "--variants",
+        default="",
+        help="comma list (default: all of full, no_rprm, no_curriculum, temperature_1.0, critic_warmup_0, lr_x10)",
+    )
     ab.add_argument("--reward-model", default="", help="RPRM folder (default: build one into OUT/rprm)")
-    ab.add_argument("--preset", default="tabletop-paper", help="preset every row starts from (tabletop-paper: the config defaults)")
+    ab.add_argument(
+        "--preset", default="tabletop-paper", help="preset every row starts from (tabletop-paper: the config defaults)"
+    )
     ab.set_defaults(func=_cmd_ablate)
     r = sub.add_parser("train", help="VLA-RL training (Algorithm 1) into a run folder")
-    r.add_argument("--preset", help="named preset (default: tabletop, the embedded CPU run; with --dist: tabletop-paper)")
+    r.add_argument(
+        "--preset", help="named preset (default: tabletop, the embedded CPU run; with --dist: tabletop-paper)"
+    )
     r.add_argument("--out", required=True, help="run folder")
-    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field (repeatable)")
+    r.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field (repeatable)"
+    )
     r.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
     r.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
-    r.add_argument("--dist", metavar="NAME", help="run on the distributed topology (Ray, FSDP2 learners, inference engine) of this preset: cpu, libero-7b")
-    r.add_argument("--dist-set", action="append", default=[], metavar="KEY=VALUE", help="override a DistConfig field (repeatable)")
-    r.add_argument("--local", action="store_true", help="with --dist: no Ray, one learner and the actors in this process")
+    r.add_argument(
+        "--dist",
+        metavar="NAME",
+        help="run on the distributed topology (Ray, FSDP2 learners, inference engine) of this preset: cpu, libero-7b",
+    )
+    r.add_argument(
+        "--dist-set", action="append", default=[], metavar="KEY=VALUE", help="override a DistConfig field (repeatable)"
+    )
+    r.add_argument(
+        "--local", action="store_true", help="with --dist: no Ray, one learner and the actors in this process"
+    )
     r.set_defaults(func=_cmd_train)
 
 # %% ../nbs/15_cli.ipynb #82a1e878

@@ -134,7 +134,8 @@ def format_comparison(rows: list[dict], start: dict | None = None, mark: float |
         lines.append(f"| {r['method']} | {pct(r['success'])} | {100 * r['ci'][0]:.1f}-{100 * r['ci'][1]:.1f} | "
                      f"{', '.join(f'{100 * p:.1f}' for p in r['per_seed'])} | {pct(r['train_success'])} | {r['reached']} | "
                      f"{f(r['steps_to_mark'], '')} | {f(r['wall_to_mark'], ' s')} | {r['env_steps']:.0f} | {f(r['wall_s'], ' s')} |")
-    if mark is not None: lines.append(f"\nThe mark: {100 * mark:.1f}% sampled training-state success (SFT + 10 points).")
+    if mark is not None:
+        lines.append(f"\nThe mark: {100 * mark:.1f}% sampled training-state success (SFT + 10 points).")
     return "\n".join(lines)
 
 def plot_comparison(out: str | Path, path: str | Path | None = None, window: int = 5, methods=None):
@@ -153,8 +154,17 @@ def plot_comparison(out: str | Path, path: str | Path | None = None, window: int
                max(pooled_rollouts([m for r in runs for m in r[max(0, i + 1 - window):i + 1]])[1], 1) for i in range(L)]
         ax.plot(xs, ys, label=f"{name} ({len(runs)} seed{'s' if len(runs) > 1 else ''})", c=f"C{j}")
     for j, r in enumerate(comparison_table(out, 0.0, names)):
-        bx.errorbar([j], [r["success"]], yerr=[[r["success"] - r["ci"][0]], [r["ci"][1] - r["success"]]], fmt="o", capsize=4, c=f"C{names.index(r['method'])}")
-    ax.set(xlabel="env steps", ylabel="sampled success, training states", title=f"running mean over {window} iterations")
+        bx.errorbar(
+            [j],
+            [r["success"]],
+            yerr=[[r["success"] - r["ci"][0]], [r["ci"][1] - r["success"]]],
+            fmt="o",
+            capsize=4,
+            c=f"C{names.index(r['method'])}",
+        )
+    ax.set(
+        xlabel="env steps", ylabel="sampled success, training states", title=f"running mean over {window} iterations"
+    )
     ax.legend(fontsize=7)
     bx.set_xticks(range(len(names)), names, rotation=30, fontsize=7)
     bx.set(ylabel="held-out success (greedy)", title="final, 95% CI")

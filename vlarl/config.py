@@ -19,7 +19,10 @@ def action_dims(spec: str) -> list[int]:
     if spec == "all": return list(range(7))
     try: d = sorted({int(x) for x in spec.split(",")})
     except ValueError: d = []
-    if not d or d[0] < 0 or d[-1] > 6: raise VlarlError(f"config field action_dims must be 'all' or comma-separated indices 0..6 like '0,1,2,6', got {spec!r}")
+    if not d or d[0] < 0 or d[-1] > 6:
+        raise VlarlError(
+            f"config field action_dims must be 'all' or comma-separated indices 0..6 like '0,1,2,6', got {spec!r}"
+        )
     return d
 
 @dataclass
@@ -27,7 +30,7 @@ class TrainConfig(TypedConfig):
     "Everything that defines a VLA-RL training run (defaults: the embedded tabletop run on 2 CPU cores)."
     _name: ClassVar[str] = "config"
     # -- what is trained, where --
-    policy: str = "default"            # policy folder to start from; `default` = the SFT checkpoint shipped in the package
+    policy: str = "default"  # policy folder to start from; `default` = the SFT checkpoint shipped in the package
     env: str = "tabletop"              # `tabletop` (built-in MuJoCo suite) or `libero`
     suite: str = "spatial"             # suite of that env
     seed: int = 0
@@ -54,15 +57,15 @@ class TrainConfig(TypedConfig):
     adam_eps: float = 1e-5
     max_grad_norm: float = 1.0
     critic_warmup: int = 5             # first K_warm iterations train only the value head (paper: 5)
-    value_init: str = "random"         # `random` (a fresh linear value head, as upstream) or `zero` (V = 0 at the start)
+    value_init: str = "random"  # `random` (a fresh linear value head, as upstream) or `zero` (V = 0 at the start)
     skip_empty_updates: bool = False   # no policy step on a batch without any reward (its advantages are critic noise)
-    target_kl: float = 0.0             # stop an iteration's PPO epochs when a minibatch's approx KL > 1.5 x this (0: off)
+    target_kl: float = 0.0  # stop an iteration's PPO epochs when a minibatch's approx KL > 1.5 x this (0: off)
     action_dims: str = "all"           # action dimensions whose tokens enter the ratio: `all` or e.g. `0,1,2,6`
     train_vision: bool = True          # False: the vision towers stay frozen (the projector and LLM train)
     clip_eps_high: float = 0.0         # upper ratio clip 1 + this ("clip-higher"); 0: symmetric (`clip_eps`)
     # -- advantage estimator and groups (08b_groups) --
     advantage: str = "gae"             # `gae` (critic + GAE, the paper), `grpo` or `rloo` (critic-free, from groups)
-    group_size: int = 1                # G episodes started from the same (task, initial state); > 1: each iteration runs
+    group_size: int = 1  # G episodes started from the same (task, initial state); > 1: each iteration runs
                                        # n_envs / G groups to the end of their episodes (steps_per_update is not used)
     group_std: bool = True             # GRPO: divide by the group's standard deviation (False: centring only)
     group_filter_low: float = 0.0      # dynamic sampling: keep groups whose success rate is in [low, high]
@@ -90,28 +93,47 @@ class TrainConfig(TypedConfig):
             want = {"int": int, "float": (int, float), "str": str, "bool": bool}[f.type]
             if isinstance(v, bool) and f.type != "bool" or not isinstance(v, want):
                 raise VlarlError(f"config field {f.name} must be {f.type}, got {v!r}")
-        pos = ["n_envs", "n_workers", "steps_per_update", "iterations", "ppo_epochs", "minibatch_size", "keep_checkpoints"]
+        pos = [
+            "n_envs",
+            "n_workers",
+            "steps_per_update",
+            "iterations",
+            "ppo_epochs",
+            "minibatch_size",
+            "keep_checkpoints",
+        ]
         for k in pos:
             if getattr(self, k) < 1: raise VlarlError(f"config field {k} must be >= 1, got {getattr(self, k)}")
         for k in ["temperature", "lr", "critic_lr", "adam_eps", "max_grad_norm", "curriculum_tau"]:
             if not getattr(self, k) > 0: raise VlarlError(f"config field {k} must be > 0, got {getattr(self, k)}")
         for k in ["gamma", "gae_lambda"]:
-            if not 0 <= getattr(self, k) <= 1: raise VlarlError(f"config field {k} must be in [0, 1], got {getattr(self, k)}")
+            if not 0 <= getattr(self, k) <= 1:
+                raise VlarlError(f"config field {k} must be in [0, 1], got {getattr(self, k)}")
         for k in ["clip_eps", "vf_clip", "vf_coef", "ent_coef", "critic_warmup", "eval_every", "eval_episodes", "save_every", "gif_episodes", "reward_model_coef"]:
             if getattr(self, k) < 0: raise VlarlError(f"config field {k} must be >= 0, got {getattr(self, k)}")
-        if self.env not in ("tabletop", "libero"): raise VlarlError(f"config field env must be 'tabletop' or 'libero', got {self.env!r}")
-        if self.ratio_level not in ("sequence", "token"): raise VlarlError(f"config field ratio_level must be 'sequence' or 'token', got {self.ratio_level!r}")
-        if self.value_init not in ("random", "zero"): raise VlarlError(f"config field value_init must be 'random' or 'zero', got {self.value_init!r}")
+        if self.env not in ("tabletop", "libero"):
+            raise VlarlError(f"config field env must be 'tabletop' or 'libero', got {self.env!r}")
+        if self.ratio_level not in ("sequence", "token"):
+            raise VlarlError(f"config field ratio_level must be 'sequence' or 'token', got {self.ratio_level!r}")
+        if self.value_init not in ("random", "zero"):
+            raise VlarlError(f"config field value_init must be 'random' or 'zero', got {self.value_init!r}")
         if self.target_kl < 0: raise VlarlError(f"config field target_kl must be >= 0, got {self.target_kl}")
         action_dims(self.action_dims)
-        if self.clip_eps_high < 0: raise VlarlError(f"config field clip_eps_high must be >= 0, got {self.clip_eps_high}")
-        if self.advantage not in ("gae", "grpo", "rloo"): raise VlarlError(f"config field advantage must be 'gae', 'grpo' or 'rloo', got {self.advantage!r}")
+        if self.clip_eps_high < 0:
+            raise VlarlError(f"config field clip_eps_high must be >= 0, got {self.clip_eps_high}")
+        if self.advantage not in ("gae", "grpo", "rloo"):
+            raise VlarlError(f"config field advantage must be 'gae', 'grpo' or 'rloo', got {self.advantage!r}")
         if self.group_size < 1: raise VlarlError(f"config field group_size must be >= 1, got {self.group_size}")
-        if self.advantage != "gae" and self.group_size < 2: raise VlarlError(f"advantage={self.advantage} compares episodes within a group: set group_size >= 2")
-        if self.n_envs % self.group_size: raise VlarlError(f"n_envs ({self.n_envs}) must be a multiple of group_size ({self.group_size})")
+        if self.advantage != "gae" and self.group_size < 2:
+            raise VlarlError(f"advantage={self.advantage} compares episodes within a group: set group_size >= 2")
+        if self.n_envs % self.group_size:
+            raise VlarlError(f"n_envs ({self.n_envs}) must be a multiple of group_size ({self.group_size})")
         if not 0 <= self.group_filter_low <= self.group_filter_high <= 1:
             raise VlarlError(f"need 0 <= group_filter_low <= group_filter_high <= 1, got {self.group_filter_low}, {self.group_filter_high}")
-        if self.curriculum_form not in ("paper", "frontier"): raise VlarlError(f"config field curriculum_form must be 'paper' or 'frontier', got {self.curriculum_form!r}")
+        if self.curriculum_form not in ("paper", "frontier"):
+            raise VlarlError(
+                f"config field curriculum_form must be 'paper' or 'frontier', got {self.curriculum_form!r}"
+            )
         return self
 
     # to_dict, from_dict (unknown fields refused), diff and with_overrides come from `TypedConfig` (00_core)

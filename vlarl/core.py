@@ -58,7 +58,8 @@ def get_device(name: str = "auto") -> torch.device:
     if name == "auto": return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try: dev = torch.device(name)
     except (RuntimeError, TypeError): raise VlarlError(f"unknown device {name!r} (use auto, cpu, cuda or cuda:N)")
-    if dev.type == "cuda" and not torch.cuda.is_available(): raise VlarlError(f"device {name!r} requested but CUDA is not available")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise VlarlError(f"device {name!r} requested but CUDA is not available")
     return dev
 
 # %% ../nbs/00_core.ipynb #0ab35e35
@@ -113,7 +114,8 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 def atomic_dir(folder: str | Path, overwrite: bool = False):
     "Yield a temporary folder beside `folder`; on success it replaces `folder` (refused if it exists unless `overwrite`), on error it is removed."
     folder = Path(folder)
-    if folder.exists() and not overwrite: raise VlarlError(f"{folder} already exists (pass overwrite=True to replace it)")
+    if folder.exists() and not overwrite:
+        raise VlarlError(f"{folder} already exists (pass overwrite=True to replace it)")
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
     tmp.chmod(0o755)
@@ -178,7 +180,10 @@ class TypedConfig:
     @classmethod
     def field_types(cls) -> dict:
         "Field name -> type name (`int`, `float`, `bool`, `str`, ...)."
-        return {f.name: (f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))) for f in dataclasses.fields(cls)}
+        return {
+            f.name: (f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type)))
+            for f in dataclasses.fields(cls)
+        }
 
     @classmethod
     def from_dict(cls, d: dict):
@@ -199,6 +204,8 @@ class TypedConfig:
             k, v = (x.strip() for x in it.split("=", 1))
             if k not in types:
                 close = difflib.get_close_matches(k, types, n=1)
-                raise VlarlError(f"{flag}: unknown {self._name} field {k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+                raise VlarlError(
+                    f"{flag}: unknown {self._name} field {k!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+                )
             d[k] = parse_value(types[k], k, v, flag)
         return type(self).from_dict(d)

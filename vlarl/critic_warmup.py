@@ -15,8 +15,26 @@ def advantage_split(rewards, values, terminated, truncated, last_values, final_v
     "GAE advantages `[T, N]` split exactly into the part from the rewards and the part from the critic: `(A, A_reward, A_critic)`."
     A, _ = compute_gae(rewards, values, terminated, truncated, last_values, final_values, gamma=gamma, lam=lam)
     z = torch.zeros_like(values)
-    A_r, _ = compute_gae(rewards, z, terminated, truncated, torch.zeros_like(torch.as_tensor(last_values, dtype=values.dtype)), None, gamma=gamma, lam=lam)
-    A_v, _ = compute_gae(torch.zeros_like(torch.as_tensor(rewards, dtype=values.dtype)), values, terminated, truncated, last_values, final_values, gamma=gamma, lam=lam)
+    A_r, _ = compute_gae(
+        rewards,
+        z,
+        terminated,
+        truncated,
+        torch.zeros_like(torch.as_tensor(last_values, dtype=values.dtype)),
+        None,
+        gamma=gamma,
+        lam=lam,
+    )
+    A_v, _ = compute_gae(
+        torch.zeros_like(torch.as_tensor(rewards, dtype=values.dtype)),
+        values,
+        terminated,
+        truncated,
+        last_values,
+        final_values,
+        gamma=gamma,
+        lam=lam,
+    )
     return A, A_r, A_v
 
 def critic_share(A_reward: torch.Tensor, A_critic: torch.Tensor, mask=None) -> float:

@@ -27,7 +27,9 @@ def _check_rates(success_rates) -> np.ndarray:
     bad = ~(np.isfinite(s) & (s >= 0) & (s <= 1))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise VlarlError(f"success rates must lie in [0, 1]: entry {i} is {float(s[i])!r} ({int(bad.sum())} bad in all)")
+        raise VlarlError(
+            f"success rates must lie in [0, 1]: entry {i} is {float(s[i])!r} ({int(bad.sum())} bad in all)"
+        )
     return s
 
 _FORMS = ("paper", "frontier")
@@ -114,11 +116,14 @@ class Curriculum:
         k = _norm_key(key)
         try: return self._index[k]
         except (KeyError, TypeError):
-            raise VlarlError(f"unknown curriculum key {k!r} (the curriculum has {len(self)} keys, e.g. {self.keys[0]!r})") from None
+            raise VlarlError(
+                f"unknown curriculum key {k!r} (the curriculum has {len(self)} keys, e.g. {self.keys[0]!r})"
+            ) from None
 
     @staticmethod
     def _outcome(success) -> int:
-        if isinstance(success, (bool, np.bool_, int, np.integer, float, np.floating)) and success in (0, 1): return int(success)
+        if isinstance(success, (bool, np.bool_, int, np.integer, float, np.floating)) and success in (0, 1):
+            return int(success)
         raise VlarlError(f"success must be a bool (or 0/1), got {success!r}")
 
 # %% ../nbs/11_curriculum.ipynb #95182da3
@@ -171,7 +176,8 @@ def probs(self: Curriculum) -> np.ndarray:
 @patch
 def sample(self: Curriculum, n: int = 1) -> list:
     "`n` keys drawn with replacement from `probs()`."
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0: raise VlarlError(f"n must be an integer >= 0, got {n!r}")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise VlarlError(f"n must be an integer >= 0, got {n!r}")
     idx = self.rng.choice(len(self), size=int(n), p=self.probs())
     return [self.keys[i] for i in idx]
 
@@ -181,7 +187,20 @@ def __call__(self: Curriculum, env_index: int):
     return self.sample(1)[0]
 
 # %% ../nbs/11_curriculum.ipynb #7c29bfcd
-_STATE_FIELDS = ("keys", "successes", "attempts", "windows", "rng", "tau", "form", "prior", "prior_weight", "window", "seed", "uniform")
+_STATE_FIELDS = (
+    "keys",
+    "successes",
+    "attempts",
+    "windows",
+    "rng",
+    "tau",
+    "form",
+    "prior",
+    "prior_weight",
+    "window",
+    "seed",
+    "uniform",
+)
 
 @patch
 def state_dict(self: Curriculum) -> dict:
@@ -257,7 +276,9 @@ def plot(self: Curriculum,
     cmap, norm = plt.get_cmap("RdYlGn"), colors.Normalize(0, 1)
     col = cmap(norm(s[order]))
     if ax is None:
-        fig, (ax_s, ax_p) = plt.subplots(2, 1, sharex=True, figsize=(min(16, 4 + 0.16 * n), 4.8), constrained_layout=True)
+        fig, (ax_s, ax_p) = plt.subplots(
+            2, 1, sharex=True, figsize=(min(16, 4 + 0.16 * n), 4.8), constrained_layout=True
+        )
         ax_s.axhspan(0.2, 0.8, color="0.93", zorder=0)
         ax_s.bar(x, s[order], color=col, width=0.85)
         ax_s.axhline(0.5, color="0.4", lw=0.8, ls=":")
@@ -279,7 +300,7 @@ def plot(self: Curriculum,
     for a in axes:
         for b in bounds[:-1]: a.axvline(b, color="0.5", lw=0.6)
         a.set_xlim(-0.6, n - 0.4)
-    rotate = len(groups) > 6                                          # many tasks: slanted one-line labels, else wrapped under each group
+    rotate = len(groups) > 6  # many tasks: slanted one-line labels, else wrapped under each group
     ax_p.set_xticks(centers)
     ax_p.set_xticklabels([_task_label(task_names, t, None if rotate else max(10, 3 * len(g))) for t, g in groups.items()],
                          rotation=30 if rotate else 0, ha="right" if rotate else "center", fontsize=8)

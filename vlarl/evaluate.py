@@ -93,7 +93,8 @@ def best_of_actions(policy: Policy, images, instructions: list,
                    ) -> tuple[np.ndarray, torch.Tensor]:
     "Value-guided action selection: sample `k` actions per row, keep the best-scored one. Returns `(env_actions [B, 7], chosen candidate index [B])`."
     if k < 1: raise VlarlError(f"best_of must be >= 1, got {k}")
-    if not (scorer == "logp" or callable(scorer)): raise VlarlError(f"scorer must be 'logp' or a callable f(images, instructions, token_ids), got {scorer!r}")
+    if not (scorer == "logp" or callable(scorer)):
+        raise VlarlError(f"scorer must be 'logp' or a callable f(images, instructions, token_ids), got {scorer!r}")
     if temperature is None: raise VlarlError("best_of_actions samples its candidates: pass temperature=")
     B = len(images)
     imgs = np.repeat(np.asarray(images), k, axis=0)                  # row b's candidates are rows b*k .. b*k+k-1
@@ -132,7 +133,7 @@ def evaluate(policy: Policy,
     from vlarl.envs.vector import VectorEnv
     if split not in ("eval", "train"): raise VlarlError(f"split must be 'eval' or 'train', got {split!r}")
     t0 = time.time()
-    env_kwargs = env_settings(policy, env, env_kwargs)                           # the view it was cloned with (06_policy)
+    env_kwargs = env_settings(policy, env, env_kwargs)  # the view it was cloned with (06_policy)
     gen = torch.Generator(device=policy.model.device).manual_seed(seed)
     vec = VectorEnv(1 if episodes == 0 else max(1, n_envs), env, suite, n_workers=n_workers, env_kwargs=env_kwargs)
     try:
@@ -156,7 +157,10 @@ def evaluate(policy: Policy,
             instr = [vec.instructions[plan[k][0]] if k is not None else vec.instructions[0] for k in slot]
             for i, k in enumerate(slot):
                 if k in frames: frames[k].append(obs["agentview_image"][i])
-            if best_of > 1: act, _ = best_of_actions(policy, obs["agentview_image"], instr, best_of, scorer, temperature, gen, model)
+            if best_of > 1:
+                act, _ = best_of_actions(
+                    policy, obs["agentview_image"], instr, best_of, scorer, temperature, gen, model
+                )
             else: act, _ = policy.act(obs["agentview_image"], instr, greedy=greedy, temperature=temperature, generator=gen, model=model)
             obs, rew, term, trunc, infos = vec.step(act)
             lengths += 1
@@ -179,7 +183,8 @@ def evaluate(policy: Policy,
     per_task = {}
     for t, name in enumerate(names):
         s = [o[2] for o in out if o[0] == t]
-        if s: per_task[name] = dict(success_rate=float(np.mean(s)), ci=wilson_ci(int(np.sum(s)), len(s)), episodes=len(s))
+        if s:
+            per_task[name] = dict(success_rate=float(np.mean(s)), ci=wilson_ci(int(np.sum(s)), len(s)), episodes=len(s))
     if gif and frames: _gif(gif, [(frames[k], outcomes[k][2]) for k in sorted(frames)])
     return EvalResult(float(succ.mean()), wilson_ci(int(succ.sum()), len(succ)), len(out), len(set(plan)), per_task,
                       float(np.mean([o[3] for o in out])), time.time() - t0, env, suite, split, greedy and best_of == 1, out, best_of,
@@ -194,7 +199,15 @@ def n_held_out(env: str, vec) -> int:
     return LIBERO_N_EVAL
 
 # %% ../nbs/06a_eval.ipynb #bc7fc2d5
-FAILURE_CATEGORIES = ("success", "never_reached", "grasp_missed", "dropped", "lifted_not_placed", "drifted", "timed_out")
+FAILURE_CATEGORIES = (
+    "success",
+    "never_reached",
+    "grasp_missed",
+    "dropped",
+    "lifted_not_placed",
+    "drifted",
+    "timed_out",
+)
 STAGES = ("reached", "grasped", "lifted", "over_destination", "success")
 REACH_BOX = np.array([0.026, 0.022, 0.022])  # per-axis |cube - eef| inside which the env's attach rule can grasp
 LIFT_HEIGHT = 0.02   # m the held cube must rise above its start height to count as lifted
@@ -210,8 +223,10 @@ def classify_episode(trace: dict) -> dict:
     T = len(eef) - 1
     if T < 1: raise VlarlError(f"a trace needs at least 2 states (initial + one step), got {len(eef)}")
     for k, v in (("obj", obj), ("dest", dest)):
-        if v.shape != eef.shape or eef.shape[1:] != (3,): raise VlarlError(f"trace: {k} has shape {v.shape}, eef {eef.shape}; need equal [T+1, 3]")
-    if len(held) != T + 1 or len(closed) != T + 1: raise VlarlError(f"trace: held/closed need {T + 1} entries, got {len(held)}/{len(closed)}")
+        if v.shape != eef.shape or eef.shape[1:] != (3,):
+            raise VlarlError(f"trace: {k} has shape {v.shape}, eef {eef.shape}; need equal [T+1, 3]")
+    if len(held) != T + 1 or len(closed) != T + 1:
+        raise VlarlError(f"trace: held/closed need {T + 1} entries, got {len(held)}/{len(closed)}")
     near = np.all(np.abs(obj - eef) < REACH_BOX, 1)                     # [T+1]
     holding = np.array([h == tgt for h in held])                        # [T+1]
     over = np.all(np.abs(obj[:, :2] - dest[:, :2]) < trace["dest_half"], 1)
@@ -267,7 +282,11 @@ def _new_rec(env):
 def _finish(env, rec, success: bool) -> dict:
     "The trace of a finished episode, for the goal it is judged on: the first one not done (the last one after a success)."
     goals = env.goals
-    gi = len(goals) - 1 if success else next((i for i, (o, d) in enumerate(goals) if not env.goal_done(o, d)), len(goals) - 1)
+    gi = (
+        len(goals) - 1
+        if success
+        else next((i for i, (o, d) in enumerate(goals) if not env.goal_done(o, d)), len(goals) - 1)
+    )
     obj, dest = goals[gi]
     return dict(eef=np.array(rec["eef"]), obj=np.array([p[gi] for p in rec["objs"]]), dest=np.array([p[gi] for p in rec["dests"]]),
                 twin=np.array([p[gi] for p in rec["twins"]]),
@@ -298,15 +317,20 @@ def trace_episodes(act,                           # actor: `act(envs, obs, new) 
         recs, new, cmd = [_new_rec(e) for e in envs], [True] * n, [False] * n
         while len(out) < len(plan):
             run = [i for i in range(n) if slot[i] is not None]
-            acts = np.asarray(act([envs[i] for i in run], [obs[i] for i in run], [new[i] for i in run]), dtype=np.float64)
-            if acts.shape != (len(run), 7): raise VlarlError(f"actor returned actions of shape {acts.shape}, expected {(len(run), 7)}")
+            acts = np.asarray(
+                act([envs[i] for i in run], [obs[i] for i in run], [new[i] for i in run]), dtype=np.float64
+            )
+            if acts.shape != (len(run), 7):
+                raise VlarlError(f"actor returned actions of shape {acts.shape}, expected {(len(run), 7)}")
             for a, i in zip(acts, run):
                 obs[i], _, term, trunc, _ = envs[i].step(a)
                 if a[6] != 0: cmd[i] = bool(a[6] > 0)              # the env's gripper command is sticky, like this
                 new[i] = False
                 _snap(envs[i], recs[i], cmd[i])
                 if term or trunc:
-                    out[slot[i]] = dict(task=plan[slot[i]][0], init=plan[slot[i]][1], trace=_finish(envs[i], recs[i], term))
+                    out[slot[i]] = dict(
+                        task=plan[slot[i]][0], init=plan[slot[i]][1], trace=_finish(envs[i], recs[i], term)
+                    )
                     bar.update(1)
                     slot[i] = next(nxt, None)
                     if slot[i] is not None:
@@ -319,7 +343,8 @@ def trace_episodes(act,                           # actor: `act(envs, obs, new) 
 
 def policy_actor(policy: Policy, temperature: float | None = None, seed: int = 0, model=None):
     "An actor for `trace_episodes` that decodes `policy` greedily (`temperature=None`) or by sampling at `temperature`."
-    if temperature is not None and not temperature > 0: raise VlarlError(f"temperature must be > 0 (or None for greedy), got {temperature}")
+    if temperature is not None and not temperature > 0:
+        raise VlarlError(f"temperature must be > 0 (or None for greedy), got {temperature}")
     gen = torch.Generator(device=policy.model.device).manual_seed(seed)
     def act(envs, obs, new):
         a, _ = policy.act(np.stack([o["agentview_image"] for o in obs]), [e.instruction for e in envs], greedy=temperature is None,
@@ -334,7 +359,8 @@ def expert_actor(noise: float = 0.0, seed: int = 0):
     def act(envs, obs, new):
         out = []
         for e, o, fresh in zip(envs, obs, new):
-            if id(e) not in experts or experts[id(e)].env is not e: experts[id(e)] = ScriptedExpert(e, noise, seed + len(experts))
+            if id(e) not in experts or experts[id(e)].env is not e:
+                experts[id(e)] = ScriptedExpert(e, noise, seed + len(experts))
             if fresh: experts[id(e)].reset()
             out.append(experts[id(e)].act(o))
         return np.stack(out)
@@ -370,10 +396,13 @@ def failure_analysis(policy,                               # `Policy`, policy/ch
     if not temperatures: raise VlarlError("temperatures: give at least one setting (None = greedy)")
     policy = _as_policy(policy)
     is_policy = isinstance(policy, Policy)
-    if is_policy: env_kwargs = env_settings(policy, "tabletop", env_kwargs)      # the view it was cloned with (06_policy)
-    if not is_policy and not callable(policy): raise VlarlError(f"policy must be a Policy, a folder or an actor, got {type(policy).__name__}")
+    if is_policy:
+        env_kwargs = env_settings(policy, "tabletop", env_kwargs)  # the view it was cloned with (06_policy)
+    if not is_policy and not callable(policy):
+        raise VlarlError(f"policy must be a Policy, a folder or an actor, got {type(policy).__name__}")
     ids = split_ids(NUM_INIT_STATES, N_EVAL)[1] if init_ids is None else [int(i) for i in init_ids]
-    if not ids or not all(0 <= i < NUM_INIT_STATES for i in ids): raise VlarlError(f"init_ids must be in 0..{NUM_INIT_STATES - 1}, got {init_ids!r}")
+    if not ids or not all(0 <= i < NUM_INIT_STATES for i in ids):
+        raise VlarlError(f"init_ids must be in 0..{NUM_INIT_STATES - 1}, got {init_ids!r}")
     names = [t.name for t in SUITES[suite].tasks]
     plan = episode_plan(len(names), ids, episodes)
     t0, settings = time.time(), {}
@@ -412,7 +441,10 @@ def format_failures(res: dict) -> str:
     s = res["settings"]
     rows = ["| setting | episodes | " + " | ".join(_LABELS[c] for c in res["categories"]) + " |",
             "|---|---:|" + "---:|" * len(res["categories"])]
-    rows += [f"| {k} | {v['episodes']} | " + " | ".join(str(v["counts"][c]) for c in res["categories"]) + " |" for k, v in s.items()]
+    rows += [
+        f"| {k} | {v['episodes']} | " + " | ".join(str(v["counts"][c]) for c in res["categories"]) + " |"
+        for k, v in s.items()
+    ]
     rows += ["", "| setting | " + " | ".join(x.replace("_", " ") for x in res["stages"]) + " | motionless steps | floor steps | edge steps | mean length |",
              "|---|" + "---:|" * (len(res["stages"]) + 4)]
     rows += [f"| {k} | " + " | ".join(str(v["stages"][x]) for x in res["stages"]) +
@@ -447,6 +479,8 @@ def plot_failures(res: dict, title: str | None = None):
     a2.set_ylabel("fraction that ever got there")
     a2.set_title("stage funnel")
     a2.legend(fontsize=8)
-    fig.suptitle(title or f"tabletop/{res['suite']}: failure analysis ({res['episodes']} episodes per setting)", fontsize=10)
+    fig.suptitle(
+        title or f"tabletop/{res['suite']}: failure analysis ({res['episodes']} episodes per setting)", fontsize=10
+    )
     fig.tight_layout()
     return fig

@@ -14,10 +14,13 @@ __all__ = ['group_stats', 'group_advantages', 'group_advantages_reference', 'gro
 # %% ../nbs/08b_groups.ipynb #f0467c56
 def _groups(returns, groups, name: str):
     R = torch.as_tensor(returns)
-    if R.dim() != 1: raise VlarlError(f"{name}: returns must be a [E] tensor (one outcome per episode), got shape {tuple(R.shape)}")
+    if R.dim() != 1:
+        raise VlarlError(f"{name}: returns must be a [E] tensor (one outcome per episode), got shape {tuple(R.shape)}")
     g = torch.as_tensor(groups, device=R.device)
-    if tuple(g.shape) != tuple(R.shape): raise VlarlError(f"{name}: groups has shape {tuple(g.shape)}, returns has {tuple(R.shape)}")
-    if g.is_floating_point() or g.dtype == torch.bool: raise VlarlError(f"{name}: groups must be integer ids, got {g.dtype}")
+    if tuple(g.shape) != tuple(R.shape):
+        raise VlarlError(f"{name}: groups has shape {tuple(g.shape)}, returns has {tuple(R.shape)}")
+    if g.is_floating_point() or g.dtype == torch.bool:
+        raise VlarlError(f"{name}: groups must be integer ids, got {g.dtype}")
     if not torch.isfinite(R.double()).all(): raise VlarlError(f"{name}: returns hold non-finite values")
     _, inv = torch.unique(g, return_inverse=True)
     return R.double(), inv
@@ -75,7 +78,8 @@ def group_filter(success: torch.Tensor,   # [E] bool or 0/1: did the episode suc
                  high: float = 1.0,       # ... and <= high
                 ) -> torch.Tensor:
     "Bool mask `[E]`: the episodes of the groups whose success rate lies in `[low, high]` (may be all False)."
-    if not 0 <= low <= high <= 1: raise VlarlError(f"group_filter: need 0 <= low <= high <= 1, got low={low}, high={high}")
+    if not 0 <= low <= high <= 1:
+        raise VlarlError(f"group_filter: need 0 <= low <= high <= 1, got low={low}, high={high}")
     s = torch.as_tensor(success).double()
     _, rate, _ = group_stats(s, groups)
     return (rate >= low - 1e-12) & (rate <= high + 1e-12)
@@ -86,7 +90,10 @@ def steps_advantage(episode_adv: torch.Tensor,   # [N] advantage of the episode 
     "Broadcast an episode's advantage to each of its steps; steps outside the episode get 0."
     v = torch.as_tensor(valid, dtype=torch.bool)
     a = torch.as_tensor(episode_adv)
-    if v.dim() != 2 or tuple(a.shape) != (v.shape[1],): raise VlarlError(f"steps_advantage: need episode_adv [N] and valid [M, N], got {tuple(a.shape)} and {tuple(v.shape)}")
+    if v.dim() != 2 or tuple(a.shape) != (v.shape[1],):
+        raise VlarlError(
+            f"steps_advantage: need episode_adv [N] and valid [M, N], got {tuple(a.shape)} and {tuple(v.shape)}"
+        )
     return torch.where(v, a[None, :].to(torch.float32), torch.zeros((), dtype=torch.float32))
 
 # %% ../nbs/08b_groups.ipynb #f9f1fad2

@@ -27,7 +27,8 @@ class EpisodeTracker:
         if n_envs < 1: raise VlarlError(f"EpisodeTracker: need n_envs >= 1, got {n_envs}")
         self.curriculum, self.n, self.coef, self.refill = curriculum, int(n_envs), float(reward_coef), refill
         self.current = [tuple(k) for k in (assignments if assignments is not None else curriculum.sample(self.n))]
-        if len(self.current) != self.n: raise VlarlError(f"EpisodeTracker: {len(self.current)} assignments for {self.n} envs")
+        if len(self.current) != self.n:
+            raise VlarlError(f"EpisodeTracker: {len(self.current)} assignments for {self.n} envs")
         self.pending = [tuple(k) for k in curriculum.sample(self.n)] if refill else list(self.current)
         self.alive = np.ones(self.n, bool)
         self.length, self.ret, self.dense = np.zeros(self.n, int), np.zeros(self.n), np.zeros(self.n)
@@ -98,7 +99,8 @@ def minibatch_loss(cfg,                     # a `TrainConfig`
     out = {"losses/policy": o["pg_loss"].item(), "losses/value": o["vf_loss"].item(), "losses/entropy": o["entropy"].item(),
            "losses/approx_kl": o["approx_kl"], "losses/clipfrac": o["clipfrac"], "losses/ratio_mean": o["ratio_mean"],
            "losses/ratio_max": o["ratio_max"], "losses/ratio_min": o["ratio_min"], "losses/explained_variance": o["explained_variance"]}
-    if critic_free: del out["losses/value"], out["losses/explained_variance"]    # no critic is trained: nothing to report
+    if critic_free:
+        del out["losses/value"], out["losses/explained_variance"]  # no critic is trained: nothing to report
     return o["loss"], out
 
 def critic_loss(cfg, values, old_values, returns, mask=None) -> tuple[torch.Tensor, dict]:
@@ -106,7 +108,10 @@ def critic_loss(cfg, values, old_values, returns, mask=None) -> tuple[torch.Tens
     dv = values.device
     loss, vs = value_loss(values, old_values.to(dv), returns.to(dv), clip_eps=cfg.vf_clip or None, mask=mask)
     loss = cfg.vf_coef * assert_finite(loss, "value loss")
-    return loss, {"losses/value": loss.item() / max(cfg.vf_coef, 1e-12), "losses/explained_variance": vs["explained_variance"]}
+    return loss, {
+        "losses/value": loss.item() / max(cfg.vf_coef, 1e-12),
+        "losses/explained_variance": vs["explained_variance"],
+    }
 
 # %% ../nbs/11a_loop.ipynb #beb33512
 def iteration_plan(cfg, k: int, empty: bool) -> tuple[bool, str]:

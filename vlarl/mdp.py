@@ -18,14 +18,16 @@ N_ACTION_TOKENS = 7
 
 def build_prompt(instruction: str) -> str:
     "OpenVLA's prompt for a language instruction."
-    if not isinstance(instruction, str) or not instruction.strip(): raise VlarlError(f"instruction must be a non-empty string, got {instruction!r}")
+    if not isinstance(instruction, str) or not instruction.strip():
+        raise VlarlError(f"instruction must be a non-empty string, got {instruction!r}")
     return PROMPT_TEMPLATE.format(instruction=instruction.strip().lower())
 
 def prompt_input_ids(tokenizer, instruction: str) -> list[int]:
     "Token ids the policy is conditioned on: BOS, the prompt, and the empty `▁` token that precedes the action tokens."
     ids = list(tokenizer(build_prompt(instruction)).input_ids)
     space = tokenizer.convert_tokens_to_ids("▁")
-    if space is None or space == tokenizer.unk_token_id: raise VlarlError("tokenizer has no '▁' token (a Llama-style vocabulary is required)")
+    if space is None or space == tokenizer.unk_token_id:
+        raise VlarlError("tokenizer has no '▁' token (a Llama-style vocabulary is required)")
     if ids[-1] != space: ids.append(space)
     return ids
 
@@ -66,9 +68,19 @@ class Episode:
         token_text = token_text or (lambda ids: " ".join(f"<{int(i)}>" for i in ids))
         msgs = []
         for t in self.turns:
-            msgs.append(dict(role="user", content=[dict(type="image", shape=list(t.image.shape)), dict(type="text", text=build_prompt(t.instruction))]))
+            msgs.append(
+                dict(
+                    role="user",
+                    content=[
+                        dict(type="image", shape=list(t.image.shape)),
+                        dict(type="text", text=build_prompt(t.instruction)),
+                    ],
+                )
+            )
             msgs.append(dict(role="assistant", content=[dict(type="text", text=token_text(t.action_token_ids))]))
-            msgs.append(dict(role="environment", content=[dict(type="text", text=f"reward={t.reward:g} done={t.done}")]))
+            msgs.append(
+                dict(role="environment", content=[dict(type="text", text=f"reward={t.reward:g} done={t.done}")])
+            )
         return msgs
 
     def render(self, token_text=None, max_turns: int = 6) -> str:
@@ -79,7 +91,10 @@ class Episode:
         for t in show:
             if t == n - 1 and n > max_turns + 1: lines.append(f"... ({n - max_turns - 1} more turns) ...")
             u, a, e = msgs[3 * t:3 * t + 3]
-            lines.append(f"[t={t}] USER: <image {'x'.join(map(str, u['content'][0]['shape']))}> " + u['content'][1]['text'].replace("\n", " "))
+            lines.append(
+                f"[t={t}] USER: <image {'x'.join(map(str, u['content'][0]['shape']))}> "
+                + u["content"][1]["text"].replace("\n", " ")
+            )
             lines.append(f"      VLA:  {a['content'][0]['text']}")
             lines.append(f"      ENV:  {e['content'][0]['text']}")
         return "\n".join(lines)
@@ -104,7 +119,7 @@ def toy_episode(tok,                   # action tokenizer: `encode(actions [7]) 
         delta = np.clip(np.array(target) - pos, -step, step)
         action = np.array([delta[0] / step, delta[1] / step, 0, 0, 0, 0, 1.0])   # normalised to [-1, 1], gripper open
         ids = tok.encode(action)
-        pos = pos + tok.decode(ids)[:2] * step                                    # the env executes the *decoded* action
+        pos = pos + tok.decode(ids)[:2] * step  # the env executes the *decoded* action
         done = bool(np.linalg.norm(pos - np.array(target)) < 0.05)
         ep.turns.append(Turn(img, "reach the red target", ids, tok.decode(ids), reward=float(done), done=done))
         if done: break

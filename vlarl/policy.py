@@ -27,12 +27,17 @@ class Policy:
     "A VLA with everything needed to act: its text tokenizer, action tokenizer, action normaliser and gripper convention."
     model: VLA
     tokenizer: object                          # a `transformers` tokenizer (tiny one, or OpenVLA's)
-    normalizer: ActionNormalizer | None = None # un-normalises decoded actions (OpenVLA's q01/q99); None: actions are used as decoded
-    gripper: str = "none"                      # `none`: the last dimension is the env's command already; `libero`: OpenVLA openness -> LIBERO
+    normalizer: ActionNormalizer | None = (
+        None  # un-normalises decoded actions (OpenVLA's q01/q99); None: actions are used as decoded
+    )
+    gripper: str = (
+        "none"  # `none`: the last dimension is the env's command already; `libero`: OpenVLA openness -> LIBERO
+    )
     meta: dict = field(default_factory=dict)   # free-form provenance (how it was trained, on what)
 
     def __post_init__(self):
-        if self.gripper not in ("none", "libero"): raise VlarlError(f"gripper must be 'none' or 'libero', got {self.gripper!r}")
+        if self.gripper not in ("none", "libero"):
+            raise VlarlError(f"gripper must be 'none' or 'libero', got {self.gripper!r}")
         self.action_tokenizer = action_tokenizer_for(self.tokenizer, self.model.config.n_action_bins)
         self._prompts = {}
 
@@ -46,8 +51,11 @@ class Policy:
 
     def batch(self, images, instructions, device=None) -> dict:
         "A left-padded model batch for camera `images [B, H, W, 3]` and one instruction per row."
-        if len(instructions) != len(images): raise VlarlError(f"{len(images)} images but {len(instructions)} instructions")
-        return make_batch([self.prompt_ids(i) for i in instructions], images, self.config, device=device or self.model.device)
+        if len(instructions) != len(images):
+            raise VlarlError(f"{len(images)} images but {len(instructions)} instructions")
+        return make_batch(
+            [self.prompt_ids(i) for i in instructions], images, self.config, device=device or self.model.device
+        )
 
     def to_env_actions(self, token_ids) -> np.ndarray:
         "Action token ids `[B, 7]` -> environment actions `[B, 7]`."
@@ -88,10 +96,17 @@ def load_policy(folder: str | Path, device="cpu", dtype=None, unnorm_key: str | 
     if not folder.is_dir(): raise VlarlError(f"policy folder {folder} does not exist")
     if (folder / "policy.json").exists():
         spec = json.loads((folder / "policy.json").read_text())
-        if spec.get("format") != POLICY_FORMAT: raise VlarlError(f"{folder}/policy.json: unknown format {spec.get('format')!r}")
+        if spec.get("format") != POLICY_FORMAT:
+            raise VlarlError(f"{folder}/policy.json: unknown format {spec.get('format')!r}")
         n = spec.get("normalizer")
         norm = None if n is None else ActionNormalizer(n["q01"], n["q99"], n["mask"])
-        return Policy(load_vla(folder, device=device, dtype=dtype), load_text_tokenizer(folder / "tokenizer"), norm, spec["gripper"], spec.get("meta", {}))
+        return Policy(
+            load_vla(folder, device=device, dtype=dtype),
+            load_text_tokenizer(folder / "tokenizer"),
+            norm,
+            spec["gripper"],
+            spec.get("meta", {}),
+        )
     if (folder / "config.json").exists() and "norm_stats" in json.loads((folder / "config.json").read_text()):
         cfg = json.loads((folder / "config.json").read_text())
         keys = sorted(cfg["norm_stats"])

@@ -33,7 +33,10 @@ def masked_mean(x: torch.Tensor,   # values
     if mask is None: return x.mean() if dim is None else x.mean(dim)
     m = _as_mask(mask, x)
     n = m.sum() if dim is None else m.sum(dim)
-    if bool((n == 0).any()): raise VlarlError("masked_mean: the mask selects no entries" + ("" if dim is None else f" along dim {dim} for some rows"))
+    if bool((n == 0).any()):
+        raise VlarlError(
+            "masked_mean: the mask selects no entries" + ("" if dim is None else f" along dim {dim} for some rows")
+        )
     s = torch.where(m, x, torch.zeros((), dtype=x.dtype, device=x.device))
     return (s.sum() if dim is None else s.sum(dim)) / n.to(x.dtype)
 
@@ -47,15 +50,19 @@ def assert_finite(x,              # a tensor (or anything `torch.as_tensor` acce
     if bool(bad.any()):
         n, n_nan = int(bad.sum()), int(torch.isnan(t).sum())
         first = tuple(int(i) for i in bad.nonzero()[0]) if t.dim() else ()
-        raise VlarlError(f"non-finite values in {name}: {n} of {t.numel()} ({n_nan} nan, {n - n_nan} inf) (first at index {first})")
+        raise VlarlError(
+            f"non-finite values in {name}: {n} of {t.numel()} ({n_nan} nan, {n - n_nan} inf) (first at index {first})"
+        )
     return x
 
 # %% ../nbs/08_ppo.ipynb #2be0687c
 def _flags(x, shape, name, device) -> torch.Tensor:
     t = torch.as_tensor(x, device=device)
-    if tuple(t.shape) != shape: raise VlarlError(f"compute_gae: {name} has shape {tuple(t.shape)}, expected {shape} like rewards [T, N]")
+    if tuple(t.shape) != shape:
+        raise VlarlError(f"compute_gae: {name} has shape {tuple(t.shape)}, expected {shape} like rewards [T, N]")
     if t.dtype != torch.bool:
-        if t.is_floating_point() and not bool(((t == 0) | (t == 1)).all()): raise VlarlError(f"compute_gae: {name} must be bool (or 0/1)")
+        if t.is_floating_point() and not bool(((t == 0) | (t == 1)).all()):
+            raise VlarlError(f"compute_gae: {name} must be bool (or 0/1)")
         t = t != 0
     return t
 
@@ -69,23 +76,39 @@ def compute_gae(rewards: torch.Tensor,      # [T, N] reward of step t in env n
                 lam: float = 0.95,          # GAE lambda
                ) -> tuple[torch.Tensor, torch.Tensor]:
     "Advantages and returns `[T, N]` (dtype of `values`, no gradient), bootstrapping truncated episodes and the rollout cut."
-    if not (0 <= gamma <= 1) or not (0 <= lam <= 1): raise VlarlError(f"compute_gae: gamma and lam must lie in [0, 1], got gamma={gamma}, lam={lam}")
-    if not isinstance(values, torch.Tensor) or values.dim() != 2: raise VlarlError(f"compute_gae: values must be a [T, N] tensor, got shape {tuple(getattr(values, 'shape', ()))}")
-    if not values.is_floating_point(): raise VlarlError(f"compute_gae: values must be floating point, got {values.dtype}")
+    if not (0 <= gamma <= 1) or not (0 <= lam <= 1):
+        raise VlarlError(f"compute_gae: gamma and lam must lie in [0, 1], got gamma={gamma}, lam={lam}")
+    if not isinstance(values, torch.Tensor) or values.dim() != 2:
+        raise VlarlError(
+            f"compute_gae: values must be a [T, N] tensor, got shape {tuple(getattr(values, 'shape', ()))}"
+        )
+    if not values.is_floating_point():
+        raise VlarlError(f"compute_gae: values must be floating point, got {values.dtype}")
     shape, dev = tuple(values.shape), values.device
     rewards = torch.as_tensor(rewards, device=dev)
-    if tuple(rewards.shape) != shape: raise VlarlError(f"compute_gae: rewards has shape {tuple(rewards.shape)}, values has shape {shape}; both must be [T, N]")
+    if tuple(rewards.shape) != shape:
+        raise VlarlError(
+            f"compute_gae: rewards has shape {tuple(rewards.shape)}, values has shape {shape}; both must be [T, N]"
+        )
     term, trunc = _flags(terminated, shape, "terminated", dev), _flags(truncated, shape, "truncated", dev)
     last_values = torch.as_tensor(last_values, device=dev)
-    if tuple(last_values.shape) != shape[1:]: raise VlarlError(f"compute_gae: last_values has shape {tuple(last_values.shape)}, expected [N] = {shape[1:]}")
+    if tuple(last_values.shape) != shape[1:]:
+        raise VlarlError(f"compute_gae: last_values has shape {tuple(last_values.shape)}, expected [N] = {shape[1:]}")
     assert_finite(rewards, "rewards")
     assert_finite(values, "values")
     assert_finite(last_values, "last_values")
-    r, v, lv = rewards.detach().double(), values.detach().double(), last_values.detach().double()   # targets: no gradient
+    r, v, lv = (
+        rewards.detach().double(),
+        values.detach().double(),
+        last_values.detach().double(),
+    )  # targets: no gradient
     if final_values is None: fv = torch.zeros_like(v)
     else:
         final_values = torch.as_tensor(final_values, device=dev)
-        if tuple(final_values.shape) != shape: raise VlarlError(f"compute_gae: final_values has shape {tuple(final_values.shape)}, expected {shape} like rewards [T, N]")
+        if tuple(final_values.shape) != shape:
+            raise VlarlError(
+                f"compute_gae: final_values has shape {tuple(final_values.shape)}, expected {shape} like rewards [T, N]"
+            )
         fv = torch.where(trunc, final_values.detach().double(), torch.zeros((), dtype=torch.float64, device=dev))
         assert_finite(fv, "final_values (where truncated)")
     nxt = torch.cat([v[1:], lv[None]], 0)                                   # V_{t+1}, V(s_T) at the cut
@@ -117,9 +140,11 @@ def _fp(x: torch.Tensor) -> torch.Tensor:
     return x if x.dtype in (torch.float32, torch.float64) else x.float()
 
 def _log_ratio(logp, old_logp, who: str) -> torch.Tensor:
-    if not isinstance(logp, torch.Tensor) or not isinstance(old_logp, torch.Tensor): raise VlarlError(f"{who}: logp and old_logp must be tensors")
+    if not isinstance(logp, torch.Tensor) or not isinstance(old_logp, torch.Tensor):
+        raise VlarlError(f"{who}: logp and old_logp must be tensors")
     if logp.shape != old_logp.shape: raise VlarlError(f"{who}: logp {tuple(logp.shape)} and old_logp {tuple(old_logp.shape)} must have the same shape ([B, K] per token or [B] summed)")
-    if logp.dim() not in (1, 2): raise VlarlError(f"{who}: logp must be [B, K] (per token) or [B] (summed), got shape {tuple(logp.shape)}")
+    if logp.dim() not in (1, 2):
+        raise VlarlError(f"{who}: logp must be [B, K] (per token) or [B] (summed), got shape {tuple(logp.shape)}")
     return _fp(logp) - _fp(old_logp).detach().to(logp.device)          # the rollout's numbers are constants
 
 def approx_kl(logp: torch.Tensor,       # [B, K] or [B] log-probs of the rollout's actions under the current policy
@@ -143,14 +168,16 @@ def policy_loss(logp: torch.Tensor,        # [B, K] per-token (or [B] summed) lo
                 clip_eps_high: float | None = None,  # upper epsilon (asymmetric "clip-higher"); None: `clip_eps`
                ) -> tuple[torch.Tensor, dict]:
     "Clipped PPO surrogate loss (to minimise) and float diagnostics `clipfrac, approx_kl, ratio_mean, ratio_max, ratio_min`."
-    if level not in ("sequence", "token"): raise VlarlError(f"policy_loss: level must be 'sequence' or 'token', got {level!r}")
+    if level not in ("sequence", "token"):
+        raise VlarlError(f"policy_loss: level must be 'sequence' or 'token', got {level!r}")
     if not clip_eps > 0: raise VlarlError(f"policy_loss: clip_eps must be > 0, got {clip_eps}")
     hi = clip_eps if clip_eps_high is None else clip_eps_high
     if not hi > 0: raise VlarlError(f"policy_loss: clip_eps_high must be > 0, got {hi}")
     lr = _log_ratio(logp, old_logp, "policy_loss")
     B = lr.shape[0]
     adv = torch.as_tensor(advantages, device=lr.device)
-    if tuple(adv.shape) != (B,): raise VlarlError(f"policy_loss: advantages has shape {tuple(adv.shape)}, expected [B] = ({B},)")
+    if tuple(adv.shape) != (B,):
+        raise VlarlError(f"policy_loss: advantages has shape {tuple(adv.shape)}, expected [B] = ({B},)")
     adv = _fp(adv).detach()
     if level == "token":
         if lr.dim() != 2: raise VlarlError("policy_loss: level='token' needs per-token log-probs [B, K], got [B]")
@@ -158,14 +185,17 @@ def policy_loss(logp: torch.Tensor,        # [B, K] per-token (or [B] summed) lo
         adv = adv[:, None].expand_as(lr)
     elif lr.dim() == 2: lr = lr.sum(-1)
     m = _as_mask(mask, lr)
-    if m is not None: lr = torch.where(m, lr, torch.zeros((), dtype=lr.dtype, device=lr.device))  # garbage in unselected rows never reaches exp
+    if m is not None:
+        lr = torch.where(
+            m, lr, torch.zeros((), dtype=lr.dtype, device=lr.device)
+        )  # garbage in unselected rows never reaches exp
     ratio = torch.exp(lr)
     obj = torch.minimum(ratio * adv, torch.clamp(ratio, 1 - clip_eps, 1 + hi) * adv)
     loss = -masked_mean(obj, m)
     with torch.no_grad():
         r = ratio.detach()
         sel = r if m is None else r[m]
-        lr_a = (lr if lr.dim() == 1 else lr.sum(-1)).detach()                 # log-ratio of whole actions (selected tokens)
+        lr_a = (lr if lr.dim() == 1 else lr.sum(-1)).detach()  # log-ratio of whole actions (selected tokens)
         rows = None if m is None else (m if m.dim() == 1 else m.any(-1))
         if rows is not None: lr_a = torch.where(rows, lr_a, torch.zeros((), dtype=lr_a.dtype, device=lr_a.device))
         stats = dict(clipfrac=float(masked_mean(((r < 1 - clip_eps) | (r > 1 + hi)).to(r.dtype), m)),
@@ -179,7 +209,10 @@ def explained_variance(pred: torch.Tensor,     # [B] predictions
                        mask=None,              # [B] bool or 0/1
                       ) -> float:
     "`1 - Var(target - pred) / Var(target)` over the masked entries; nan when `Var(target) == 0`."
-    if tuple(pred.shape) != tuple(target.shape): raise VlarlError(f"explained_variance: pred {tuple(pred.shape)} and target {tuple(target.shape)} must have the same shape")
+    if tuple(pred.shape) != tuple(target.shape):
+        raise VlarlError(
+            f"explained_variance: pred {tuple(pred.shape)} and target {tuple(target.shape)} must have the same shape"
+        )
     with torch.no_grad():
         p, t = pred.detach().double(), target.detach().double().to(pred.device)
         m = _as_mask(mask, p)
@@ -194,10 +227,15 @@ def value_loss(values: torch.Tensor,       # [B] V_theta(s) of the current criti
                mask=None,                  # [B] bool or 0/1
               ) -> tuple[torch.Tensor, dict]:
     "Clipped value loss and float diagnostics `clipfrac, explained_variance`."
-    if not isinstance(values, torch.Tensor) or values.dim() != 1: raise VlarlError(f"value_loss: values must be a [B] tensor, got shape {tuple(getattr(values, 'shape', ()))}")
+    if not isinstance(values, torch.Tensor) or values.dim() != 1:
+        raise VlarlError(f"value_loss: values must be a [B] tensor, got shape {tuple(getattr(values, 'shape', ()))}")
     for nm, x in (("old_values", old_values), ("returns", returns)):
-        if tuple(getattr(x, "shape", ())) != tuple(values.shape): raise VlarlError(f"value_loss: {nm} has shape {tuple(getattr(x, 'shape', ()))}, values has {tuple(values.shape)}")
-    if clip_eps is not None and not clip_eps > 0: raise VlarlError(f"value_loss: clip_eps must be > 0 or None, got {clip_eps}")
+        if tuple(getattr(x, "shape", ())) != tuple(values.shape):
+            raise VlarlError(
+                f"value_loss: {nm} has shape {tuple(getattr(x, 'shape', ()))}, values has {tuple(values.shape)}"
+            )
+    if clip_eps is not None and not clip_eps > 0:
+        raise VlarlError(f"value_loss: clip_eps must be > 0 or None, got {clip_eps}")
     v = _fp(values)
     ov = _fp(old_values).detach().to(v.device)
     R = _fp(returns).detach().to(v.device)
@@ -216,7 +254,8 @@ def restricted_entropy(logits: torch.Tensor,     # [..., 256] logits over the ac
                        temperature: float = 1.0, # sampling temperature of the policy
                       ) -> torch.Tensor:
     "Entropy `[...]` of `softmax(logits / temperature)` over the last dimension."
-    if not isinstance(logits, torch.Tensor) or logits.dim() == 0: raise VlarlError("restricted_entropy: logits must be a tensor [..., n_bins]")
+    if not isinstance(logits, torch.Tensor) or logits.dim() == 0:
+        raise VlarlError("restricted_entropy: logits must be a tensor [..., n_bins]")
     if temperature <= 0: raise VlarlError(f"restricted_entropy: temperature must be > 0, got {temperature}")
     lp = torch.log_softmax(_fp(logits) / temperature, dim=-1)
     p = lp.exp()
@@ -226,9 +265,13 @@ def entropy_loss(entropy: torch.Tensor,   # [B, K] per-token entropies (or [B])
                  mask=None,               # [B] (or [B, K]) bool or 0/1
                 ) -> torch.Tensor:
     "Mean entropy per token over the (masked) batch, a scalar tensor."
-    if not isinstance(entropy, torch.Tensor) or entropy.dim() not in (1, 2): raise VlarlError(f"entropy_loss: entropy must be [B, K] or [B], got shape {tuple(getattr(entropy, 'shape', ()))}")
+    if not isinstance(entropy, torch.Tensor) or entropy.dim() not in (1, 2):
+        raise VlarlError(
+            f"entropy_loss: entropy must be [B, K] or [B], got shape {tuple(getattr(entropy, 'shape', ()))}"
+        )
     e = _fp(entropy)
-    if mask is not None and e.dim() == 2 and torch.as_tensor(mask).dim() == 1: mask = _as_mask(mask, e[:, 0], "entropy_loss: mask")[:, None].expand_as(e)
+    if mask is not None and e.dim() == 2 and torch.as_tensor(mask).dim() == 1:
+        mask = _as_mask(mask, e[:, 0], "entropy_loss: mask")[:, None].expand_as(e)
     return masked_mean(e, _as_mask(mask, e, "entropy_loss: mask"))
 
 # %% ../nbs/08_ppo.ipynb #5c33363b
@@ -250,7 +293,10 @@ def ppo_losses(logp: torch.Tensor,        # [B, K] (or [B]) log-probs of the sto
     "Total PPO loss `pg + vf_coef*vf - ent_coef*entropy` with its parts and float diagnostics."
     B = getattr(values, "shape", (None,))[0]
     if getattr(logp, "shape", (None,))[0] != B: raise VlarlError(f"ppo_losses: logp has {tuple(getattr(logp, 'shape', ()))}, values has {tuple(getattr(values, 'shape', ()))}: the batch sizes differ")
-    if getattr(entropy, "shape", (None,))[0] != B: raise VlarlError(f"ppo_losses: entropy has shape {tuple(getattr(entropy, 'shape', ()))}, expected [B, K] or [B] with B = {B}")
+    if getattr(entropy, "shape", (None,))[0] != B:
+        raise VlarlError(
+            f"ppo_losses: entropy has shape {tuple(getattr(entropy, 'shape', ()))}, expected [B, K] or [B] with B = {B}"
+        )
     pg, pst = policy_loss(logp, old_logp, advantages, clip_eps, mask, level, clip_eps_high)
     vf, vst = value_loss(values, old_values, returns, vf_clip, mask)
     ent = entropy_loss(entropy, mask)

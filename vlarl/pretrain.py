@@ -126,19 +126,31 @@ def collect_frames(suite: str = "spatial",
     env, rng = TabletopEnv(suite, image_size=image_size, view=view), np.random.default_rng(seed)
     cols = {k: [] for k in ("images", "instructions", "labels", "ground", "scene", "episode", "layout")}
     def add(img, lab, ep, lay):
-        for k, v in zip(cols, (img, env.instruction, lab, grounding_targets(env), scene_targets(env), ep, lay)): cols[k].append(v)
+        for k, v in zip(cols, (img, env.instruction, lab, grounding_targets(env), scene_targets(env), ep, lay)):
+            cols[k].append(v)
     bar = tqdm(total=env.num_tasks * n_per_task, desc=f"frames {suite}", disable=not progress, leave=False)
     try:
         for ti in range(env.num_tasks):
             for k in range(n_per_task):
-                lay = env.train_ids[k % len(env.train_ids)] if layouts == "train" else DEMO_LAYOUT_OFFSET + first_layout + k
+                lay = (
+                    env.train_ids[k % len(env.train_ids)]
+                    if layouts == "train"
+                    else DEMO_LAYOUT_OFFSET + first_layout + k
+                )
                 ep = len(set(cols["episode"]))
                 for attempt in range(5):
                     ex, buf = ScriptedExpert(env, noise, seed + 1000 * k + attempt, perturb), []
                     obs = env.reset_layout(ti, lay)
                     while True:
                         a = ex.act(obs)
-                        buf.append((obs["agentview_image"], ex.clean_action.astype(np.float32), grounding_targets(env), scene_targets(env)))
+                        buf.append(
+                            (
+                                obs["agentview_image"],
+                                ex.clean_action.astype(np.float32),
+                                grounding_targets(env),
+                                scene_targets(env),
+                            )
+                        )
                         obs, _, term, trunc, _ = env.step(a)
                         if term or trunc: break
                     if term: break
@@ -180,16 +192,21 @@ def pretrain_towers(policy: Policy, heads: PretrainHeads, data: FrameData,
                    ) -> list[float]:
     "Train the vision towers, projector and `heads.scene` to regress `data.scene`; returns the per-step loss (MSE, dm²)."
     from tqdm.auto import tqdm
-    if steps < 1 or batch_size < 1 or lr <= 0: raise VlarlError(f"need steps >= 1, batch_size >= 1, lr > 0; got {steps}, {batch_size}, {lr}")
+    if steps < 1 or batch_size < 1 or lr <= 0:
+        raise VlarlError(f"need steps >= 1, batch_size >= 1, lr > 0; got {steps}, {batch_size}, {lr}")
     model, c = policy.model, policy.config
-    if data.scene.shape[1] != heads.scene.out_features: raise VlarlError(f"scene targets have {data.scene.shape[1]} entries, the head {heads.scene.out_features}")
+    if data.scene.shape[1] != heads.scene.out_features:
+        raise VlarlError(f"scene targets have {data.scene.shape[1]} entries, the head {heads.scene.out_features}")
     seed_everything(seed)
     params = [*model.vision_backbone.parameters(), *model.projector.parameters(), *heads.scene.parameters()]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.05)
     dev = model.device
     imgs, tgt = torch.as_tensor(data.images), torch.as_tensor(data.scene)
-    it, gen = _batches(len(data), min(batch_size, len(data)), np.random.default_rng(seed)), torch.Generator().manual_seed(seed)
+    it, gen = (
+        _batches(len(data), min(batch_size, len(data)), np.random.default_rng(seed)),
+        torch.Generator().manual_seed(seed),
+    )
     model.train()
     heads.train()
     hist, t0 = [], time.time()
@@ -207,7 +224,14 @@ def pretrain_towers(policy: Policy, heads: PretrainHeads, data: FrameData,
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.3f}")
         if log is not None and ((s + 1) % 50 == 0 or s + 1 == steps):
-            log({"stage": "pretrain", "step": s + 1, "pretrain/loss": float(np.mean(hist[-50:])), "timing/elapsed": time.time() - t0})
+            log(
+                {
+                    "stage": "pretrain",
+                    "step": s + 1,
+                    "pretrain/loss": float(np.mean(hist[-50:])),
+                    "timing/elapsed": time.time() - t0,
+                }
+            )
     bar.close()
     model.eval()
     heads.eval()

@@ -32,7 +32,9 @@ class Probe:
     "An environment with a known answer: `horizon`-step episodes of plain-colour observations and a reward."
     name: str
     doc: str                     # what is rewarded, in words
-    kind: str                    # "value": metric max_o |V(o) - V*(o)|, passes at <= target; "policy": sampled success, passes at >= target
+    kind: (
+        str  # "value": metric max_o |V(o) - V*(o)|, passes at <= target; "policy": sampled success, passes at >= target
+    )
     observe: Callable            # (t, n, rng) -> [n] colour names seen at step t
     reward: Callable             # (t, colours [n], bins [n, 7]) -> [n] rewards; bins are action-token indices 0..255
     horizon: int = 1             # steps per episode; each episode terminates after the last
@@ -104,7 +106,9 @@ def probe_rollout(probe: Probe, policy: Policy, ac: VLAActorCritic, images: dict
     term = torch.zeros(M, n, dtype=torch.bool)
     term[-1] = True
     zeros, rew = torch.zeros(M, n), torch.stack(rewards)
-    st = lambda k: torch.stack([getattr(s, k).float().cpu() if k != "token_ids" else s.token_ids.cpu() for s in samples])
+    st = lambda k: torch.stack(
+        [getattr(s, k).float().cpu() if k != "token_ids" else s.token_ids.cpu() for s in samples]
+    )
     ro = Rollout(images=np.stack([np.stack([images[k] for k in c]) for c in cols]), tasks=np.zeros((M, n), int),
                  token_ids=st("token_ids"), logp=st("logprobs"), values=st("values"), rewards=rew, sparse=rew, dense=zeros,
                  terminated=term, truncated=torch.zeros_like(term), final_values=zeros, last_values=torch.zeros(n),
@@ -128,7 +132,7 @@ def broken_learner(broken: str | Callable):
         if broken not in BREAKS: raise VlarlError(f"unknown break {broken!r}; one of: {', '.join(BREAKS)}")
         broken = BREAKS[broken]
     if not callable(broken): raise VlarlError(f"a break must be a name in BREAKS or a function, got {broken!r}")
-    import vlarl.loop as mod                                     # ppo_update's minibatch step (11a_loop) looks ppo_losses up here
+    import vlarl.loop as mod  # ppo_update's minibatch step (11a_loop) looks ppo_losses up here
     real = mod.ppo_losses
     sig, calls = inspect.signature(real), []
     def loss(*args, **kwargs):
@@ -147,9 +151,11 @@ class ProbeResult:
     "The outcome of `run_probe`."
     name: str
     passed: bool
-    metric: float              # value probes: max |V - V*| after training; policy probes: sampled success (the smaller over the images)
+    metric: (
+        float  # value probes: max |V - V*| after training; policy probes: sampled success (the smaller over the images)
+    )
     target: float
-    history: list              # metric before each update and after the last one (`updates + 1` entries; the last is `metric`)
+    history: list  # metric before each update and after the last one (`updates + 1` entries; the last is `metric`)
     updates: int
     seconds: float
     chance: float | None = None
@@ -192,12 +198,19 @@ def run_probe(name: str,                 # a key of PROBES
     p = PROBES[name]
     est = overrides.get("advantage", "gae")
     if est != "gae":
-        if p.kind == "value": raise VlarlError(f"probe {name!r} checks the critic; advantage={est!r} trains none (use a policy probe)")
+        if p.kind == "value":
+            raise VlarlError(f"probe {name!r} checks the critic; advantage={est!r} trains none (use a policy probe)")
         overrides.setdefault("group_size", 2)     # the config's check; the probe groups episodes by what they observe
     steps = p.steps if steps is None else steps
     if steps < 1 or n_envs < 1 or not 1 <= minibatches <= n_envs * p.horizon:
         raise VlarlError(f"need steps >= 1, n_envs >= 1 and 1 <= minibatches <= n_envs * horizon; got {steps}, {n_envs}, {minibatches}")
-    cfg = TrainConfig(**{**_PINNED, **dict(lr=lr, critic_lr=critic_lr, gamma=p.gamma, minibatch_size=n_envs * p.horizon // minibatches), **overrides})
+    cfg = TrainConfig(
+        **{
+            **_PINNED,
+            **dict(lr=lr, critic_lr=critic_lr, gamma=p.gamma, minibatch_size=n_envs * p.horizon // minibatches),
+            **overrides,
+        }
+    )
     t0 = time.perf_counter()
     seed_everything(seed)
     policy, ac = probe_model(seed, image_size, train)
@@ -217,7 +230,7 @@ def run_probe(name: str,                 # a key of PROBES
 
     history = []
     with broken_learner(broken) if broken is not None else contextlib.nullcontext(), _torch_threads(threads), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)          # nan diagnostics (explained variance of constant returns)
+        warnings.simplefilter("ignore", RuntimeWarning)  # nan diagnostics (explained variance of constant returns)
         for _ in range(steps):
             ac.eval()
             ro, cols = probe_rollout(p, policy, ac, images, n_envs, rng, gen, cfg.temperature)
@@ -226,7 +239,10 @@ def run_probe(name: str,                 # a key of PROBES
                                    gamma=cfg.gamma, lam=cfg.gae_lambda)
             if est != "gae":                      # a group = the episodes that saw the same image (the same state)
                 g = torch.as_tensor(np.unique(cols[0], return_inverse=True)[1].reshape(-1))
-                adv = steps_advantage(group_advantages(ro.rewards.sum(0), g, est, cfg.group_std), torch.ones(ro.rewards.shape, dtype=torch.bool))
+                adv = steps_advantage(
+                    group_advantages(ro.rewards.sum(0), g, est, cfg.group_std),
+                    torch.ones(ro.rewards.shape, dtype=torch.bool),
+                )
             ac.train()
             ppo_update(ac, policy, opt, ro, adv, ret, cfg, [INSTRUCTION], gen)
         ac.eval()
@@ -234,7 +250,17 @@ def run_probe(name: str,                 # a key of PROBES
         else: metric = success(*probe_rollout(p, policy, ac, images, n_eval, rng, gen, cfg.temperature))
     history.append(metric)
     passed = metric <= p.target if p.kind == "value" else metric >= p.target
-    return ProbeResult(name, bool(passed), float(metric), p.target, history, steps, time.perf_counter() - t0, p.chance, _break_name(broken))
+    return ProbeResult(
+        name,
+        bool(passed),
+        float(metric),
+        p.target,
+        history,
+        steps,
+        time.perf_counter() - t0,
+        p.chance,
+        _break_name(broken),
+    )
 
 # %% ../nbs/08a_probes.ipynb #8cfd6faf
 def plot_probes(results: list, broken: list = ()):
@@ -251,6 +277,11 @@ def plot_probes(results: list, broken: list = ()):
     chances = sorted({r.chance for r in list(results) + list(broken) if r.chance is not None})
     for c in chances: ap.axhline(c, color="0.6", ls=":", lw=1)
     ap.axhline(0.9, color="k", ls=":", lw=1, label="target (>= 0.9)")
-    ap.set(ylim=(-0.02, 1.02), xlabel="update (last point: evaluation)", ylabel="sampled success", title="policy probes (grey: chance)")
+    ap.set(
+        ylim=(-0.02, 1.02),
+        xlabel="update (last point: evaluation)",
+        ylabel="sampled success",
+        title="policy probes (grey: chance)",
+    )
     for ax in (av, ap): ax.legend(fontsize=8)
     return fig

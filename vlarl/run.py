@@ -97,12 +97,16 @@ def collapse_warnings(metrics: list[dict],   # metrics rows so far (the newest l
                    f"from {start['eval/success_rate']:.1%} at step {start['step']}")
     upd = [m for m in metrics if m.get("charts/policy_update") == 1.0 and "losses/explained_variance" in m]
     if len(upd) >= ev_patience and upd[-1] is last and all(not m["losses/explained_variance"] > 0 for m in upd[-ev_patience:]):
-        out.append(f"explained variance <= 0 for {ev_patience} policy updates in a row: the advantages are mostly critic noise")
+        out.append(
+            f"explained variance <= 0 for {ev_patience} policy updates in a row: the advantages are mostly critic noise"
+        )
     tr = [m for m in metrics if m.get("charts/critic_warmup") == 0.0 and m.get("rollout/episodes", 0) > 0]
     if len(tr) >= 2 * window and tr[-1] is last:
         def rate(rows):          # episodes of one group start from one state: the group, not the episode, is the independent draw
             n = sum(m["rollout/episodes"] for m in rows)
-            return sum(m["rollout/success_rate"] * m["rollout/episodes"] for m in rows) / n, sum(m.get("rollout/groups", m["rollout/episodes"]) for m in rows)
+            return sum(m["rollout/success_rate"] * m["rollout/episodes"] for m in rows) / n, sum(
+                m.get("rollout/groups", m["rollout/episodes"]) for m in rows
+            )
         (p0, n0), (p1, n1) = rate(tr[:window]), rate(tr[-window:])
         se = math.sqrt(max(p0 * (1 - p0), 1e-4) / n0 + max(p1 * (1 - p1), 1e-4) / n1)
         if p1 < p0 - 2 * se:

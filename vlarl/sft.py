@@ -14,7 +14,15 @@ from .core import VlarlError, seed_everything, atomic_write_text, check_shape, a
 from .mdp import prompt_input_ids, N_ACTION_TOKENS
 from .action_tokenizer import (ActionTokenizer, ActionNormalizer, action_tokenizer_for, tokens_to_env_action,
                                     libero_to_openvla_gripper, train_text_tokenizer, load_text_tokenizer)
-from .models.vla import VLA, VLAConfig, save_vla, load_vla, read_vla_config, load_openvla_checkpoint, preprocess_images
+from vlarl.models.vla import (
+    VLA,
+    VLAConfig,
+    save_vla,
+    load_vla,
+    read_vla_config,
+    load_openvla_checkpoint,
+    preprocess_images,
+)
 from .rollout.engine import make_batch, generate_actions, action_logprobs, ActionSample
 from .policy import POLICY_FORMAT, Policy, save_policy, load_policy, default_policy_path, env_settings
 from .pretrain import FrameData, PretrainHeads, collect_frames, pretrain_towers, random_shift
@@ -36,7 +44,8 @@ class SFTData:
 def sft_data(demos: list[dict], policy: Policy, label: str = "expert_actions") -> SFTData:
     "Turn episodes from `load_demos` into `SFTData`; `label` is `expert_actions` (clean, DART) or `actions` (executed)."
     if not demos: raise VlarlError("no demonstrations")
-    if label not in ("expert_actions", "actions"): raise VlarlError(f"label must be 'expert_actions' or 'actions', got {label!r}")
+    if label not in ("expert_actions", "actions"):
+        raise VlarlError(f"label must be 'expert_actions' or 'actions', got {label!r}")
     eps = [e for e in demos if e["success"]]
     if not eps: raise VlarlError("none of the demonstrations is successful")
     missing = [e["file"] for e in eps if label not in e]
@@ -66,7 +75,10 @@ def token_accuracy(policy: Policy, data: SFTData, idx=None, tol: int = 2, batch_
         b = policy.batch(data.images[j], [data.instructions[i] for i in j])
         ids = torch.as_tensor(data.token_ids[j], device=policy.model.device)
         lp = _teacher_forced_logits(policy.model, b, ids)              # [B, 7, 256]
-        hits.append((lp.argmax(-1).cpu() - (ids.cpu() - (policy.config.text_vocab_size - policy.config.n_action_bins))).abs() <= tol)
+        hits.append(
+            (lp.argmax(-1).cpu() - (ids.cpu() - (policy.config.text_vocab_size - policy.config.n_action_bins))).abs()
+            <= tol
+        )
     return torch.cat(hits).float().mean(0).numpy()
 
 def _teacher_forced_hidden(model: VLA, batch: dict, action_ids: torch.Tensor) -> torch.Tensor:
@@ -85,17 +97,28 @@ def _sft_tensors(policy: Policy, data: SFTData, device) -> tuple:
     T, pad = max(map(len, pr)), policy.config.pad_token_id
     ids = torch.tensor([[pad] * (T - len(p)) + p for p in pr], dtype=torch.long)
     mask = torch.tensor([[0] * (T - len(p)) + [1] * len(p) for p in pr], dtype=torch.long)
-    return (torch.as_tensor(data.images).to(device), ids.to(device), mask.to(device), torch.as_tensor(data.token_ids).to(device))
+    return (
+        torch.as_tensor(data.images).to(device),
+        ids.to(device),
+        mask.to(device),
+        torch.as_tensor(data.token_ids).to(device),
+    )
 
 # %% ../nbs/06_sft.ipynb #5837f990
 def _sft_step(policy: Policy, heads, tensors: tuple, ground, j, shift: int, ground_weight: float, gen) -> tuple:
     "Loss of one minibatch `j`: `(loss, cross-entropy, grounding MSE or nan)`."
     model, c = policy.model, policy.config
     imgs, pids, pmask, labels = tensors
-    b = dict(input_ids=pids[j], attention_mask=pmask[j], pixel_values=preprocess_images(random_shift(imgs[j], shift, gen), c.image_size))
+    b = dict(
+        input_ids=pids[j],
+        attention_mask=pmask[j],
+        pixel_values=preprocess_images(random_shift(imgs[j], shift, gen), c.image_size),
+    )
     h = _teacher_forced_hidden(model, b, labels[j])
     logits = model.action_logits(h)
-    ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), (labels[j] - (c.text_vocab_size - c.n_action_bins)).reshape(-1))
+    ce = F.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]).float(), (labels[j] - (c.text_vocab_size - c.n_action_bins)).reshape(-1)
+    )
     if ground_weight <= 0: return ce, ce, float("nan")
     g = F.mse_loss(heads.ground(h[:, 0].float()), ground[j])
     return ce + ground_weight * g, ce, g
@@ -116,8 +139,10 @@ def train_sft(policy: Policy, data: SFTData,
               on_epoch=None,              # `on_epoch(state)` after every epoch (checkpointing)
              ) -> list[dict]:
     "Behaviour cloning: minimise the mean negative log-likelihood of the label tokens (+ grounding). Returns the per-epoch history."
-    if epochs < 1 or batch_size < 1 or lr <= 0: raise VlarlError(f"need epochs >= 1, batch_size >= 1, lr > 0; got {epochs}, {batch_size}, {lr}")
-    if ground_weight > 0 and data.ground is None: raise VlarlError("ground_weight > 0 needs grounding targets (SFTData.ground; use frames_to_sft)")
+    if epochs < 1 or batch_size < 1 or lr <= 0:
+        raise VlarlError(f"need epochs >= 1, batch_size >= 1, lr > 0; got {epochs}, {batch_size}, {lr}")
+    if ground_weight > 0 and data.ground is None:
+        raise VlarlError("ground_weight > 0 needs grounding targets (SFTData.ground; use frames_to_sft)")
     batch_size = min(batch_size, len(data))
     seed_everything(seed)
     model, dev = policy.model.train(), policy.model.device
@@ -157,7 +182,12 @@ def train_sft(policy: Policy, data: SFTData,
             gs.append(float(g.detach()) if torch.is_tensor(g) else float(g))
             bar.update(1)
             bar.set_postfix(loss=f"{ces[-1]:.3f}")
-        h = {"epoch": ep + 1, "sft/loss": float(np.mean(ces)), "sft/lr": sched.get_last_lr()[0], "timing/elapsed": time.time() - t0}
+        h = {
+            "epoch": ep + 1,
+            "sft/loss": float(np.mean(ces)),
+            "sft/lr": sched.get_last_lr()[0],
+            "timing/elapsed": time.time() - t0,
+        }
         if ground_weight > 0: h["sft/ground_mse"] = float(np.mean(gs))
         hist.append(h)
         if log is not None: log(h)
@@ -241,8 +271,13 @@ def _plot_sft(rows: list[dict], path: Path, title: str):
     if pre: ax[0].plot([r["step"] for r in pre], [r["pretrain/loss"] for r in pre], marker=".")
     ax[0].set(xlabel="tower pretraining step", ylabel="scene MSE (dm²)", title="stage 1: towers", yscale="log")
     if ep:
-        ax[1].plot([r["epoch"] for r in ep], [r["sft/loss"] for r in ep], marker=".", label="action tokens (nats/token)")
-        if "sft/ground_mse" in ep[0]: ax[1].plot([r["epoch"] for r in ep], [r["sft/ground_mse"] for r in ep], marker=".", label="grounding MSE (dm²)")
+        ax[1].plot(
+            [r["epoch"] for r in ep], [r["sft/loss"] for r in ep], marker=".", label="action tokens (nats/token)"
+        )
+        if "sft/ground_mse" in ep[0]:
+            ax[1].plot(
+                [r["epoch"] for r in ep], [r["sft/ground_mse"] for r in ep], marker=".", label="grounding MSE (dm²)"
+            )
         ax[1].legend(fontsize=8)
     ax[1].set(xlabel="cloning epoch", title="stage 2: cloning")
     fig.suptitle(title, fontsize=9)
@@ -285,7 +320,8 @@ def run_sft(out: str | Path,                # run folder (created; must not exis
     if suite not in SUITES: raise VlarlError(f"unknown tabletop suite {suite!r} (use one of: {', '.join(SUITES)})")
     if view not in VIEWS: raise VlarlError(f"unknown camera view {view!r} (use one of: {', '.join(VIEWS)})")
     if demos_per_task < 1: raise VlarlError(f"demos_per_task must be >= 1, got {demos_per_task}")
-    if min(poses, pretrain_steps, shift, eval_episodes) < 0: raise VlarlError("poses, pretrain_steps, shift and eval_episodes must be >= 0")
+    if min(poses, pretrain_steps, shift, eval_episodes) < 0:
+        raise VlarlError("poses, pretrain_steps, shift and eval_episodes must be >= 0")
     if not all(0 <= b <= 1 for b in dagger_betas):
         raise VlarlError(f"dagger_betas must lie in [0, 1], got {list(dagger_betas)}")
     if dagger_betas and dagger_episodes < 1: raise VlarlError(f"dagger_episodes must be >= 1, got {dagger_episodes}")
@@ -296,7 +332,11 @@ def run_sft(out: str | Path,                # run folder (created; must not exis
     if resume and Path(out).is_dir() and (Path(out) / "config.yaml").exists():
         old = yaml.safe_load((Path(out) / "config.yaml").read_text())
         diff = {k: (old.get(k), v) for k, v in cfg.items() if old.get(k) != v}
-        if diff: raise VlarlError(f"cannot resume {out}: its config differs in " + ", ".join(f"{k} ({a!r} there, {b!r} now)" for k, (a, b) in diff.items()))
+        if diff:
+            raise VlarlError(
+                f"cannot resume {out}: its config differs in "
+                + ", ".join(f"{k} ({a!r} there, {b!r} now)" for k, (a, b) in diff.items())
+            )
     with run_folder(out, resume=resume, overwrite=overwrite) as d:
         return _run_sft_stages(d, cfg, progress, command_line)
 
@@ -306,7 +346,11 @@ def _run_sft_stages(d: Path, cfg: dict, progress: bool, command_line: str | None
     from vlarl.envs.tabletop import SUITES
     t_start = time.time()
     if not (d / "config.yaml").exists(): atomic_write_text(d / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
-    rows = [json.loads(l) for l in (d / "metrics.jsonl").read_text().splitlines()] if (d / "metrics.jsonl").exists() else []
+    rows = (
+        [json.loads(l) for l in (d / "metrics.jsonl").read_text().splitlines()]
+        if (d / "metrics.jsonl").exists()
+        else []
+    )
     def log(h):
         rows.append({"step": h.get("epoch", h.get("step")), **h})
         atomic_write_text(d / "metrics.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
@@ -340,8 +384,17 @@ def _run_sft_stages(d: Path, cfg: dict, progress: bool, command_line: str | None
                        command_line=command_line or f"run_sft({cfg})")
     if cfg["eval_episodes"]:
         from vlarl.evaluate import evaluate
-        r = evaluate(policy, "tabletop", cfg["suite"], episodes=cfg["eval_episodes"], env_kwargs=env_settings(policy, "tabletop"), progress=progress)
-        policy.meta["eval"] = dict(success_rate=r.success_rate, ci=list(r.ci), episodes=r.episodes, split="eval", greedy=True)
+        r = evaluate(
+            policy,
+            "tabletop",
+            cfg["suite"],
+            episodes=cfg["eval_episodes"],
+            env_kwargs=env_settings(policy, "tabletop"),
+            progress=progress,
+        )
+        policy.meta["eval"] = dict(
+            success_rate=r.success_rate, ci=list(r.ci), episodes=r.episodes, split="eval", greedy=True
+        )
         atomic_write_text(d / "eval.json", json.dumps(r.to_dict(), indent=1, default=float) + "\n")
         # the same episodes sampled at the RL rollout temperature: the success RL's rollouts start from
         r = evaluate(policy, "tabletop", cfg["suite"], episodes=cfg["eval_episodes"], greedy=False, temperature=1.0,
@@ -351,5 +404,9 @@ def _run_sft_stages(d: Path, cfg: dict, progress: bool, command_line: str | None
         atomic_write_text(d / "eval_t1.json", json.dumps(r.to_dict(), indent=1, default=float) + "\n")
     policy.model.to("cpu")
     save_policy(policy, d / "policy", overwrite=True)
-    _plot_sft(rows, d / "sft_loss.png", f"SFT on tabletop-{cfg['suite']} ({cfg['view']} view), {cfg['demos_per_task']} demos/task")
+    _plot_sft(
+        rows,
+        d / "sft_loss.png",
+        f"SFT on tabletop-{cfg['suite']} ({cfg['view']} view), {cfg['demos_per_task']} demos/task",
+    )
     return d

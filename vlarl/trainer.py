@@ -45,7 +45,9 @@ class Rollout:
     last_values: torch.Tensor  # [N] V(obs after the last step)
     entropy: torch.Tensor      # [M, N, 7]
     episodes: list             # finished episodes: dict(task, init, success, length, ret)
-    valid: torch.Tensor | None = None   # bool [M, N]: the step belongs to the column's group episode (group rollouts only)
+    valid: torch.Tensor | None = (
+        None  # bool [M, N]: the step belongs to the column's group episode (group rollouts only)
+    )
     groups: np.ndarray | None = None    # int [N]: group id of each env column (group rollouts only)
 
 def _decode_and_step(ac, policy, vec, obs, tr, temperature, generator, reward_fn, buf) -> tuple:
@@ -78,7 +80,22 @@ def collect_rollout(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curricu
     vec.set_assignments(tr.current)
     obs = vec.reset()
     vec.set_assignments(tr.pending)
-    buf = {k: [] for k in ("images", "tasks", "token_ids", "logp", "values", "entropy", "sparse", "dense", "term", "trunc", "final")}
+    buf = {
+        k: []
+        for k in (
+            "images",
+            "tasks",
+            "token_ids",
+            "logp",
+            "values",
+            "entropy",
+            "sparse",
+            "dense",
+            "term",
+            "trunc",
+            "final",
+        )
+    }
     for t in range(steps):
         obs, r, dense, term, trunc = _decode_and_step(ac, policy, vec, obs, tr, temperature, generator, reward_fn, buf)
         tr.step(r, dense.numpy(), term, trunc)                     # records, curriculum updates, next assignments
@@ -104,13 +121,34 @@ def collect_groups(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curricul
     vec.set_assignments(tr.current)
     obs = vec.reset()
     groups = np.repeat(np.arange(N // G), G)
-    buf = {k: [] for k in ("images", "tasks", "token_ids", "logp", "values", "entropy", "sparse", "dense", "term", "trunc", "final", "valid")}
+    buf = {
+        k: []
+        for k in (
+            "images",
+            "tasks",
+            "token_ids",
+            "logp",
+            "values",
+            "entropy",
+            "sparse",
+            "dense",
+            "term",
+            "trunc",
+            "final",
+            "valid",
+        )
+    }
     for t in range(vec.max_steps):
         if not tr.alive.any(): break
         buf["valid"].append(torch.as_tensor(tr.alive.copy()))    # the steps of this column's group episode
         obs, r, dense, term, trunc = _decode_and_step(ac, policy, vec, obs, tr, temperature, generator, reward_fn, buf)
-        tr.step(r, dense.numpy(), term, trunc, extra=dict(group=groups.tolist()))   # an ended env stays done (refill=False)
-    if tr.alive.any(): raise VlarlError(f"collect_groups: {int(tr.alive.sum())} episodes still running after max_steps={vec.max_steps}")
+        tr.step(
+            r, dense.numpy(), term, trunc, extra=dict(group=groups.tolist())
+        )  # an ended env stays done (refill=False)
+    if tr.alive.any():
+        raise VlarlError(
+            f"collect_groups: {int(tr.alive.sum())} episodes still running after max_steps={vec.max_steps}"
+        )
     st = lambda k: torch.stack([torch.as_tensor(x) for x in buf[k]])
     sparse, dense = st("sparse").float(), st("dense").float()
     rewards = assert_finite(sparse + reward_coef * dense, "rewards")
@@ -129,7 +167,11 @@ def ppo_update(ac: VLAActorCritic, policy: Policy, opt: torch.optim.Optimizer, r
                rows: torch.Tensor | None = None) -> dict:
     "Algorithm 1, lines 27-29: PPO epochs over shuffled minibatches (or value-head-only steps during critic warmup); `rows` [M, N] selects the steps that enter."
     M, N = ro.values.shape
-    sel = torch.arange(M * N) if rows is None else torch.as_tensor(rows, dtype=torch.bool).reshape(-1).nonzero().squeeze(1)
+    sel = (
+        torch.arange(M * N)
+        if rows is None
+        else torch.as_tensor(rows, dtype=torch.bool).reshape(-1).nonzero().squeeze(1)
+    )
     flat = lambda x: x.reshape(M * N, *x.shape[2:])[sel]
     imgs = ro.images.reshape(M * N, *ro.images.shape[2:])[sel.numpy()]
     instr = [instructions[t] for t in ro.tasks.reshape(-1)[sel.numpy()]]
@@ -140,10 +182,13 @@ def ppo_update(ac: VLAActorCritic, policy: Policy, opt: torch.optim.Optimizer, r
     def step(j):                                          # one minibatch (11a_loop: ppo_epochs)
         b = policy.batch(imgs[j.numpy()], [instr[i] for i in j.tolist()])
         if critic_only:
-            with torch.no_grad(): h, m = policy.model.hidden_states(b["input_ids"], b["pixel_values"], b["attention_mask"])
+            with torch.no_grad():
+                h, m = policy.model.hidden_states(b["input_ids"], b["pixel_values"], b["attention_mask"])
             loss, out = critic_loss(cfg, ac.value_head(gather_last_real(h, m)).float(), old_v[j], R[j])
         else:
-            logp, ent, v = action_logprobs(ac, b, ids[j].to(dev), cfg.temperature, return_entropy=True, return_values=True)
+            logp, ent, v = action_logprobs(
+                ac, b, ids[j].to(dev), cfg.temperature, return_entropy=True, return_values=True
+            )
             loss, out = minibatch_loss(cfg, logp, ent, v, old_logp[j], A[j], old_v[j], R[j], critic_free=critic_free)
             if kl_too_far(cfg, out["losses/approx_kl"]): return None     # this minibatch would move too far: stop
         out["losses/grad_norm"] = optimizer_step(opt, loss, cfg.max_grad_norm)
@@ -180,15 +225,51 @@ def rollout(st: TrainState, it: int):
     "Algorithm 1, lines 8-24: a rollout of the current policy (group rollouts when `group_size` > 1)."
     cfg, gen = st.cfg, stream(st.cfg.seed, it, "rollout", device=st.policy.model.device)     # 00_core: one seeding rule
     if cfg.group_size > 1:
-        return collect_groups(st.ac, st.policy, st.vec, st.curriculum, cfg.group_size, cfg.temperature, gen, st.reward_fn, cfg.reward_model_coef)
-    return collect_rollout(st.ac, st.policy, st.vec, st.curriculum, cfg.steps_per_update, cfg.temperature, gen, st.reward_fn, cfg.reward_model_coef)
+        return collect_groups(
+            st.ac,
+            st.policy,
+            st.vec,
+            st.curriculum,
+            cfg.group_size,
+            cfg.temperature,
+            gen,
+            st.reward_fn,
+            cfg.reward_model_coef,
+        )
+    return collect_rollout(
+        st.ac,
+        st.policy,
+        st.vec,
+        st.curriculum,
+        cfg.steps_per_update,
+        cfg.temperature,
+        gen,
+        st.reward_fn,
+        cfg.reward_model_coef,
+    )
 
 def advantages(ro: Rollout, cfg: TrainConfig) -> tuple:
     "Algorithm 1, line 27: GAE (or a group estimator); `(adv, returns, rows that enter the update or None, group metrics)`."
-    adv, ret = compute_gae(ro.rewards, ro.values, ro.terminated, ro.truncated, ro.last_values, ro.final_values, gamma=cfg.gamma, lam=cfg.gae_lambda)
+    adv, ret = compute_gae(
+        ro.rewards,
+        ro.values,
+        ro.terminated,
+        ro.truncated,
+        ro.last_values,
+        ro.final_values,
+        gamma=cfg.gamma,
+        lam=cfg.gae_lambda,
+    )
     if cfg.group_size == 1: return adv, ret, None, {}
-    gadv, rows, gstats = episode_advantages(ro, cfg.advantage, cfg.group_std, cfg.group_filter_low, cfg.group_filter_high)
-    return (adv if cfg.advantage == "gae" else gadv), ret, rows, gstats   # group rollout: only the kept groups' episode steps
+    gadv, rows, gstats = episode_advantages(
+        ro, cfg.advantage, cfg.group_std, cfg.group_filter_low, cfg.group_filter_high
+    )
+    return (
+        (adv if cfg.advantage == "gae" else gadv),
+        ret,
+        rows,
+        gstats,
+    )  # group rollout: only the kept groups' episode steps
 
 def no_signal(ro: Rollout, rows, cfg: TrainConfig) -> bool:
     "A batch whose selected steps carry no reward (with `skip_empty_updates`), or with no step selected at all."
@@ -220,7 +301,7 @@ def train_step(st: TrainState) -> dict:
                                   critic_only=update == "critic", rows=rows)
         st.ac.eval()
     with phase("sync"):
-        pass                                                     # one process: the rollout engine is the trained module itself
+        pass  # one process: the rollout engine is the trained module itself
     st.iteration += 1
     st.env_steps += int(ro.values.numel() if ro.valid is None else ro.valid.sum())
     return iteration_metrics(st, ro, adv, warmup, update, gstats, losses, phase.t)
@@ -236,7 +317,8 @@ def save_checkpoint(st: TrainState, run: Path) -> Path:
         save_policy(dataclasses.replace(st.policy, meta=trained_meta(st.policy.meta, "vlarl train", st.iteration)),
                     tmp / "policy", overwrite=True)
         vh = {k: v.detach().cpu().contiguous() for k, v in st.ac.value_head.state_dict().items()}
-        if not st.ac.shared: vh.update({f"critic.{k}": v.detach().cpu().contiguous() for k, v in st.ac.critic.state_dict().items()})
+        if not st.ac.shared:
+            vh.update({f"critic.{k}": v.detach().cpu().contiguous() for k, v in st.ac.critic.state_dict().items()})
         save_file(vh, str(tmp / "value_head.safetensors"))
         torch.save(st.opt.state_dict(), tmp / "optimizer.pt")
         atomic_write_text(tmp / "state.json", json.dumps(dict(iteration=st.iteration, env_steps=st.env_steps,
@@ -269,7 +351,9 @@ def init_state(cfg: TrainConfig, reward_fn=None) -> TrainState:
     opt = make_optimizer(ac, cfg)
     if getattr(reward_fn, "meta", None):                  # the reward model must see what the policy sees (06_policy)
         env_settings(reward_fn, cfg.env, env_settings(policy, cfg.env), what="reward model")
-    vec = VectorEnv(cfg.n_envs, cfg.env, cfg.suite, n_workers=cfg.n_workers, env_kwargs=env_settings(policy, cfg.env))   # the policy's view
+    vec = VectorEnv(
+        cfg.n_envs, cfg.env, cfg.suite, n_workers=cfg.n_workers, env_kwargs=env_settings(policy, cfg.env)
+    )  # the policy's view
     try: cur = training_curriculum(cfg, len(vec.task_names), vec.num_init_states, n_held_out(cfg.env, vec))
     except BaseException:
         vec.close()
@@ -290,9 +374,11 @@ def train(cfg: TrainConfig,
     from vlarl.evaluate import evaluate
     def same_config(out):
         stored = TrainConfig.from_dict(yaml.safe_load((out / "config.yaml").read_text()))
-        if stored != cfg: raise VlarlError(f"cannot resume {out}: config differs from the stored one: " + "; ".join(stored.diff(cfg)))
+        if stored != cfg:
+            raise VlarlError(f"cannot resume {out}: config differs from the stored one: " + "; ".join(stored.diff(cfg)))
     if reward_fn is None and cfg.reward_model:             # checked before the run folder is touched
-        if not Path(cfg.reward_model).is_dir(): raise VlarlError(f"reward_model {cfg.reward_model} is not a folder (train one with `vlarl rprm`)")
+        if not Path(cfg.reward_model).is_dir():
+            raise VlarlError(f"reward_model {cfg.reward_model} is not a folder (train one with `vlarl rprm`)")
         from vlarl.reward.rprm import load_rprm
         reward_fn = load_rprm(cfg.reward_model, device=get_device(cfg.device))
     out, created = open_run(out, resume, overwrite, check=same_config)

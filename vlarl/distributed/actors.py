@@ -52,8 +52,15 @@ def start_ray(dist: DistConfig) -> bool:
     if ray.is_initialized(): return False
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    env = {k: os.environ[k] for k in ("PYTHONPATH", "MUJOCO_GL", "PYOPENGL_PLATFORM", "RAY_AUTH_MODE") if k in os.environ}
-    env.update(OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"), LP_NUM_THREADS="1", MKL_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false")
+    env = {
+        k: os.environ[k] for k in ("PYTHONPATH", "MUJOCO_GL", "PYOPENGL_PLATFORM", "RAY_AUTH_MODE") if k in os.environ
+    }
+    env.update(
+        OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"),
+        LP_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        TOKENIZERS_PARALLELISM="false",
+    )
     kw = dict(runtime_env={"env_vars": env}, logging_level=logging.WARNING)
     if dist.address: ray.init(address=dist.address, **kw)
     else:

@@ -23,11 +23,17 @@ def time_split(cfg: TrainConfig, dist: DistConfig, iterations: int = 3, local: b
     if dist.env_max_steps: raise VlarlError("time_split compares at the suite's own episode limit: set env_max_steps=0")
     phases = ("rollout", "update", "sync")
     med = lambda rows: {p: float(np.median([r[f"timing/{p}"] for r in rows[1:]])) for p in phases}
-    scfg = TrainConfig.from_dict({**cfg.to_dict(), "n_envs": dist.n_envs, "n_workers": n_workers, "device": dist.learner_device})
+    scfg = TrainConfig.from_dict(
+        {**cfg.to_dict(), "n_envs": dist.n_envs, "n_workers": n_workers, "device": dist.learner_device}
+    )
     pol = load_policy(default_policy_path() if scfg.policy == "default" else scfg.policy, device=scfg.device)
     ac = VLAActorCritic(pol.model).to(scfg.device)
     with VectorEnv(scfg.n_envs, scfg.env, scfg.suite, n_workers=n_workers, env_kwargs=env_settings(pol, scfg.env)) as vec:
-        keys = [(t, i) for t in range(len(vec.task_names)) for i in split_ids(vec.num_init_states, n_held_out(scfg.env, vec))[0]]
+        keys = [
+            (t, i)
+            for t in range(len(vec.task_names))
+            for i in split_ids(vec.num_init_states, n_held_out(scfg.env, vec))[0]
+        ]
         st = TrainState(scfg, pol, ac, make_optimizer(ac, scfg), Curriculum(keys, seed=scfg.seed + 1), vec)
         single = med([train_step(st) for _ in range(iterations)])
     with DistTrainer(cfg, dist, local=local) as tr:
@@ -40,7 +46,10 @@ def time_split(cfg: TrainConfig, dist: DistConfig, iterations: int = 3, local: b
 
 def format_time_split(r: dict) -> str:
     "A markdown table of `time_split`'s result."
-    rows = [f"| {p} | {r['single'][p]:.2f} | {r['distributed'][p]:.2f} |" for p in ("rollout", "update", "sync", "iteration")]
+    rows = [
+        f"| {p} | {r['single'][p]:.2f} | {r['distributed'][p]:.2f} |"
+        for p in ("rollout", "update", "sync", "iteration")
+    ]
     return "\n".join(["| phase (median s) | single process | distributed |", "|---|---|---|", *rows,
                       f"\n{r['envs']} envs x {r['steps']} steps, {r['learners']} learner(s), {'no Ray' if r['local'] else 'Ray'}; "
                       f"distributed / single = {r['ratio']:.2f}; topology start-up {r['startup_s']:.1f} s"])
@@ -64,11 +73,20 @@ def bench_busy(repeats: int = 3,           # timed iterations per setting (media
     old = torch.get_num_threads()
     if threads: torch.set_num_threads(threads)
     try:
-        cfg = preset("tabletop", n_envs=n_envs, steps_per_update=steps, critic_warmup=0, skip_empty_updates=False, target_kl=0.0)
+        cfg = preset(
+            "tabletop", n_envs=n_envs, steps_per_update=steps, critic_warmup=0, skip_empty_updates=False, target_kl=0.0
+        )
         pol = load_policy(default_policy_path())
         ac = init_value_head(VLAActorCritic(pol.model), cfg.value_init)
         with VectorEnv(cfg.n_envs, cfg.env, cfg.suite, n_workers=cfg.n_workers, env_kwargs=env_settings(pol, cfg.env)) as vec:
-            st = TrainState(cfg, pol, ac, make_optimizer(ac, cfg), Curriculum([(t, i) for t in range(len(vec.task_names)) for i in range(30)], seed=1), vec)
+            st = TrainState(
+                cfg,
+                pol,
+                ac,
+                make_optimizer(ac, cfg),
+                Curriculum([(t, i) for t in range(len(vec.task_names)) for i in range(30)], seed=1),
+                vec,
+            )
             def once():
                 t0 = time.perf_counter()
                 m = train_step(st)

@@ -24,15 +24,15 @@ class DistConfig(TypedConfig):
     learners: int = 2                # FSDP2 ranks, each owning one environment worker (paper: G-1 GPUs)
     envs_per_learner: int = 2        # environments per learner (upstream: 10 per learner GPU)
     learner_device: str = "cpu"      # `cpu` (gloo) or `cuda` (NCCL)
-    engine: str = "torch"            # rollout engine: `torch` (vlarl.rollout.engine) or `vllm` (vlarl.rollout.vllm_engine)
+    engine: str = "torch"  # rollout engine: `torch` (vlarl.rollout.engine) or `vllm` (vlarl.rollout.vllm_engine)
     engine_device: str = "cpu"       # `cpu` or `cuda`
     lora_rank: int = 0               # 0: train every weight; > 0: LoRA adapters of this rank on the LM (paper: 32)
     lora_alpha: float = 16.0
-    dtype: str = "float32"           # `float32` or `bfloat16`: learner compute (FSDP2 mixed precision) and engine weights
+    dtype: str = "float32"  # `float32` or `bfloat16`: learner compute (FSDP2 mixed precision) and engine weights
     address: str = ""                # Ray cluster to join (`auto`, `ray://host:10001`); empty: start a local Ray
     num_cpus: int = 2                # CPUs of a local Ray
     placement: str = "PACK"          # placement-group strategy: PACK, SPREAD, STRICT_PACK, STRICT_SPREAD
-    learner_cpus: float = 0.25       # resources of each actor; bundle k = learner k + env worker k, the last bundle = engine
+    learner_cpus: float = 0.25  # resources of each actor; bundle k = learner k + env worker k, the last bundle = engine
     learner_gpus: float = 0.0
     env_cpus: float = 0.25
     env_gpus: float = 0.0
@@ -58,7 +58,8 @@ def validate(self: DistConfig) -> DistConfig:
     for f in fields(self):
         v = getattr(self, f.name)
         want = {"int": int, "float": (int, float), "str": str}[f.type]
-        if isinstance(v, bool) or not isinstance(v, want): raise VlarlError(f"dist config field {f.name} must be {f.type}, got {v!r}")
+        if isinstance(v, bool) or not isinstance(v, want):
+            raise VlarlError(f"dist config field {f.name} must be {f.type}, got {v!r}")
     for k in ("learners", "envs_per_learner", "num_cpus"):
         if getattr(self, k) < 1: raise VlarlError(f"dist config field {k} must be >= 1, got {getattr(self, k)}")
     for k in ("lora_rank", "env_max_steps", "max_env_restarts", "learner_cpus", "learner_gpus", "env_cpus", "env_gpus", "engine_cpus", "engine_gpus"):
@@ -67,10 +68,14 @@ def validate(self: DistConfig) -> DistConfig:
         if not getattr(self, k) > 0: raise VlarlError(f"dist config field {k} must be > 0, got {getattr(self, k)}")
     for k, allowed in (("learner_device", ("cpu", "cuda")), ("engine_device", ("cpu", "cuda")), ("engine", ("torch", "vllm")),
                        ("dtype", ("float32", "bfloat16")), ("placement", ("PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD"))):
-        if getattr(self, k) not in allowed: raise VlarlError(f"dist config field {k} must be one of {', '.join(allowed)}; got {getattr(self, k)!r}")
-    if self.engine == "vllm" and self.engine_device != "cuda": raise VlarlError("the vLLM engine runs on a GPU: set engine_device='cuda'")
-    if self.learner_device == "cuda" and self.learner_gpus <= 0: raise VlarlError("learner_device='cuda' needs learner_gpus > 0 (each learner a GPU)")
-    if self.engine_device == "cuda" and self.engine_gpus <= 0: raise VlarlError("engine_device='cuda' needs engine_gpus > 0")
+        if getattr(self, k) not in allowed:
+            raise VlarlError(f"dist config field {k} must be one of {', '.join(allowed)}; got {getattr(self, k)!r}")
+    if self.engine == "vllm" and self.engine_device != "cuda":
+        raise VlarlError("the vLLM engine runs on a GPU: set engine_device='cuda'")
+    if self.learner_device == "cuda" and self.learner_gpus <= 0:
+        raise VlarlError("learner_device='cuda' needs learner_gpus > 0 (each learner a GPU)")
+    if self.engine_device == "cuda" and self.engine_gpus <= 0:
+        raise VlarlError("engine_device='cuda' needs engine_gpus > 0")
     return self
 
 
@@ -102,7 +107,10 @@ def plan_bundles(dist: DistConfig) -> tuple[list[dict], list[tuple[str, int, flo
         b = {"CPU": dist.learner_cpus + dist.env_cpus}
         if dist.learner_gpus + dist.env_gpus > 0: b["GPU"] = dist.learner_gpus + dist.env_gpus
         bundles.append(b)
-        rows += [(f"learner {k}", k, dist.learner_cpus, dist.learner_gpus), (f"env worker {k}", k, dist.env_cpus, dist.env_gpus)]
+        rows += [
+            (f"learner {k}", k, dist.learner_cpus, dist.learner_gpus),
+            (f"env worker {k}", k, dist.env_cpus, dist.env_gpus),
+        ]
     e = {"CPU": dist.engine_cpus}
     if dist.engine_gpus > 0: e["GPU"] = dist.engine_gpus
     bundles.append(e)
@@ -110,7 +118,7 @@ def plan_bundles(dist: DistConfig) -> tuple[list[dict], list[tuple[str, int, flo
     return bundles, rows
 
 # %% ../../nbs/13_distributed.ipynb #bdf3a508
-RESUME_FIXED = ("lora_rank", "lora_alpha", "env_max_steps")    # dist fields a resumed run must keep (the rest may change)
+RESUME_FIXED = ("lora_rank", "lora_alpha", "env_max_steps")  # dist fields a resumed run must keep (the rest may change)
 
 def read_run_configs(run) -> tuple[TrainConfig, DistConfig]:
     "The `(TrainConfig, DistConfig)` stored in a distributed run folder's `config.yaml`."
@@ -118,7 +126,8 @@ def read_run_configs(run) -> tuple[TrainConfig, DistConfig]:
     p = Path(run) / "config.yaml"
     if not p.exists(): raise VlarlError(f"{run} has no config.yaml")
     d = yaml.safe_load(p.read_text())
-    if not (isinstance(d, dict) and set(d) == {"train", "dist"}): raise VlarlError(f"{p} is not the config of a distributed run")
+    if not (isinstance(d, dict) and set(d) == {"train", "dist"}):
+        raise VlarlError(f"{p} is not the config of a distributed run")
     return TrainConfig.from_dict(d["train"]), DistConfig.from_dict(d["dist"])
 
 # options of the embedded recipe (trainer notebook) that only the single-process trainer implements so far: refused, not ignored

@@ -36,7 +36,9 @@ class DistTrainer:
                  resume_from=None):         # a checkpoint folder of `save_checkpoint`: continue from it
         dist.check_train(cfg)
         if cfg.reward_model and not (Path(cfg.reward_model) / "rprm.json").exists():
-            raise VlarlError(f"reward_model {cfg.reward_model} is not a reward model folder (train one with `vlarl rprm`)")
+            raise VlarlError(
+                f"reward_model {cfg.reward_model} is not a reward model folder (train one with `vlarl rprm`)"
+            )
         if resume_from is not None:
             resume_from = Path(resume_from).resolve()
             for f in ("state.json", "train_state.pt"):
@@ -47,8 +49,13 @@ class DistTrainer:
         self.cfg, self.dist, self.local, self.resume_from = cfg, dist, local, resume_from
         self.policy_dir = str(default_policy_path() if p == "default" else Path(p))
         self.env_kind, self.suite = env or cfg.env, suite or cfg.suite
-        self.env_kwargs = env_settings(self.policy_dir, self.env_kind, dict(max_steps=dist.env_max_steps) if dist.env_max_steps else {})
-        if cfg.reward_model: env_settings(cfg.reward_model, self.env_kind, self.env_kwargs, what="reward model")   # it sees what the policy sees
+        self.env_kwargs = env_settings(
+            self.policy_dir, self.env_kind, dict(max_steps=dist.env_max_steps) if dist.env_max_steps else {}
+        )
+        if cfg.reward_model:
+            env_settings(
+                cfg.reward_model, self.env_kind, self.env_kwargs, what="reward model"
+            )  # it sees what the policy sees
         self.iteration, self.env_steps, self.env_restarts, self.events = 0, 0, 0, []
         self.last_checkpoint, self._started_ray, self.pg = None, False, None
         self.envs, self.learners, self.engine = [], [], None
@@ -90,7 +97,9 @@ def _spawn(self: DistTrainer, cls, bundle: int, cpus: float, gpus: float, *args)
 @patch
 def _spawn_env(self: DistTrainer, k: int):
     d = self.dist
-    return self._spawn(EnvWorker, k, d.env_cpus, d.env_gpus, k, d.envs_per_learner, self.env_kind, self.suite, self.env_kwargs)
+    return self._spawn(
+        EnvWorker, k, d.env_cpus, d.env_gpus, k, d.envs_per_learner, self.env_kind, self.suite, self.env_kwargs
+    )
 
 @patch
 def _env_names(self: DistTrainer): return [f"env worker {k}" for k in range(self.dist.learners)]
@@ -107,13 +116,28 @@ def _start(self: DistTrainer):
     self.learners = [self._spawn(Learner, k, d.learner_cpus, d.learner_gpus, k, d.learners, self.policy_dir, self.cfg.to_dict(), d.to_dict(), threads)
                      for k in range(d.learners)]
     rm = str(Path(self.cfg.reward_model).resolve()) if self.cfg.reward_model else ""
-    self.engine = self._spawn(InferenceEngine, d.learners, d.engine_cpus, d.engine_gpus, d.engine, self.policy_dir, d.engine_device, d.dtype, rm)
+    self.engine = self._spawn(
+        InferenceEngine,
+        d.learners,
+        d.engine_cpus,
+        d.engine_gpus,
+        d.engine,
+        self.policy_dir,
+        d.engine_device,
+        d.dtype,
+        rm,
+    )
     metas = self._wait([e.info.remote() for e in self.envs] + [l.info.remote() for l in self.learners] + [self.engine.info.remote()],
                        self._env_names() + self._learner_names() + ["inference engine"], "startup", d.startup_timeout_s)
     self.meta = metas[0]
     addr, port = self._wait([self.learners[0].address.remote()], ["learner 0"], "startup", d.startup_timeout_s)[0]
     ck = str(self.resume_from) if self.resume_from else None
-    self.learner_info = self._wait([l.setup.remote(addr, port, ck) for l in self.learners], self._learner_names(), "learner setup", d.startup_timeout_s)
+    self.learner_info = self._wait(
+        [l.setup.remote(addr, port, ck) for l in self.learners],
+        self._learner_names(),
+        "learner setup",
+        d.startup_timeout_s,
+    )
     self.instructions, self.task_names = self.meta["instructions"], self.meta["task_names"]
     m = self.meta
     self.curriculum = training_curriculum(self.cfg, len(self.task_names), m["num_init_states"], m["n_eval"])
@@ -124,7 +148,13 @@ def _start(self: DistTrainer):
         self.sync()
         self.last_checkpoint = self.resume_from
     self.startup_seconds = time.perf_counter() - t0
-    _log.info("distributed topology up in %.1f s: %d learners, %d envs, %s engine", self.startup_seconds, d.learners, d.n_envs, d.engine)
+    _log.info(
+        "distributed topology up in %.1f s: %d learners, %d envs, %s engine",
+        self.startup_seconds,
+        d.learners,
+        d.n_envs,
+        d.engine,
+    )
 
 # %% ../../nbs/13f_driver.ipynb #eb34b4d3
 @patch
@@ -151,12 +181,18 @@ def _wait(self: DistTrainer, refs: list, names: list, what: str, timeout: float 
                 cause = getattr(e, "cause", None) or e
                 raise VlarlError(f"{nm} failed during {what}: {type(cause).__name__}: {cause}") from None
             except GetTimeoutError:
-                raise VlarlError(f"{nm} did not answer within {timeout:.0f} s during {what}; the run stops{self._ck_note()}") from None
+                raise VlarlError(
+                    f"{nm} did not answer within {timeout:.0f} s during {what}; the run stops{self._ck_note()}"
+                ) from None
     return [out[r] for r in refs]
 
 @patch
 def _ck_note(self: DistTrainer) -> str:
-    return f"; the last checkpoint is {self.last_checkpoint}" if self.last_checkpoint else "; no checkpoint was written yet"
+    return (
+        f"; the last checkpoint is {self.last_checkpoint}"
+        if self.last_checkpoint
+        else "; no checkpoint was written yet"
+    )
 
 @patch
 def _fatal(self: DistTrainer, e: ActorDied):
@@ -174,8 +210,15 @@ def _restart_env(self: DistTrainer, k: int, what: str):
     self.envs[k] = self._spawn_env(k)
     self._wait([self.envs[k].info.remote()], [f"env worker {k}"], "env worker restart", self.dist.startup_timeout_s)
     self.env_restarts += 1
-    self.events.append(dict(event="env_worker_restart", worker=k, iteration=self.iteration, during=what, time=time.time()))
-    _log.warning("env worker %d died during %s (iteration %d); restarted it, its running episodes are discarded", k, what, self.iteration)
+    self.events.append(
+        dict(event="env_worker_restart", worker=k, iteration=self.iteration, during=what, time=time.time())
+    )
+    _log.warning(
+        "env worker %d died during %s (iteration %d); restarted it, its running episodes are discarded",
+        k,
+        what,
+        self.iteration,
+    )
 
 @patch
 def _reset_worker(self: DistTrainer, k: int, assignments: list, what: str) -> np.ndarray:
@@ -209,12 +252,18 @@ def _worker_step(self: DistTrainer, k: int, t: int, r, tr: EpisodeTracker, buf: 
             ep_start[i] = t + 1
             if not tr.refill: tr.alive[i] = False        # a group episode is not restarted: its group goes on
         return self._reset_worker(k, tr.current[sl], f"rollout step {t}"), discarded
-    buf["sparse"][t, sl], buf["terminated"][t, sl], buf["truncated"][t, sl] = r["rewards"], r["terminated"], r["truncated"]
+    buf["sparse"][t, sl], buf["terminated"][t, sl], buf["truncated"][t, sl] = (
+        r["rewards"],
+        r["terminated"],
+        r["truncated"],
+    )
     buf["rewards"][t, sl] = r["rewards"] + self.cfg.reward_model_coef * buf["dense"][t, sl]
     fin = dict(zip(r["done_index"].tolist(), r["final_images"]))
     for j, i in enumerate(idx):
         if r["truncated"][j] and not r["terminated"][j]: finals.append((t, i, fin[j]))
-    ended = tr.step(buf["sparse"][t], buf["dense"][t], buf["terminated"][t], buf["truncated"][t], envs=list(idx), extra=extra)
+    ended = tr.step(
+        buf["sparse"][t], buf["dense"][t], buf["terminated"][t], buf["truncated"][t], envs=list(idx), extra=extra
+    )
     for i in ended:
         ep_start[i] = t + 1                                  # records, curriculum updates, next assignments
     return r["images"], 0
@@ -283,7 +332,8 @@ def _group_rollout(self: DistTrainer, on_step=None) -> tuple[list[dict], dict]:
     "Group rollouts across the actors; the shards carry the group advantages and the kept groups' steps as valid rows."
     cfg, d = self.cfg, self.dist
     n, N, G, M = d.envs_per_learner, d.n_envs, cfg.group_size, int(self.meta["max_steps"])
-    if N % G: raise VlarlError(f"group rollouts: learners x envs_per_learner ({N}) must be a multiple of group_size ({G})")
+    if N % G:
+        raise VlarlError(f"group rollouts: learners x envs_per_learner ({N}) must be a multiple of group_size ({G})")
     keys = [tuple(k) for k in self.curriculum.sample(N // G)]
     first = [k for k in keys for _ in range(G)]
     tr = EpisodeTracker(self.curriculum, N, cfg.reward_model_coef, assignments=first, refill=False)
@@ -315,7 +365,12 @@ def _dead(self: DistTrainer) -> list[str]:
     "Names of actors whose process is gone (a busy actor counts as alive)."
     if self.local: return []
     import ray
-    hs = [(h, nm) for h, nm in zip([*self.learners, self.engine, *self.envs], self._learner_names() + ["inference engine"] + self._env_names())]
+    hs = [
+        (h, nm)
+        for h, nm in zip(
+            [*self.learners, self.engine, *self.envs], self._learner_names() + ["inference engine"] + self._env_names()
+        )
+    ]
     refs = {h.info.remote(): nm for h, nm in hs}
     ready, _ = ray.wait(list(refs), num_returns=len(refs), timeout=10)
     dead = []
@@ -392,7 +447,9 @@ def save_checkpoint(self: DistTrainer, run) -> Path:
     folder = Path(run).resolve() / "checkpoints" / f"iter_{self.iteration:06d}"
     state = dict(iteration=self.iteration, env_steps=self.env_steps, curriculum=self.curriculum.state_dict(),
                  dist=self.dist.to_dict(), events=self.events)
-    self._collective([l.save_checkpoint.remote(str(folder), state) for l in self.learners], self._learner_names(), "checkpoint")
+    self._collective(
+        [l.save_checkpoint.remote(str(folder), state) for l in self.learners], self._learner_names(), "checkpoint"
+    )
     prune_checkpoints(run, self.cfg.keep_checkpoints)
     self.last_checkpoint = folder
     return folder
@@ -436,18 +493,36 @@ def close(self: DistTrainer):
 def dry_run(dist: DistConfig | None = None, cfg: TrainConfig | None = None, policy=None, local: bool = False, on_step=None) -> dict:
     "Build the whole topology at tiny scale on CPU and run ONE iteration (rollout, GAE, FSDP2 PPO update, weight sync); returns metrics and checks."
     dist = dist or DistConfig(lora_rank=4, lora_alpha=8.0, env_max_steps=3, learners=1 if local else 2)
-    cfg = cfg or TrainConfig(steps_per_update=4, critic_warmup=0, minibatch_size=2 * dist.learners, ppo_epochs=1, lr=1e-3, critic_lr=1e-3, seed=0)
+    cfg = cfg or TrainConfig(
+        steps_per_update=4,
+        critic_warmup=0,
+        minibatch_size=2 * dist.learners,
+        ppo_epochs=1,
+        lr=1e-3,
+        critic_lr=1e-3,
+        seed=0,
+    )
     t0 = time.perf_counter()
     with DistTrainer(cfg, dist, policy=policy, local=local) as tr:
         rng = np.random.default_rng(0)
         probe_imgs = rng.integers(0, 256, (4, *tr.meta["image_shape"]), dtype=np.uint8)
         probe_instr = [tr.instructions[i % len(tr.instructions)] for i in range(4)]
-        probe_ids = tr._wait([tr.engine.generate.remote(probe_imgs, probe_instr, cfg.temperature, 123)], ["inference engine"], "probe")[0]["token_ids"]
-        before = tr._wait([tr.engine.score.remote(probe_imgs, probe_instr, probe_ids, cfg.temperature)], ["inference engine"], "probe")[0]
+        probe_ids = tr._wait(
+            [tr.engine.generate.remote(probe_imgs, probe_instr, cfg.temperature, 123)], ["inference engine"], "probe"
+        )[0]["token_ids"]
+        before = tr._wait(
+            [tr.engine.score.remote(probe_imgs, probe_instr, probe_ids, cfg.temperature)], ["inference engine"], "probe"
+        )[0]
         w0 = tr._wait([tr.engine.state_dict.remote()], ["inference engine"], "probe")[0]
         m = tr.train_step(on_step)
-        after = tr._wait([tr.engine.score.remote(probe_imgs, probe_instr, probe_ids, cfg.temperature)], ["inference engine"], "probe")[0]
-        w1, merged = tr._wait([tr.engine.state_dict.remote(), tr.learners[0].merged_state.remote()], ["inference engine", "learner 0"], "probe")
+        after = tr._wait(
+            [tr.engine.score.remote(probe_imgs, probe_instr, probe_ids, cfg.temperature)], ["inference engine"], "probe"
+        )[0]
+        w1, merged = tr._wait(
+            [tr.engine.state_dict.remote(), tr.learners[0].merged_state.remote()],
+            ["inference engine", "learner 0"],
+            "probe",
+        )
         diff = max(float((w1[k].float() - merged[k].float()).abs().max()) for k in merged)
         moved = max(float((w1[k].float() - w0[k].float()).abs().max()) for k in w0)
         checks = dict(engine_matches_learner=diff, merged_moved=moved, logp_change=float(np.abs(after - before).max()),
@@ -479,7 +554,9 @@ def train_distributed(cfg: TrainConfig, dist: DistConfig, out, overwrite: bool =
     out, created = open_run(out, resume, overwrite, check=same_configs)
     try:
         if not resume:
-            atomic_write_text(out / "config.yaml", yaml.safe_dump(dict(train=cfg.to_dict(), dist=dist.to_dict()), sort_keys=False))
+            atomic_write_text(
+                out / "config.yaml", yaml.safe_dump(dict(train=cfg.to_dict(), dist=dist.to_dict()), sort_keys=False)
+            )
         ck = latest_checkpoint(out) if resume else None
         with DistTrainer(cfg, dist, policy=policy, local=local, resume_from=ck) as tr:
             def held_out(step):                         # greedy, held-out states, the engine's current weights

@@ -26,7 +26,8 @@ class EnvWorker:
 
     def reset(self, assignments: list) -> np.ndarray:
         "Reset env i to `assignments[i] = (task, init_idx)`; returns images `uint8 [n, H, W, 3]`."
-        if len(assignments) != len(self.envs): raise VlarlError(f"env worker {self.rank}: {len(assignments)} assignments for {len(self.envs)} envs")
+        if len(assignments) != len(self.envs):
+            raise VlarlError(f"env worker {self.rank}: {len(assignments)} assignments for {len(self.envs)} envs")
         return np.stack([e.reset(*a)["agentview_image"] for e, a in zip(self.envs, assignments)])
 
     def step(self, actions, next_assignments: list) -> dict:

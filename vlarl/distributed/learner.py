@@ -14,7 +14,15 @@ from fastcore.basics import patch
 from ..core import VlarlError, atomic_write_text, stream
 from ..config import TrainConfig
 from ..ppo import compute_gae
-from ..loop import minibatch_loss, critic_loss, ppo_epochs, optimizer_step, kl_too_far, make_optimizer, init_value_head
+from vlarl.loop import (
+    minibatch_loss,
+    critic_loss,
+    ppo_epochs,
+    optimizer_step,
+    kl_too_far,
+    make_optimizer,
+    init_value_head,
+)
 from ..models.lora import lora_scalings, merge_lora_state_dict
 from ..rollout.inference import writable, torch_dtype
 from .config import DistConfig
@@ -88,7 +96,9 @@ def setup(self: Learner, master_addr: str, master_port: int, resume_from: str | 
     self.device = torch.device("cuda", torch.cuda.current_device()) if cuda else torch.device("cpu")
     tdist.init_process_group("nccl" if cuda else "gloo", init_method=f"tcp://{master_addr}:{master_port}", rank=self.rank,
                              world_size=self.world_size, timeout=timedelta(seconds=d.timeout_s))
-    self.policy = load_policy(self.policy_dir, device=self.device, dtype=torch.bfloat16 if d.dtype == "bfloat16" and cuda else None)
+    self.policy = load_policy(
+        self.policy_dir, device=self.device, dtype=torch.bfloat16 if d.dtype == "bfloat16" and cuda else None
+    )
     torch.manual_seed(self.cfg.seed)                    # every rank builds identical new weights (adapters, value head)
     self.scalings = {}
     if d.lora_rank:
@@ -99,7 +109,11 @@ def setup(self: Learner, master_addr: str, master_port: int, resume_from: str | 
         if p.requires_grad and p.dtype != torch.float32: p.data = p.data.float()
     self.net = _ActorCriticForward(self.ac)
     mesh = init_device_mesh(self.device.type, (self.world_size,))
-    mp = MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32) if cuda and d.dtype == "bfloat16" else MixedPrecisionPolicy()
+    mp = (
+        MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32)
+        if cuda and d.dtype == "bfloat16"
+        else MixedPrecisionPolicy()
+    )
     for layer in self.ac.policy.language_model.model.layers: fully_shard(layer, mesh=mesh, mp_policy=mp)
     fully_shard(self.net, mesh=mesh, mp_policy=mp)
     self.opt = make_optimizer(self.ac, self.cfg)
@@ -108,7 +122,11 @@ def setup(self: Learner, master_addr: str, master_port: int, resume_from: str | 
     if resume_from: self.load_train_state(resume_from)
     self.ready = True
     ps = list(self.net.parameters())                                   # DTensors: numel() is the global size
-    return dict(rank=self.rank, params=int(sum(p.numel() for p in ps)), trainable=int(sum(p.numel() for p in ps if p.requires_grad)))
+    return dict(
+        rank=self.rank,
+        params=int(sum(p.numel() for p in ps)),
+        trainable=int(sum(p.numel() for p in ps if p.requires_grad)),
+    )
 
 # %% ../../nbs/13d_learner.ipynb #c3969198
 @patch
@@ -128,7 +146,9 @@ def _score(self: Learner, imgs, instr, ids, chunk: int):
     with torch.no_grad():
         for s in range(0, len(ids), chunk):                            # the same number of passes on every rank
             b = self._batch(imgs[s:s + chunk], instr[s:s + chunk])
-            a, e, w = self.net("ppo", **b, action_ids=ids[s:s + chunk].to(self.device), temperature=self.cfg.temperature)
+            a, e, w = self.net(
+                "ppo", **b, action_ids=ids[s : s + chunk].to(self.device), temperature=self.cfg.temperature
+            )
             lp.append(a.float().cpu())
             ent.append(e.float().cpu())
             v.append(w.float().cpu())
@@ -138,7 +158,10 @@ def _score(self: Learner, imgs, instr, ids, chunk: int):
 def _values(self: Learner, imgs, instr, chunk: int) -> torch.Tensor:
     "Values of observations, in chunks (no gradient)."
     with torch.no_grad():
-        out = [self.net("values", **self._batch(imgs[s:s + chunk], instr[s:s + chunk])).float().cpu() for s in range(0, len(imgs), chunk)]
+        out = [
+            self.net("values", **self._batch(imgs[s : s + chunk], instr[s : s + chunk])).float().cpu()
+            for s in range(0, len(imgs), chunk)
+        ]
     return torch.cat(out) if out else torch.zeros(0)
 
 # %% ../../nbs/13d_learner.ipynb #0f884139
@@ -181,7 +204,9 @@ def _advantages(self: Learner, shard: dict, p: dict, critic_only: bool) -> tuple
     adv, ret = compute_gae(torch.as_tensor(shard["rewards"]).float(), p["values"].view(p["M"], p["n"]), shard["terminated"], shard["truncated"],
                            p["last_values"], p["final_values"], gamma=cfg.gamma, lam=cfg.gae_lambda)
     A, Rt = adv.reshape(p["R"]), ret.reshape(p["R"])
-    st = self._allreduce(torch.tensor([A[valid].double().sum(), (A[valid].double() ** 2).sum(), float(valid.sum())], dtype=torch.float64))
+    st = self._allreduce(
+        torch.tensor([A[valid].double().sum(), (A[valid].double() ** 2).sum(), float(valid.sum())], dtype=torch.float64)
+    )
     mu = st[0] / st[2].clamp(min=1)
     sd = (st[1] / st[2].clamp(min=1) - mu ** 2).clamp(min=0).sqrt()
     An = torch.where(valid, (A - mu.float()) / (sd.float() + 1e-8), torch.zeros(()))
@@ -200,7 +225,8 @@ def _epochs(self: Learner, p: dict, A: torch.Tensor, Rt: torch.Tensor, iteration
     def step(jj):                                                       # one minibatch (11a_loop: ppo_epochs)
         j = sel[jj]
         has = len(j) > 0
-        if not has: j = torch.zeros(1, dtype=torch.long)                  # out of rows: a zero loss, still in the collectives
+        if not has:
+            j = torch.zeros(1, dtype=torch.long)  # out of rows: a zero loss, still in the collectives
         b = self._batch(p["imgs"][j.numpy()], [p["instr"][i] for i in j.tolist()])
         if critic_only:
             v = self.net("critic", **b)
@@ -254,7 +280,9 @@ def full_state(self: Learner) -> dict | None:
     sd = get_model_state_dict(self.net, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
     if self.rank != 0: return None
     pol = {k[len("ac.policy."):]: v for k, v in sd.items() if k.startswith("ac.policy.")}
-    self._value_head = {k[len("ac.value_head."):]: v.contiguous() for k, v in sd.items() if k.startswith("ac.value_head.")}
+    self._value_head = {
+        k[len("ac.value_head.") :]: v.contiguous() for k, v in sd.items() if k.startswith("ac.value_head.")
+    }
     self._merged = merge_lora_state_dict(pol, self.scalings) if self.scalings else pol
     keys = self.sync_keys if self.sync_keys is not None else sorted(self._merged)
     return {k: self._merged[k].to(torch_dtype(self.dist.dtype)) for k in keys}
@@ -290,7 +318,9 @@ def load_train_state(self: Learner, folder: str):
     set_model_state_dict(self.net, s["trainable"], options=StateDictOptions(full_state_dict=True, strict=False))
     # Parameters that have not taken a step yet (the policy during critic warmup) have no optimizer state in the checkpoint.
     # set_optimizer_state_dict initialises every state with a zero step first; drop those again, else Adam's step count is off by one.
-    set_optimizer_state_dict(self.net, self.opt, s["optimizer"], options=StateDictOptions(full_state_dict=True, strict=False))
+    set_optimizer_state_dict(
+        self.net, self.opt, s["optimizer"], options=StateDictOptions(full_state_dict=True, strict=False)
+    )
     saved = set(s["optimizer"]["state"])
     for n, p in self.net.named_parameters():
         if n not in saved: self.opt.state.pop(p, None)

@@ -26,7 +26,8 @@ def check_action(action,            # the action sent to `step`: 7 numbers
     if hasattr(action, "detach"): action = action.detach().cpu().numpy()   # a torch tensor
     if not isinstance(action, np.ndarray): raise VlarlError(f"{name}: expected 7 numbers, got {type(action).__name__}")
     check_shape(action, (ACTION_DIM,), name)
-    if not np.issubdtype(action.dtype, np.number): raise VlarlError(f"{name}: expected numbers, got dtype {action.dtype}")
+    if not np.issubdtype(action.dtype, np.number):
+        raise VlarlError(f"{name}: expected numbers, got dtype {action.dtype}")
     a = action.astype(np.float64)
     if not np.isfinite(a).all(): raise VlarlError(f"{name}: contains NaN or infinite values: {a.tolist()}")
     return np.clip(a, -1.0, 1.0)

@@ -25,7 +25,8 @@ class ScriptedExpert:
                  seed: int = 0,          # seed of that noise
                  perturb: float = 0.0,   # probability per step of starting a perturbation burst (2-6 steps of a random move)
                 ):
-        if not isinstance(env, TabletopEnv): raise VlarlError("the scripted expert needs a TabletopEnv (it reads privileged simulator state)")
+        if not isinstance(env, TabletopEnv):
+            raise VlarlError("the scripted expert needs a TabletopEnv (it reads privileged simulator state)")
         if not 0 <= perturb < 1: raise VlarlError(f"perturb must be in [0, 1), got {perturb}")
         self.env, self.noise, self.perturb, self.rng = env, float(noise), float(perturb), np.random.default_rng(seed)
         self.reset()
@@ -75,7 +76,10 @@ class ScriptedExpert:
             if self.burst == 0 and self.rng.random() < self.perturb:
                 d = self.rng.standard_normal(3)
                 d[2] *= 0.5
-                self.burst, self.burst_dir = int(self.rng.integers(2, 7)), d / np.linalg.norm(d) * self.rng.uniform(0.5, 1.0)
+                self.burst, self.burst_dir = (
+                    int(self.rng.integers(2, 7)),
+                    d / np.linalg.norm(d) * self.rng.uniform(0.5, 1.0),
+                )
             if self.burst > 0:
                 a[:3] = self.burst_dir
                 self.burst -= 1
@@ -87,7 +91,16 @@ def run_expert(env: TabletopEnv, task, init_state_idx: int, noise: float = 0.0, 
     "Run one expert episode; returns `success`, `length` and, with `record`, the per-step arrays."
     exp = ScriptedExpert(env, noise, seed, perturb)
     obs = env.reset(task, init_state_idx) if layout is None else env.reset_layout(task, layout)
-    rec = dict(images=[], actions=[], expert_actions=[], eef_pos=[], eef_vel=[], gripper_openness=[], gripper_qpos=[], rewards=[])
+    rec = dict(
+        images=[],
+        actions=[],
+        expert_actions=[],
+        eef_pos=[],
+        eef_vel=[],
+        gripper_openness=[],
+        gripper_qpos=[],
+        rewards=[],
+    )
     while True:
         a = exp.act(obs)
         if record: rec["expert_actions"].append(exp.clean_action)
@@ -114,7 +127,11 @@ def expert_success(suite: str, init_ids=None, noise: float = 0.0) -> dict:
     res = {}
     for ti, name in enumerate(env.task_names):
         eps = [run_expert(env, ti, i, noise=noise, seed=i) for i in ids]
-        res[name] = dict(success=float(np.mean([e["success"] for e in eps])), length=float(np.mean([e["length"] for e in eps])), max_steps=env.max_steps)
+        res[name] = dict(
+            success=float(np.mean([e["success"] for e in eps])),
+            length=float(np.mean([e["length"] for e in eps])),
+            max_steps=env.max_steps,
+        )
     env.close()
     return res
 
@@ -175,5 +192,7 @@ def load_demos(path: str | Path) -> list[dict]:
         with np.load(path / e["file"]) as z:
             d = {k: z[k] for k in z.files}
         d["instruction"], d["success"] = str(d["instruction"]), bool(d["success"])
-        eps.append(dict(e, suite=meta["suite"], view=meta.get("view", "wide"), **{k: v for k, v in d.items() if k not in e}))
+        eps.append(
+            dict(e, suite=meta["suite"], view=meta.get("view", "wide"), **{k: v for k, v in d.items() if k not in e})
+        )
     return eps

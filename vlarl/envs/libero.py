@@ -15,7 +15,13 @@ __all__ = ['LIBERO_SUITES', 'LIBERO_ALIASES', 'NUM_WAIT_STEPS', 'WAIT_ACTION', '
 
 # %% ../../nbs/05d_libero.ipynb #17c58980
 LIBERO_SUITES = dict(libero_spatial=220, libero_object=280, libero_goal=300, libero_10=520, libero_90=400)
-LIBERO_ALIASES = dict(spatial="libero_spatial", object="libero_object", goal="libero_goal", long="libero_10", **{"10": "libero_10", "90": "libero_90"})
+LIBERO_ALIASES = dict(
+    spatial="libero_spatial",
+    object="libero_object",
+    goal="libero_goal",
+    long="libero_10",
+    **{"10": "libero_10", "90": "libero_90"},
+)
 NUM_WAIT_STEPS = 10
 WAIT_ACTION = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0)
 LIBERO_N_EVAL = 10
@@ -24,7 +30,8 @@ INSTALL_HINT = "LIBERO is not installed: install the optional extra with `pip in
 def libero_suite_name(suite: str) -> str:
     "Canonical LIBERO suite name (`libero_spatial`, ...) from a name or a short alias (`spatial`, `10`, ...)."
     s = LIBERO_ALIASES.get(str(suite), str(suite))
-    if s not in LIBERO_SUITES: raise VlarlError(f"unknown LIBERO suite {suite!r} (use one of: {', '.join(LIBERO_SUITES)})")
+    if s not in LIBERO_SUITES:
+        raise VlarlError(f"unknown LIBERO suite {suite!r} (use one of: {', '.join(LIBERO_SUITES)})")
     return s
 
 def import_libero():
@@ -86,7 +93,8 @@ class LiberoEnv(Env):
                    robot0_eef_pos=np.asarray(raw["robot0_eef_pos"], np.float64),
                    robot0_eef_quat=np.asarray(raw["robot0_eef_quat"], np.float64),
                    robot0_gripper_qpos=np.asarray(raw["robot0_gripper_qpos"], np.float64))
-        if self.eye_in_hand and "robot0_eye_in_hand_image" in raw: obs["robot0_eye_in_hand_image"] = _upright(raw["robot0_eye_in_hand_image"])
+        if self.eye_in_hand and "robot0_eye_in_hand_image" in raw:
+            obs["robot0_eye_in_hand_image"] = _upright(raw["robot0_eye_in_hand_image"])
         return obs
 
     def _reset(self, ti, ii):

@@ -43,7 +43,8 @@ def _receptacle_xml(name, kind):
     shape, size, (r, g, b), _, top = RECEPTACLES[kind]
     s = " ".join(map(str, size))
     inner = ""
-    if kind == "bowl": inner = f'<geom type="cylinder" size="0.042 0.0101" rgba="0.75 0.72 0.65 1" contype="0" conaffinity="0"/>'
+    if kind == "bowl":
+        inner = f'<geom type="cylinder" size="0.042 0.0101" rgba="0.75 0.72 0.65 1" contype="0" conaffinity="0"/>'
     if kind == "basket":
         inner = "".join(f'<geom type="box" size="{sx} {sy} 0.02" pos="{px} {py} 0.01" rgba="0.45 0.3 0.15 1" contype="0" conaffinity="0"/>'
                         for sx, sy, px, py in [(0.065, 0.004, 0, 0.065), (0.065, 0.004, 0, -0.065), (0.004, 0.065, 0.065, 0), (0.004, 0.065, -0.065, 0)])
@@ -60,7 +61,9 @@ def scene_xml(cubes: dict,        # body name -> colour name
               view: str = "wide", # agent-view camera, a key of `VIEWS`
              ) -> str:
     "MJCF of a scene: table, floating two-finger gripper, cubes, receptacles, an agent-view and a wrist camera."
-    body = "".join(_cube_xml(n, COLORS[c]) for n, c in cubes.items()) + "".join(_receptacle_xml(n, k) for n, k in receptacles.items())
+    body = "".join(_cube_xml(n, COLORS[c]) for n, c in cubes.items()) + "".join(
+        _receptacle_xml(n, k) for n, k in receptacles.items()
+    )
     return f"""
 <mujoco model="vlarl_tabletop">
   <option timestep="{TIMESTEP}" gravity="0 0 -9.81"/>
@@ -197,7 +200,9 @@ class TabletopEnv(Env):
         self.model = mujoco.MjModel.from_xml_string(scene_xml(s.cubes, s.receptacles, self.image_size, view))
         self.data = mujoco.MjData(self.model)
         m = self.model
-        self._mocap = {n: m.body_mocapid[mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, n)] for n in ["gripper", *s.receptacles]}
+        self._mocap = {
+            n: m.body_mocapid[mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, n)] for n in ["gripper", *s.receptacles]
+        }
         self._qadr = {n: m.jnt_qposadr[mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, f"{n}_jnt")] for n in s.cubes}
         self._vadr = {n: m.jnt_dofadr[mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, f"{n}_jnt")] for n in s.cubes}
         self._fq = [m.jnt_qposadr[mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, f)] for f in ("finger_l", "finger_r")]
@@ -226,7 +231,8 @@ class TabletopEnv(Env):
 
     def dest_top(self, dest) -> np.ndarray:
         "Where the bottom of a cube placed on `dest` rests: xy of `dest` and the z of its top face."
-        if dest in self.spec.receptacles: return np.r_[self.receptacle_pos(dest)[:2], RECEPTACLES[self.spec.receptacles[dest]][4]]
+        if dest in self.spec.receptacles:
+            return np.r_[self.receptacle_pos(dest)[:2], RECEPTACLES[self.spec.receptacles[dest]][4]]
         p = self.cube_pos(dest)
         return np.r_[p[:2], p[2] + CUBE_HALF]
 
@@ -242,7 +248,8 @@ class TabletopEnv(Env):
     def reset_layout(self, task, layout: int) -> dict:
         "Start an episode of `task` from procedural layout number `layout` (any int >= 0; below `num_init_states` it is that initial state)."
         ti = self.task_index(task)
-        if not isinstance(layout, (int, np.integer)) or layout < 0: raise VlarlError(f"layout must be an int >= 0, got {layout!r}")
+        if not isinstance(layout, (int, np.integer)) or layout < 0:
+            raise VlarlError(f"layout must be an int >= 0, got {layout!r}")
         self._task_idx, self._init_idx, self._t, self._over = ti, int(layout), 0, False
         return self._reset(ti, int(layout))
 
@@ -313,7 +320,8 @@ class TabletopEnv(Env):
         if self._renderer is None: raise VlarlError("this env was made with camera=False")
         r = self._renderer
         r.update_scene(self.data, camera=camera)
-        for f in (mujoco.mjtRndFlag.mjRND_REFLECTION, mujoco.mjtRndFlag.mjRND_SKYBOX): r.scene.flags[f] = 0   # shadows stay on (see below)
+        for f in (mujoco.mjtRndFlag.mjRND_REFLECTION, mujoco.mjtRndFlag.mjRND_SKYBOX):
+            r.scene.flags[f] = 0  # shadows stay on (see below)
         return r.render().copy()
 
     def _obs(self):
@@ -343,7 +351,8 @@ def pose_gripper(self: TabletopEnv,
                 ) -> dict:
     "Teleport the gripper of the current layout (for rendering pretraining scenes, not for control); returns the observation."
     if getattr(self, "_task_idx", None) is None: raise VlarlError("call reset or reset_layout before pose_gripper")
-    if hold is not None and hold not in self._qadr: raise VlarlError(f"unknown cube {hold!r} (this suite has: {', '.join(self._qadr)})")
+    if hold is not None and hold not in self._qadr:
+        raise VlarlError(f"unknown cube {hold!r} (this suite has: {', '.join(self._qadr)})")
     d, p = self.data, np.clip(np.asarray(pos, float), WORKSPACE_LO, WORKSPACE_HI)
     d.mocap_pos[self._mocap["gripper"]] = p
     d.qpos[self._fq] = Q_CLOSED if hold else Q_CLOSED + float(np.clip(openness, 0, 1)) * (Q_OPEN - Q_CLOSED)

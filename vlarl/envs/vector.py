@@ -36,7 +36,9 @@ def _worker(remote, kind, suite, env_kwargs, n_envs):
                         obs, r, term, trunc, info = env.step(a)
                         info = dict(info, reset=bool(term or trunc))
                         if term or trunc:
-                            info["final_observation"] = obs          # the episode's last observation (the returned one is the next episode's first)
+                            info["final_observation"] = (
+                                obs  # the episode's last observation (the returned one is the next episode's first)
+                            )
                             obs = env.reset(*nexts[j])
                         out.append((obs, r, term, trunc, info))
                 else: raise ValueError(f"unknown command {cmd!r}")
@@ -54,7 +56,9 @@ def _worker(remote, kind, suite, env_kwargs, n_envs):
         remote.close()
 
 # %% ../../nbs/05c_vecenv.ipynb #3f2785f5
-_WORKER_ENV = dict(LP_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MUJOCO_GL=os.environ.get("MUJOCO_GL", "egl"))
+_WORKER_ENV = dict(
+    LP_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MUJOCO_GL=os.environ.get("MUJOCO_GL", "egl")
+)
 
 class VectorEnv:
     "`n_envs` environments in `n_workers` subprocesses with auto-reset and per-environment task assignment."
@@ -68,9 +72,16 @@ class VectorEnv:
                  start_method: str = "spawn",  # multiprocessing start method (`spawn` or `forkserver`)
                  timeout: float = 120.0,       # seconds to wait for a worker's answer before declaring it hung
                 ):
-        if n_envs < 1 or n_workers < 1: raise VlarlError(f"need n_envs >= 1 and n_workers >= 1, got {n_envs}, {n_workers}")
+        if n_envs < 1 or n_workers < 1:
+            raise VlarlError(f"need n_envs >= 1 and n_workers >= 1, got {n_envs}, {n_workers}")
         self.n_envs, self.n_workers = int(n_envs), min(int(n_workers), int(n_envs))
-        self.kind, self.suite, self.env_kwargs, self.assign_fn, self.timeout = kind, suite, dict(env_kwargs or {}), assign_fn, timeout
+        self.kind, self.suite, self.env_kwargs, self.assign_fn, self.timeout = (
+            kind,
+            suite,
+            dict(env_kwargs or {}),
+            assign_fn,
+            timeout,
+        )
         self._ctx = mp.get_context(start_method)
         self.slices = [list(s) for s in np.array_split(np.arange(self.n_envs), self.n_workers)]
         self._procs, self._remotes = [None] * self.n_workers, [None] * self.n_workers
@@ -83,7 +94,11 @@ class VectorEnv:
         except BaseException:
             self.close()
             raise
-        self.task_names, self.instructions, self.max_steps = self.meta["task_names"], self.meta["instructions"], self.meta["max_steps"]
+        self.task_names, self.instructions, self.max_steps = (
+            self.meta["task_names"],
+            self.meta["instructions"],
+            self.meta["max_steps"],
+        )
         self.num_init_states = self.meta["num_init_states"]
         if assign_fn is not None: self._next = [tuple(assign_fn(i)) for i in range(self.n_envs)]
 
@@ -102,8 +117,12 @@ def _start(self: VectorEnv, w):
     old = {k: os.environ.get(k) for k in _WORKER_ENV}
     os.environ.update(_WORKER_ENV)                  # inherited by the spawned interpreter
     try:
-        target = importlib.import_module("vlarl.envs.vector")._worker   # importable by the child, also when this class runs in a notebook
-        p = self._ctx.Process(target=target, args=(child, self.kind, self.suite, self.env_kwargs, len(self.slices[w])), daemon=True)
+        target = importlib.import_module(
+            "vlarl.envs.vector"
+        )._worker  # importable by the child, also when this class runs in a notebook
+        p = self._ctx.Process(
+            target=target, args=(child, self.kind, self.suite, self.env_kwargs, len(self.slices[w])), daemon=True
+        )
         p.start()
     finally:
         for k, v in old.items():
@@ -158,7 +177,11 @@ def _describe(self: VectorEnv, w, j=None):
 def _label(self: VectorEnv, i):
     cur = self.current[i] or self._next[i]
     t = cur[0]
-    name = self.meta["task_names"][t] if hasattr(self, "meta") and isinstance(t, (int, np.integer)) and 0 <= t < len(self.meta["task_names"]) else t
+    name = (
+        self.meta["task_names"][t]
+        if hasattr(self, "meta") and isinstance(t, (int, np.integer)) and 0 <= t < len(self.meta["task_names"])
+        else t
+    )
     return f"{name!r}, init state {cur[1]}"
 
 @patch
@@ -169,7 +192,8 @@ def _recv(self: VectorEnv, w):
     try:
         while not r.poll(0.2):
             if not p.is_alive() and not r.poll(0): raise EOFError
-            if time.monotonic() - t0 > self.timeout: raise VlarlError(f"worker {w} did not answer within {self.timeout:.0f} s ({self._describe(w)})")
+            if time.monotonic() - t0 > self.timeout:
+                raise VlarlError(f"worker {w} did not answer within {self.timeout:.0f} s ({self._describe(w)})")
         status, payload = r.recv()
     except (EOFError, ConnectionResetError, BrokenPipeError):
         self._kill(w)
@@ -184,14 +208,17 @@ def _send(self: VectorEnv, w, msg):
     try: self._remotes[w].send(msg)
     except (BrokenPipeError, OSError, AttributeError):
         self._kill(w)
-        raise VlarlError(f"worker {w} crashed running {self._describe(w)}; call restart({w}) to start it again") from None
+        raise VlarlError(
+            f"worker {w} crashed running {self._describe(w)}; call restart({w}) to start it again"
+        ) from None
 
 # %% ../../nbs/05c_vecenv.ipynb #8379155e
 @patch
 def _roundtrip(self: VectorEnv, msgs: list) -> list:
     "Send `msgs[w]` to each worker and collect every answer, in env order. All answers are read before an error is raised, so no stale answer stays in a pipe."
     for w in range(self.n_workers):
-        if self._remotes[w] is None: raise VlarlError(f"worker {w} is not running ({self._describe(w)}): call restart({w})")
+        if self._remotes[w] is None:
+            raise VlarlError(f"worker {w} is not running ({self._describe(w)}): call restart({w})")
     sent, err = [], None
     for w, m in enumerate(msgs):
         try:

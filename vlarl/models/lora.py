@@ -23,7 +23,8 @@ def merge_lora_state_dict(sd: dict,           # a state dict with peft LoRA laye
         if k.endswith(".base_layer.weight"):
             mod = k[: -len(".base_layer.weight")]
             A, B = sd.get(f"{mod}.lora_A.{adapter}.weight"), sd.get(f"{mod}.lora_B.{adapter}.weight")
-            if A is None or B is None or mod not in scalings: raise VlarlError(f"merge_lora_state_dict: {mod} has no complete adapter {adapter!r}")
+            if A is None or B is None or mod not in scalings:
+                raise VlarlError(f"merge_lora_state_dict: {mod} has no complete adapter {adapter!r}")
             v = (v.float() + scalings[mod] * (B.float() @ A.float())).to(v.dtype)
         out[k.replace(".base_layer.", ".")] = v
     return out

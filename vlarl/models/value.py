@@ -71,7 +71,10 @@ def apply_lora(model: VLA, r: int = 32, alpha: float = 16, targets=LORA_TARGETS,
     bad = sorted(set(targets) - set(LORA_TARGETS))
     if bad: raise VlarlError(f"unknown LoRA target(s): {', '.join(bad)}; choose from {', '.join(LORA_TARGETS)}")
     if r < 1: raise VlarlError(f"LoRA rank must be >= 1, got {r}")
-    inject_adapter_in_model(LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=lora_target_regex(targets), bias="none"), model)
+    inject_adapter_in_model(
+        LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=lora_target_regex(targets), bias="none"),
+        model,
+    )
     for n, p in model.named_parameters(): p.requires_grad_("lora_" in n)
     return model
 
@@ -101,7 +104,8 @@ def sync_weights(dst: VLA, state_dict: dict) -> VLA:
     if missing or extra: raise VlarlError(f"sync_weights: missing {missing[:3]}, unexpected {extra[:3]}")
     with torch.no_grad():
         for k, v in state_dict.items():
-            if own[k].shape != v.shape: raise VlarlError(f"sync_weights: {k} has shape {list(v.shape)}, rollout model {list(own[k].shape)}")
+            if own[k].shape != v.shape:
+                raise VlarlError(f"sync_weights: {k} has shape {list(v.shape)}, rollout model {list(own[k].shape)}")
             own[k].copy_(v)
     return dst
 

@@ -12,7 +12,10 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from transformers import LlamaConfig, LlamaForCausalLM, Dinov2WithRegistersConfig, SiglipVisionConfig
-from transformers.models.dinov2_with_registers.modeling_dinov2_with_registers import Dinov2WithRegistersEmbeddings, Dinov2WithRegistersLayer
+from transformers.models.dinov2_with_registers.modeling_dinov2_with_registers import (
+    Dinov2WithRegistersEmbeddings,
+    Dinov2WithRegistersLayer,
+)
 from transformers.models.siglip.modeling_siglip import SiglipVisionEmbeddings, SiglipEncoderLayer
 from ..core import VlarlError, check_shape, atomic_path, TypedConfig
 from typing import ClassVar
@@ -65,10 +68,12 @@ class VLAConfig(TypedConfig):
     attn_implementation: str = "sdpa"
 
     def __post_init__(self):
-        if self.image_size % self.patch_size: raise VlarlError(f"image_size {self.image_size} is not a multiple of patch_size {self.patch_size}")
+        if self.image_size % self.patch_size:
+            raise VlarlError(f"image_size {self.image_size} is not a multiple of patch_size {self.patch_size}")
         for w, h, n in ((self.dino_width, self.dino_heads, "dino"), (self.siglip_width, self.siglip_heads, "siglip"), (self.llm_width, self.llm_heads, "llm")):
             if w % h: raise VlarlError(f"{n}_width {w} is not divisible by {n}_heads {h}")
-        if self.dino_depth < 2 or self.siglip_depth < 2: raise VlarlError("tower depths must be >= 2 (the second-to-last block is read)")
+        if self.dino_depth < 2 or self.siglip_depth < 2:
+            raise VlarlError("tower depths must be >= 2 (the second-to-last block is read)")
         if not self.n_action_bins < self.text_vocab_size <= self.pad_token_id < self.vocab_size:
             raise VlarlError(f"need n_action_bins < text_vocab_size <= pad_token_id < vocab_size, got {self.n_action_bins}, {self.text_vocab_size}, {self.pad_token_id}, {self.vocab_size}")
 
@@ -142,7 +147,11 @@ class Projector(nn.Module):
     "OpenVLA's fused-GELU MLP projector: fc1 (d_vis -> 4 d_vis), GELU, fc2 (-> d), GELU, fc3 (d -> d)."
     def __init__(self, vision_dim: int, llm_dim: int):
         super().__init__()
-        self.fc1, self.fc2, self.fc3 = nn.Linear(vision_dim, 4 * vision_dim), nn.Linear(4 * vision_dim, llm_dim), nn.Linear(llm_dim, llm_dim)
+        self.fc1, self.fc2, self.fc3 = (
+            nn.Linear(vision_dim, 4 * vision_dim),
+            nn.Linear(4 * vision_dim, llm_dim),
+            nn.Linear(llm_dim, llm_dim),
+        )
     def forward(self, z): return self.fc3(F.gelu(self.fc2(F.gelu(self.fc1(z)))))
 
 # %% ../../nbs/03_vla.ipynb #ae7faf2d
@@ -169,11 +178,14 @@ def splice_image(text_emb: torch.Tensor,  # [B, T, D] embeddings of the (padded)
     patch_idx = (j - bos - 1).clamp(0, P - 1)
     emb = torch.where(is_patch[..., None], patches.gather(1, patch_idx[..., None].expand(B, -1, D)),
                       text_emb.gather(1, text_idx[..., None].expand(B, -1, D)))
-    mask = torch.where(is_patch, torch.ones_like(is_patch, dtype=attention_mask.dtype), attention_mask.gather(1, text_idx))
+    mask = torch.where(
+        is_patch, torch.ones_like(is_patch, dtype=attention_mask.dtype), attention_mask.gather(1, text_idx)
+    )
     return emb, mask, (mask.long().cumsum(1) - 1).clamp(min=0)
 
 def _init_vision(m: nn.Module, std: float = 0.02):
-    if isinstance(m, (nn.Linear, nn.Conv2d)): m.reset_parameters()   # PyTorch's fan-in init: keeps the image signal alive (see below)
+    if isinstance(m, (nn.Linear, nn.Conv2d)):
+        m.reset_parameters()  # PyTorch's fan-in init: keeps the image signal alive (see below)
     elif isinstance(m, nn.LayerNorm):
         nn.init.ones_(m.weight)
         nn.init.zeros_(m.bias)
@@ -214,7 +226,9 @@ class VLA(nn.Module):
         first = input_ids.gather(1, (attention_mask.cumsum(1) == 0).sum(1, keepdim=True).clamp(max=dims["T"] - 1))[:, 0]
         if (first != self.config.bos_token_id).any():
             row = int((first != self.config.bos_token_id).nonzero()[0, 0])
-            raise VlarlError(f"input_ids: row {row} does not start with BOS ({self.config.bos_token_id}) after its padding")
+            raise VlarlError(
+                f"input_ids: row {row} does not start with BOS ({self.config.bos_token_id}) after its padding"
+            )
         text = self.language_model.get_input_embeddings()(input_ids)
         return splice_image(text, self.embed_images(pixel_values), attention_mask)
 
@@ -249,7 +263,9 @@ def preprocess_images(images,               # uint8 [B, H, W, 3] (numpy or torch
     if x.dtype != torch.uint8: raise VlarlError(f"images: expected uint8 pixels, got {x.dtype}")
     x = x.permute(0, 3, 1, 2).float() / 255.0
     if x.shape[-2:] != (image_size, image_size):
-        x = F.interpolate(x, size=(image_size, image_size), mode="bicubic", antialias=True, align_corners=False).clamp(0, 1)
+        x = F.interpolate(x, size=(image_size, image_size), mode="bicubic", antialias=True, align_corners=False).clamp(
+            0, 1
+        )
     t = lambda v: torch.tensor(v, device=x.device).view(1, 3, 1, 1)
     return torch.cat([(x - t(DINO_MEAN)) / t(DINO_STD), (x - t(SIGLIP_MEAN)) / t(SIGLIP_STD)], dim=1)
 
@@ -261,7 +277,11 @@ def _check_state(model: nn.Module, shapes: dict, allow_missing=(), where: str = 
     own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     missing = sorted(k for k in own if k not in shapes and not any(k.endswith(a) for a in allow_missing))
     unexpected = sorted(k for k in shapes if k not in own)
-    wrong = [f"{k} (checkpoint {list(shapes[k])}, model {list(own[k])})" for k in sorted(shapes) if k in own and tuple(shapes[k]) != own[k]]
+    wrong = [
+        f"{k} (checkpoint {list(shapes[k])}, model {list(own[k])})"
+        for k in sorted(shapes)
+        if k in own and tuple(shapes[k]) != own[k]
+    ]
     for what, ks in (("missing keys", missing), ("unexpected keys", unexpected), ("wrong shapes", wrong)):
         if ks: raise VlarlError(f"{where}: {len(ks)} {what}: {', '.join(ks[:3])}{' ...' if len(ks) > 3 else ''}")
 
@@ -272,7 +292,8 @@ def save_vla(model: VLA, folder: str | Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     sd = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     with atomic_path(folder / "model.safetensors") as tmp: save_file(sd, str(tmp), metadata={"format": "pt"})
-    with atomic_path(folder / "config.json") as tmp: Path(tmp).write_text(json.dumps({"model_type": MODEL_TYPE, **model.config.to_dict()}, indent=2))
+    with atomic_path(folder / "config.json") as tmp:
+        Path(tmp).write_text(json.dumps({"model_type": MODEL_TYPE, **model.config.to_dict()}, indent=2))
     return folder
 
 def read_vla_config(folder: str | Path) -> VLAConfig:
@@ -319,7 +340,13 @@ import re as _re
 _DINO_BLOCK = {"norm1": "norm1", "norm2": "norm2", "attn.proj": "attention.o_proj", "mlp.fc1": "mlp.fc1", "mlp.fc2": "mlp.fc2",
                "ls1.scale_factor": "layer_scale1.lambda1", "ls2.scale_factor": "layer_scale2.lambda1",
                "ls1.gamma": "layer_scale1.lambda1", "ls2.gamma": "layer_scale2.lambda1"}
-_SIGLIP_BLOCK = {"norm1": "layer_norm1", "norm2": "layer_norm2", "attn.proj": "self_attn.out_proj", "mlp.fc1": "mlp.fc1", "mlp.fc2": "mlp.fc2"}
+_SIGLIP_BLOCK = {
+    "norm1": "layer_norm1",
+    "norm2": "layer_norm2",
+    "attn.proj": "self_attn.out_proj",
+    "mlp.fc1": "mlp.fc1",
+    "mlp.fc2": "mlp.fc2",
+}
 
 def map_openvla_tensor(name: str,            # a key of an OpenVLA checkpoint
                        t: torch.Tensor,      # its tensor
@@ -337,7 +364,10 @@ def map_openvla_tensor(name: str,            # a key of an OpenVLA checkpoint
             if i == depth - 1: return {}                                    # the last block is never run
             if i >= depth: raise VlarlError(f"{name}: block {i} beyond the configured depth {depth}")
             if part == "attn.qkv":
-                return {f"{out}layers.{i}.{prefix}.{p}_proj.{kind}": c.contiguous() for p, c in zip("qkv", t.chunk(3, dim=0))}
+                return {
+                    f"{out}layers.{i}.{prefix}.{p}_proj.{kind}": c.contiguous()
+                    for p, c in zip("qkv", t.chunk(3, dim=0))
+                }
             full = f"{part}.{kind}" if kind in ("scale_factor", "gamma") else part
             if full not in blocks: break
             return {f"{out}layers.{i}.{blocks[full]}" + ("" if kind in ("scale_factor", "gamma") else f".{kind}"): t}
@@ -348,9 +378,11 @@ def map_openvla_tensor(name: str,            # a key of an OpenVLA checkpoint
             if k == "pos_embed":
                 if t.shape[1] == config.n_patches: t = torch.cat([t.new_zeros(1, 1, t.shape[2]), t], 1)
                 return {f"{out}embeddings.position_embeddings": t}
-            if k.startswith("patch_embed.proj."): return {f"{out}embeddings.patch_embeddings.projection.{k.split('.')[-1]}": t}
+            if k.startswith("patch_embed.proj."):
+                return {f"{out}embeddings.patch_embeddings.projection.{k.split('.')[-1]}": t}
         else:
-            if k == "pos_embed": return {f"{out}embeddings.position_embedding.weight": t.reshape(t.shape[-2], t.shape[-1])}
+            if k == "pos_embed":
+                return {f"{out}embeddings.position_embedding.weight": t.reshape(t.shape[-2], t.shape[-1])}
             if k.startswith("patch_embed.proj."): return {f"{out}embeddings.patch_embedding.{k.split('.')[-1]}": t}
         break
     if _re.fullmatch(r"projector\.fc[123]\.(weight|bias)", name) or name.startswith("language_model."): return {name: t}
@@ -388,14 +420,21 @@ def openvla_config_to_vla(cfg: dict,     # an OpenVLA `config.json`, parsed
                           shapes: dict,  # `{key: shape}` of its checkpoint
                          ) -> VLAConfig:
     "Derive our `VLAConfig` from an OpenVLA config and its tensor shapes; errors name the missing field or key."
-    if not cfg.get("use_fused_vision_backbone", False): raise VlarlError("config.json: only the fused DINOv2+SigLIP backbone (use_fused_vision_backbone: true) is supported")
+    if not cfg.get("use_fused_vision_backbone", False):
+        raise VlarlError(
+            "config.json: only the fused DINOv2+SigLIP backbone (use_fused_vision_backbone: true) is supported"
+        )
     def shape(k):
         if k not in shapes: raise VlarlError(f"checkpoint: missing key {k}")
         return shapes[k]
     sizes = cfg.get("image_sizes")
-    if not sizes or len(set(sizes)) != 1: raise VlarlError(f"config.json: image_sizes must be two equal sizes, got {sizes!r}")
+    if not sizes or len(set(sizes)) != 1:
+        raise VlarlError(f"config.json: image_sizes must be two equal sizes, got {sizes!r}")
     heads = cfg.get("vlarl_vision_heads") or [_TIMM_HEADS.get(m) for m in cfg.get("timm_model_ids", [None, None])]
-    if None in heads: raise VlarlError(f"config.json: unknown timm_model_ids {cfg.get('timm_model_ids')!r} (cannot tell the vision head counts)")
+    if None in heads:
+        raise VlarlError(
+            f"config.json: unknown timm_model_ids {cfg.get('timm_model_ids')!r} (cannot tell the vision head counts)"
+        )
     depth = lambda pre: 1 + max(int(k.split(".")[3]) for k in shapes if k.startswith(pre + ".blocks."))
     tc = cfg.get("text_config", {})
     dw = shape("vision_backbone.featurizer.cls_token")[-1]
@@ -418,7 +457,8 @@ def load_openvla_checkpoint(folder: str | Path, device="cpu", dtype=torch.float3
     "Load an `openvla/openvla-7b`-layout folder (config.json + safetensors, single or sharded) into a `VLA`; `model.norm_stats` holds its action statistics."
     from safetensors import safe_open
     folder = Path(folder)
-    if not (folder / "config.json").exists(): raise VlarlError(f"{folder}: no config.json (not an OpenVLA checkpoint folder)")
+    if not (folder / "config.json").exists():
+        raise VlarlError(f"{folder}: no config.json (not an OpenVLA checkpoint folder)")
     cfg_json = json.loads((folder / "config.json").read_text())
     files = _openvla_files(folder)
     shapes = _shapes(files)
@@ -468,7 +508,11 @@ def write_openvla_like_checkpoint(folder: str | Path, config: VLAConfig, seed: i
     sd["vision_backbone.featurizer.cls_token"] = r(1, 1, c.dino_width)
     sd["vision_backbone.featurizer.reg_token"] = r(1, c.dino_registers, c.dino_width)
     ap = "vision_backbone.fused_featurizer.attn_pool."
-    sd[ap + "latent"], sd[ap + "q.weight"], sd[ap + "kv.weight"] = r(1, 1, c.siglip_width), r(c.siglip_width, c.siglip_width), r(2 * c.siglip_width, c.siglip_width)
+    sd[ap + "latent"], sd[ap + "q.weight"], sd[ap + "kv.weight"] = (
+        r(1, 1, c.siglip_width),
+        r(c.siglip_width, c.siglip_width),
+        r(2 * c.siglip_width, c.siglip_width),
+    )
     dv, d = c.vision_dim, c.llm_width
     for n, (o, i) in {"fc1": (4 * dv, dv), "fc2": (d, 4 * dv), "fc3": (d, d)}.items():
         sd[f"projector.{n}.weight"], sd[f"projector.{n}.bias"] = r(o, i) / math.sqrt(i) / std * 0.5, r(o)
@@ -477,7 +521,11 @@ def write_openvla_like_checkpoint(folder: str | Path, config: VLAConfig, seed: i
     for i in range(c.llm_depth):
         b = f"{lm}layers.{i}."
         for n in "qkvo": sd[b + f"self_attn.{n}_proj.weight"] = r(d, d)
-        sd[b + "mlp.gate_proj.weight"], sd[b + "mlp.up_proj.weight"], sd[b + "mlp.down_proj.weight"] = r(c.llm_mlp, d), r(c.llm_mlp, d), r(d, c.llm_mlp)
+        sd[b + "mlp.gate_proj.weight"], sd[b + "mlp.up_proj.weight"], sd[b + "mlp.down_proj.weight"] = (
+            r(c.llm_mlp, d),
+            r(c.llm_mlp, d),
+            r(d, c.llm_mlp),
+        )
         sd[b + "input_layernorm.weight"], sd[b + "post_attention_layernorm.weight"] = 1 + r(d), 1 + r(d)
     sd["language_model.lm_head.weight"] = r(c.vocab_size, d)
     folder = Path(folder)

@@ -24,7 +24,7 @@ ACTION_KEYS = ("auto", "expert_actions", "actions")
 class LabelConfig(TypedConfig):
     "Thresholds and window sizes of the pseudo-labeller."
     _name: ClassVar[str] = "LabelConfig"
-    method: str = "paper"            # "paper": milestones + velocity keyframes; "upstream": gripper-command windows only
+    method: str = "paper"  # "paper": milestones + velocity keyframes; "upstream": gripper-command windows only
     horizon: int = 3                 # K: actions up to and including an event that are labelled positive
     gripper_delta: float = 0.3       # a change of openness (0 closed .. 1 open) at least this large is significant
     settle_tol: float = 0.02         # the change has settled when the openness moves less than this in a step
@@ -32,8 +32,10 @@ class LabelConfig(TypedConfig):
     speed_relative: bool = True      # True: `speed_threshold` is relative to the segment's peak speed; False: absolute
     min_gap: int = 3                 # keyframes are at least this many steps from each other and from milestones
     label_end: bool = True           # the last action of a successful trajectory is an event
-    control_hz: float = 20.0         # control rate, to turn `eef_pos` differences into a velocity when `eef_vel` is absent
-    action_key: str = "auto"         # which actions are labelled: "expert_actions" (clean), "actions" (executed), "auto": clean if present
+    control_hz: float = 20.0  # control rate, to turn `eef_pos` differences into a velocity when `eef_vel` is absent
+    action_key: str = (
+        "auto"  # which actions are labelled: "expert_actions" (clean), "actions" (executed), "auto": clean if present
+    )
     upstream_delay_close: int = 11   # upstream: the window is centred this many steps after an open->close command
     upstream_delay_open: int = 0     # upstream: ... and this many after a close->open command
     upstream_window: int = 2         # upstream: half-width of that window
@@ -42,27 +44,37 @@ class LabelConfig(TypedConfig):
     def __post_init__(self):
         def bad(msg): raise VlarlError(f"LabelConfig: {msg}")
         def is_int(x): return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-        def is_num(x): return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool) and np.isfinite(x)
-        if self.method not in LABEL_METHODS: bad(f"method must be one of {', '.join(LABEL_METHODS)}, got {self.method!r}")
-        if self.action_key not in ACTION_KEYS: bad(f"action_key must be one of {', '.join(ACTION_KEYS)}, got {self.action_key!r}")
+        def is_num(x):
+            return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool) and np.isfinite(x)
+        if self.method not in LABEL_METHODS:
+            bad(f"method must be one of {', '.join(LABEL_METHODS)}, got {self.method!r}")
+        if self.action_key not in ACTION_KEYS:
+            bad(f"action_key must be one of {', '.join(ACTION_KEYS)}, got {self.action_key!r}")
         for k in ("horizon", "min_gap"):
-            if not is_int(getattr(self, k)) or getattr(self, k) < 1: bad(f"{k} must be an integer >= 1, got {getattr(self, k)!r}")
+            if not is_int(getattr(self, k)) or getattr(self, k) < 1:
+                bad(f"{k} must be an integer >= 1, got {getattr(self, k)!r}")
         for k in ("upstream_delay_close", "upstream_delay_open", "upstream_window", "upstream_final"):
-            if not is_int(getattr(self, k)) or getattr(self, k) < 0: bad(f"{k} must be an integer >= 0, got {getattr(self, k)!r}")
-        if not is_num(self.gripper_delta) or not 0 < self.gripper_delta <= 1: bad(f"gripper_delta must be in (0, 1], got {self.gripper_delta!r}")
+            if not is_int(getattr(self, k)) or getattr(self, k) < 0:
+                bad(f"{k} must be an integer >= 0, got {getattr(self, k)!r}")
+        if not is_num(self.gripper_delta) or not 0 < self.gripper_delta <= 1:
+            bad(f"gripper_delta must be in (0, 1], got {self.gripper_delta!r}")
         if not is_num(self.settle_tol) or not 0 <= self.settle_tol < self.gripper_delta:
             bad(f"settle_tol must be in [0, gripper_delta), got {self.settle_tol!r}")
-        if not is_num(self.speed_threshold) or self.speed_threshold <= 0: bad(f"speed_threshold must be > 0, got {self.speed_threshold!r}")
-        if self.speed_relative and self.speed_threshold > 1: bad(f"a relative speed_threshold must be <= 1 (a fraction of the peak speed), got {self.speed_threshold!r}")
+        if not is_num(self.speed_threshold) or self.speed_threshold <= 0:
+            bad(f"speed_threshold must be > 0, got {self.speed_threshold!r}")
+        if self.speed_relative and self.speed_threshold > 1:
+            bad(f"a relative speed_threshold must be <= 1 (a fraction of the peak speed), got {self.speed_threshold!r}")
         if not is_num(self.control_hz) or self.control_hz <= 0: bad(f"control_hz must be > 0, got {self.control_hz!r}")
-        if not isinstance(self.label_end, bool) or not isinstance(self.speed_relative, bool): bad("label_end and speed_relative must be booleans")
+        if not isinstance(self.label_end, bool) or not isinstance(self.speed_relative, bool):
+            bad("label_end and speed_relative must be booleans")
 
     # to_dict, from_dict (unknown fields refused), diff and with_overrides come from `TypedConfig` (00_core)
 
 # %% ../../nbs/09_pseudo_labels.ipynb #5afd5e1a
 def _as_1d(x, name: str) -> np.ndarray:
     a = np.asarray(x, dtype=np.float64)
-    if a.ndim != 1 or len(a) == 0: raise VlarlError(f"{name}: expected a non-empty 1-D array, got shape {list(a.shape)}")
+    if a.ndim != 1 or len(a) == 0:
+        raise VlarlError(f"{name}: expected a non-empty 1-D array, got shape {list(a.shape)}")
     if not np.isfinite(a).all(): raise VlarlError(f"{name}: contains NaN or infinite values")
     return a
 
@@ -104,7 +116,8 @@ def velocity_keyframes(speed,                           # float [T]: end-effecto
     T = len(v)
     if np.any(v < 0): raise VlarlError("speed: must be non-negative (a norm of the velocity)")
     ms = np.asarray(milestones, dtype=np.int64)
-    if ms.size and (ms.min() < 0 or ms.max() >= T): raise VlarlError(f"milestones must lie in [0, {T - 1}], got {ms.tolist()}")
+    if ms.size and (ms.min() < 0 or ms.max() >= T):
+        raise VlarlError(f"milestones must lie in [0, {T - 1}], got {ms.tolist()}")
     bounds = _boundary_events(T, ms, cfg)
     cands = []
     for s, e in segments(T, ms):
@@ -130,7 +143,8 @@ def episode_signals(ep: dict, cfg: LabelConfig | None = None) -> tuple[np.ndarra
     g = _get(ep, "gripper_openness")
     if g is None:
         q = _get(ep, "gripper_qpos", "robot0_gripper_qpos")
-        if q is None: raise VlarlError("episode has neither 'gripper_openness' nor 'gripper_qpos' (needed for milestones)")
+        if q is None:
+            raise VlarlError("episode has neither 'gripper_openness' nor 'gripper_qpos' (needed for milestones)")
         q = np.asarray(q, dtype=np.float64)
         check_shape(q, (None, 2), "gripper_qpos")
         gap = np.abs(q[:, 0] - q[:, 1])
@@ -167,7 +181,9 @@ def _upstream_events(actions: np.ndarray, cfg: LabelConfig) -> tuple[np.ndarray,
     "Upstream rule: (changes of the commanded gripper sign, window centres after them)."
     T, cmd = len(actions), np.sign(actions[:, 6])
     ch = np.flatnonzero(cmd[1:] != cmd[:-1]) + 1
-    centres = [min(t + (cfg.upstream_delay_close if cmd[t] > cmd[t - 1] else cfg.upstream_delay_open), T - 1) for t in ch]
+    centres = [
+        min(t + (cfg.upstream_delay_close if cmd[t] > cmd[t - 1] else cfg.upstream_delay_open), T - 1) for t in ch
+    ]
     return ch.astype(np.int64), np.asarray(centres, dtype=np.int64)
 
 def label_details(ep: dict, cfg: LabelConfig | None = None) -> dict:
@@ -179,7 +195,9 @@ def label_details(ep: dict, cfg: LabelConfig | None = None) -> dict:
         changes, centres = _upstream_events(a, cfg)
         y = _window_labels(T, centres, -cfg.upstream_window, cfg.upstream_window)
         if cfg.upstream_final: y[max(0, T - cfg.upstream_final):] = 1
-        return dict(method="upstream", T=T, milestones=changes, keyframes=np.zeros(0, np.int64), events=centres, labels=y)
+        return dict(
+            method="upstream", T=T, milestones=changes, keyframes=np.zeros(0, np.int64), events=centres, labels=y
+        )
     g, v = episode_signals(ep, cfg)
     T = len(g)
     ms = segment_milestones(g, cfg)
@@ -198,7 +216,11 @@ def plot_labels(ep: dict, cfg: LabelConfig | None = None, ax=None, title: str | 
     import matplotlib.pyplot as plt
     cfg = cfg or LabelConfig()
     d = label_details(ep, LabelConfig.from_dict({**cfg.to_dict(), "method": "paper"}))
-    up = pseudo_labels(ep, LabelConfig.from_dict({**cfg.to_dict(), "method": "upstream"})) if "actions" in ep or "expert_actions" in ep else None
+    up = (
+        pseudo_labels(ep, LabelConfig.from_dict({**cfg.to_dict(), "method": "upstream"}))
+        if "actions" in ep or "expert_actions" in ep
+        else None
+    )
     if ax is None: _, ax = plt.subplots(figsize=(10, 3))
     t, v = np.arange(d["T"]), d["speed"]
     vmax = v.max() if v.max() > 0 else 1.0
@@ -211,7 +233,9 @@ def plot_labels(ep: dict, cfg: LabelConfig | None = None, ax=None, title: str | 
     ax.plot(d["keyframes"], v[d["keyframes"]] / vmax, "o", color="tab:red", label="velocity keyframe")
     for k in np.flatnonzero(d["labels"]): ax.axvspan(k - 0.5, k + 0.5, color="tab:orange", alpha=0.25, lw=0)
     if up is not None:
-        ax.plot(np.flatnonzero(up), np.full(int(up.sum()), -0.08), "|", color="tab:purple", ms=6, label="upstream positive")
+        ax.plot(
+            np.flatnonzero(up), np.full(int(up.sum()), -0.08), "|", color="tab:purple", ms=6, label="upstream positive"
+        )
     ax.axvspan(0, 0, color="tab:orange", alpha=0.25, label=f"positive (paper, K={cfg.horizon})")
     ax.set(xlabel="step", ylim=(-0.15, 1.1), title=title or ep.get("instruction", ""))
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
@@ -235,7 +259,8 @@ def label_episodes(episodes: list[dict], cfg: LabelConfig | None = None) -> dict
         if im.dtype != np.uint8: raise VlarlError(f"episode {i}: images must be uint8, got {im.dtype}")
         a = _episode_actions(ep, cfg)
         check_shape(im, (len(a), None, None, 3), f"episode {i} images")
-        if not isinstance(ep.get("instruction"), str) or not ep["instruction"].strip(): raise VlarlError(f"episode {i} has no instruction")
+        if not isinstance(ep.get("instruction"), str) or not ep["instruction"].strip():
+            raise VlarlError(f"episode {i} has no instruction")
         y = pseudo_labels(ep, cfg)
         if len(y) != len(a): raise VlarlError(f"episode {i}: {len(y)} signal steps but {len(a)} actions")
         k = len(info)
@@ -245,7 +270,15 @@ def label_episodes(episodes: list[dict], cfg: LabelConfig | None = None) -> dict
         epi.append(np.full(len(y), k))
         ts.append(np.arange(len(y)))
         instr += [ep["instruction"]] * len(y)
-        info.append(dict(index=k, source=str(ep.get("file", i)), instruction=ep["instruction"], length=len(y), n_positive=int(y.sum())))
+        info.append(
+            dict(
+                index=k,
+                source=str(ep.get("file", i)),
+                instruction=ep["instruction"],
+                length=len(y),
+                n_positive=int(y.sum()),
+            )
+        )
     if not info: raise VlarlError(f"none of the {len(episodes)} episodes is successful: nothing to label")
     if len({im.shape[1:] for im in imgs}) > 1: raise VlarlError("episodes have different image sizes")
     y = np.concatenate(ys)
@@ -267,7 +300,9 @@ def save_labels(data: dict, folder: str | Path, overwrite: bool = False) -> Path
             np.savez_compressed(f, images=np.asarray(data["images"], np.uint8), actions=np.asarray(data["actions"], np.float32),
                                 labels=np.asarray(data["labels"], np.int8), episode=np.asarray(data["episode"], np.int64),
                                 t=np.asarray(data["t"], np.int64), instruction_id=np.array([pos[s] for s in data["instructions"]], np.int64))
-        atomic_write_text(tmp / "meta.json", json.dumps(dict(data["meta"], format=LABELS_FORMAT, instructions=uniq), indent=1))
+        atomic_write_text(
+            tmp / "meta.json", json.dumps(dict(data["meta"], format=LABELS_FORMAT, instructions=uniq), indent=1)
+        )
     return folder
 
 def load_labels(folder: str | Path) -> dict:
@@ -302,8 +337,11 @@ def run_label(demos_dir,                        # a demo folder (`record_demos` 
     data = label_episodes(eps, cfg)
     data["meta"]["sources"] = [str(Path(d).resolve()) for d in dirs]
     views = sorted({e.get("view", "wide") for e in eps})
-    if len(views) > 1: raise VlarlError(f"the demonstration folders mix camera views ({', '.join(views)}); label one view at a time")
-    data["meta"]["env"] = dict(kind="tabletop", view=views[0])          # what the reward model will see (06_policy, env_settings)
+    if len(views) > 1:
+        raise VlarlError(f"the demonstration folders mix camera views ({', '.join(views)}); label one view at a time")
+    data["meta"]["env"] = dict(
+        kind="tabletop", view=views[0]
+    )  # what the reward model will see (06_policy, env_settings)
     import matplotlib
     import matplotlib.pyplot as plt
     out.parent.mkdir(parents=True, exist_ok=True)

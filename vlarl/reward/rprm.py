@@ -35,13 +35,17 @@ class RPRMConfig(TypedConfig):
     "How to build and train a robotic process reward model."
     _name: ClassVar[str] = "RPRMConfig"
     preset: str = "tiny"          # the preset these values came from (informative)
-    vla_preset: str = "tiny"      # `VLAConfig` preset of the backbone (used by init="scratch"; checked against the policy)
+    vla_preset: str = "tiny"  # `VLAConfig` preset of the backbone (used by init="scratch"; checked against the policy)
     policy: str = "default"       # policy folder whose action tokens are scored; `default` = the shipped SFT policy
-    init: str = "policy"          # "policy": start from that policy's weights; "scratch": a fresh VLA with the policy's tokenizer
+    init: str = (
+        "policy"  # "policy": start from that policy's weights; "scratch": a fresh VLA with the policy's tokenizer
+    )
     pos_token: str = "1"          # the answer meaning progress
     neg_token: str = "0"          # the answer meaning no progress
     balance: str = "weight"       # "weight" (loss weights N / 2N_c), "resample" (draws prop. to 1/N_c) or "none"
-    loss: str = "answer"          # "answer": softmax over the two answer tokens; "vocab": over the whole vocabulary (eq. 3 literally)
+    loss: str = (
+        "answer"  # "answer": softmax over the two answer tokens; "vocab": over the whole vocabulary (eq. 3 literally)
+    )
     epochs: int = 3
     lr: float = 5e-4              # peak learning rate (one-cycle)
     batch_size: int = 32
@@ -58,17 +62,23 @@ class RPRMConfig(TypedConfig):
         def bad(msg): raise VlarlError(f"RPRMConfig: {msg}")
         def is_int(x): return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
         if self.init not in ("policy", "scratch"): bad(f"init must be 'policy' or 'scratch', got {self.init!r}")
-        if self.balance not in ("weight", "resample", "none"): bad(f"balance must be 'weight', 'resample' or 'none', got {self.balance!r}")
+        if self.balance not in ("weight", "resample", "none"):
+            bad(f"balance must be 'weight', 'resample' or 'none', got {self.balance!r}")
         if self.output not in ("prob", "logodds"): bad(f"output must be 'prob' or 'logodds', got {self.output!r}")
         if self.loss not in ("answer", "vocab"): bad(f"loss must be 'answer' or 'vocab', got {self.loss!r}")
         for k in ("epochs", "batch_size"):
-            if not is_int(getattr(self, k)) or getattr(self, k) < 1: bad(f"{k} must be an integer >= 1, got {getattr(self, k)!r}")
+            if not is_int(getattr(self, k)) or getattr(self, k) < 1:
+                bad(f"{k} must be an integer >= 1, got {getattr(self, k)!r}")
         for k in ("lora_rank", "perturb_negatives", "seed"):
-            if not is_int(getattr(self, k)) or getattr(self, k) < 0: bad(f"{k} must be an integer >= 0, got {getattr(self, k)!r}")
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0): bad(f"lr must be > 0, got {self.lr!r}")
-        if not (isinstance(self.val_frac, (int, float)) and 0 < self.val_frac < 1): bad(f"val_frac must be in (0, 1), got {self.val_frac!r}")
+            if not is_int(getattr(self, k)) or getattr(self, k) < 0:
+                bad(f"{k} must be an integer >= 0, got {getattr(self, k)!r}")
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            bad(f"lr must be > 0, got {self.lr!r}")
+        if not (isinstance(self.val_frac, (int, float)) and 0 < self.val_frac < 1):
+            bad(f"val_frac must be in (0, 1), got {self.val_frac!r}")
         if not isinstance(self.policy, str) or not self.policy: bad("policy must be 'default' or a policy folder")
-        if not self.pos_token or self.pos_token == self.neg_token: bad("pos_token and neg_token must be two different non-empty tokens")
+        if not self.pos_token or self.pos_token == self.neg_token:
+            bad("pos_token and neg_token must be two different non-empty tokens")
 
     # to_dict, from_dict (unknown fields refused), diff and with_overrides come from `TypedConfig` (00_core)
 
@@ -83,7 +93,8 @@ def reward_token_ids(tokenizer, cfg: RPRMConfig) -> tuple[int, int]:
     out = []
     for tok in (cfg.pos_token, cfg.neg_token):
         i = tokenizer.convert_tokens_to_ids(tok)
-        if i is None or i == tokenizer.unk_token_id: raise VlarlError(f"reward token {tok!r} is not in the tokenizer's vocabulary")
+        if i is None or i == tokenizer.unk_token_id:
+            raise VlarlError(f"reward token {tok!r} is not in the tokenizer's vocabulary")
         out.append(int(i))
     return out[0], out[1]
 
@@ -103,7 +114,8 @@ class RewardModel:
         "Validate action token ids `[N, 7]` (shape, integer type, within the action range) and return them as a LongTensor."
         ids = token_ids if isinstance(token_ids, torch.Tensor) else torch.as_tensor(np.asarray(token_ids))
         check_shape(ids, (n, N_ACTION_TOKENS), "token_ids")
-        if ids.is_floating_point() or ids.dtype == torch.bool: raise VlarlError(f"token_ids: expected integer token ids, got {ids.dtype}")
+        if ids.is_floating_point() or ids.dtype == torch.bool:
+            raise VlarlError(f"token_ids: expected integer token ids, got {ids.dtype}")
         ids = ids.long()
         if ids.numel() and (ids.min() < self.first_action_id or ids.max() > self.last_action_id):
             raise VlarlError(f"token_ids: action token ids must lie in [{self.first_action_id}, {self.last_action_id}], "
@@ -112,7 +124,8 @@ class RewardModel:
 
     def answer_hidden(self, images, instructions, token_ids) -> torch.Tensor:
         "Final hidden state `[N, d]` at the last action token, whose logits predict the answer (with gradients)."
-        if len(instructions) != len(images): raise VlarlError(f"{len(images)} images but {len(instructions)} instructions")
+        if len(instructions) != len(images):
+            raise VlarlError(f"{len(images)} images but {len(instructions)} instructions")
         ids = self.check_tokens(token_ids, len(images)).to(self.device)
         b = self._bundle.batch(images, list(instructions))
         x = torch.cat([b["input_ids"], ids], 1)
@@ -146,7 +159,9 @@ class RewardModel:
         self.model.eval()
         out = []
         for s in range(0, n, batch_size):
-            z = self.answer_logits(images[s:s + batch_size], list(instructions[s:s + batch_size]), ids[s:s + batch_size])
+            z = self.answer_logits(
+                images[s : s + batch_size], list(instructions[s : s + batch_size]), ids[s : s + batch_size]
+            )
             out.append((z[:, 1] - z[:, 0]).cpu())
         self.model.train(was)
         lo = torch.cat(out) if out else torch.zeros(0)
@@ -162,7 +177,9 @@ def build_reward_model(cfg: RPRMConfig | None = None) -> tuple[RewardModel, Poli
     cfg = cfg or RPRMConfig()
     path = default_policy_path() if cfg.policy == "default" else Path(cfg.policy)
     if cfg.policy == "default" and cfg.vla_preset != "tiny":
-        raise VlarlError(f"the {cfg.preset!r} RPRM preset needs `policy`: the checkpoint folder of the policy to reward")
+        raise VlarlError(
+            f"the {cfg.preset!r} RPRM preset needs `policy`: the checkpoint folder of the policy to reward"
+        )
     device = get_device(cfg.device)
     policy = load_policy(path, device=device)
     if cfg.init == "policy": model = copy.deepcopy(policy.model)
@@ -197,7 +214,8 @@ def rprm_dataset(labels: dict,                   # from `label_episodes` or `loa
                 ) -> RPRMData:
     "Tokenise the labelled actions with the policy's action tokenizer (optionally adding perturbed negatives)."
     for k in ("images", "instructions", "actions", "labels", "episode", "t"):
-        if k not in labels: raise VlarlError(f"labels data has no {k!r} entry (make it with label_episodes or load_labels)")
+        if k not in labels:
+            raise VlarlError(f"labels data has no {k!r} entry (make it with label_episodes or load_labels)")
     y = np.asarray(labels["labels"], dtype=np.int8)
     if len(y) == 0: raise VlarlError("labels data is empty")
     if not np.isin(y, (0, 1)).all(): raise VlarlError("labels must be 0 or 1")
@@ -263,7 +281,8 @@ def class_weights(labels, balance: str = "weight") -> np.ndarray:
     if balance != "weight": return np.ones(2)
     n_pos = int(y.sum())
     n_neg = len(y) - n_pos
-    if n_pos == 0 or n_neg == 0: raise VlarlError(f"training data needs both classes, got {n_pos} positives and {n_neg} negatives")
+    if n_pos == 0 or n_neg == 0:
+        raise VlarlError(f"training data needs both classes, got {n_pos} positives and {n_neg} negatives")
     return np.array([len(y) / (2 * n_neg), len(y) / (2 * n_pos)])
 
 def train_rprm(rm: RewardModel, data: RPRMData,
@@ -298,7 +317,8 @@ def train_rprm(rm: RewardModel, data: RPRMData,
                 if cfg.loss == "answer": ce = F.cross_entropy(rm.answer_logits(im, ins, tk), y, reduction="none")
                 else: ce = F.cross_entropy(rm.reward_logits(im, ins, tk), torch.where(y == 1, rm.pos_id, rm.neg_id), reduction="none")
                 loss = (ce * w[y]).mean()
-                if not torch.isfinite(loss): raise VlarlError(f"rprm: non-finite loss at epoch {ep + 1}; lower the learning rate")
+                if not torch.isfinite(loss):
+                    raise VlarlError(f"rprm: non-finite loss at epoch {ep + 1}; lower the learning rate")
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
@@ -307,7 +327,12 @@ def train_rprm(rm: RewardModel, data: RPRMData,
                 losses.append(loss.item())
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss.item():.3f}")
-            h = {"epoch": ep + 1, "rprm/loss": float(np.mean(losses)), "rprm/lr": sched.get_last_lr()[0], "timing/elapsed": time.time() - t0}
+            h = {
+                "epoch": ep + 1,
+                "rprm/loss": float(np.mean(losses)),
+                "rprm/lr": sched.get_last_lr()[0],
+                "timing/elapsed": time.time() - t0,
+            }
             hist.append(h)
             if log is not None: log(h)
     finally:
@@ -318,7 +343,9 @@ def train_rprm(rm: RewardModel, data: RPRMData,
 def evaluate_rprm(rm: RewardModel, data: RPRMData, idx=None, batch_size: int = 256) -> dict:
     "Accuracy, balanced accuracy and ROC-AUC of `P('1')` against the labels (on held-out episodes, pass their `idx`)."
     idx = np.arange(len(data)) if idx is None else np.asarray(idx)
-    s = rm.score(data.images[idx], [data.instructions[i] for i in idx], data.token_ids[idx], output="prob", batch_size=batch_size)
+    s = rm.score(
+        data.images[idx], [data.instructions[i] for i in idx], data.token_ids[idx], output="prob", batch_size=batch_size
+    )
     return binary_metrics(s.numpy(), data.labels[idx])
 
 def action_sensitivity(rm: RewardModel, data: RPRMData, idx=None, seed: int = 0) -> float:
@@ -328,7 +355,12 @@ def action_sensitivity(rm: RewardModel, data: RPRMData, idx=None, seed: int = 0)
     if len(pos) == 0: raise VlarlError("action_sensitivity: no positive steps")
     other = np.random.default_rng(seed).choice(idx, len(pos))
     ins = [data.instructions[i] for i in pos]
-    return float((rm.score(data.images[pos], ins, data.token_ids[pos]) - rm.score(data.images[pos], ins, data.token_ids[other])).mean())
+    return float(
+        (
+            rm.score(data.images[pos], ins, data.token_ids[pos])
+            - rm.score(data.images[pos], ins, data.token_ids[other])
+        ).mean()
+    )
 
 # %% ../../nbs/10_rprm.ipynb #d6cbf0b1
 def save_rprm(rm: RewardModel, folder: str | Path, overwrite: bool = False, metrics: dict | None = None) -> Path:

@@ -45,7 +45,8 @@ def make_batch(prompts: list,          # token-id lists, each starting with BOS
 
 def _check_left_padded(batch: dict):
     m = batch["attention_mask"]
-    if not bool(m[:, -1].all()): raise VlarlError("batch: prompts must be left-padded (every row's last column a real token); use make_batch")
+    if not bool(m[:, -1].all()):
+        raise VlarlError("batch: prompts must be left-padded (every row's last column a real token); use make_batch")
 
 # %% ../../nbs/07_rollout.ipynb #2018ee1d
 @dataclass
@@ -80,7 +81,7 @@ def generate_actions(model,                        # a `VLA` or `VLAActorCritic`
     "Decode 7 action tokens per row: restricted to the action ids, tempered, batched with a KV cache."
     if temperature is None:
         if not greedy: raise VlarlError("generate_actions: sampling needs temperature= (it has no default, so that a dropped argument cannot change the distribution)")
-        temperature = 1.0                                                       # greedy: log-probs and entropies reported at T = 1
+        temperature = 1.0  # greedy: log-probs and entropies reported at T = 1
     if temperature <= 0: raise VlarlError(f"temperature must be > 0, got {temperature}")
     vla, ac = _split(model)
     _check_left_padded(batch)
@@ -89,10 +90,16 @@ def generate_actions(model,                        # a `VLA` or `VLAActorCritic`
     emb, mask, pos = vla.multimodal_inputs(batch["input_ids"], batch["pixel_values"], batch["attention_mask"])
     lm = vla.language_model.model
     cache = DynamicCache(config=lm.config) if use_cache else None
-    h = lm(inputs_embeds=emb, attention_mask=mask, position_ids=pos, past_key_values=cache, use_cache=use_cache).last_hidden_state[:, -1]
+    h = lm(
+        inputs_embeds=emb, attention_mask=mask, position_ids=pos, past_key_values=cache, use_cache=use_cache
+    ).last_hidden_state[:, -1]
     values = None
     if ac is not None:
-        values = ac.value_head(h) if ac.shared else ac.values(batch["input_ids"], batch["pixel_values"], batch["attention_mask"])
+        values = (
+            ac.value_head(h)
+            if ac.shared
+            else ac.values(batch["input_ids"], batch["pixel_values"], batch["attention_mask"])
+        )
     B = emb.shape[0]
     toks = torch.empty(B, N_ACTION_TOKENS, dtype=torch.long, device=emb.device)
     logp = torch.empty(B, N_ACTION_TOKENS, device=emb.device)
@@ -107,7 +114,9 @@ def generate_actions(model,                        # a `VLA` or `VLAActorCritic`
         mask = torch.cat([mask, mask.new_ones(B, 1)], 1)
         pos = torch.cat([pos, pos[:, -1:] + 1], 1)
         if use_cache:
-            h = lm(inputs_embeds=new, attention_mask=mask, position_ids=pos[:, -1:], past_key_values=cache, use_cache=True).last_hidden_state[:, -1]
+            h = lm(
+                inputs_embeds=new, attention_mask=mask, position_ids=pos[:, -1:], past_key_values=cache, use_cache=True
+            ).last_hidden_state[:, -1]
         else:
             emb = torch.cat([emb, new], 1)
             h = lm(inputs_embeds=emb, attention_mask=mask, position_ids=pos, use_cache=False).last_hidden_state[:, -1]
@@ -142,7 +151,11 @@ def action_logprobs(model,                 # a `VLA` or `VLAActorCritic`
     if return_entropy: out.append(-(lp.exp() * lp).sum(-1))
     if return_values:
         if ac is None: raise VlarlError("return_values needs a VLAActorCritic")
-        out.append(ac.value_head(h[:, -N_ACTION_TOKENS - 1]) if ac.shared else ac.values(batch["input_ids"], batch["pixel_values"], batch["attention_mask"]))
+        out.append(
+            ac.value_head(h[:, -N_ACTION_TOKENS - 1])
+            if ac.shared
+            else ac.values(batch["input_ids"], batch["pixel_values"], batch["attention_mask"])
+        )
     return out[0] if len(out) == 1 else tuple(out)
 
 # %% ../../nbs/07_rollout.ipynb #14d4c826
@@ -154,7 +167,11 @@ def _timed(fn) -> float:
 def _median_ratio(slow, fast, repeats: int) -> tuple[float, float, float]:
     "Time `slow` and `fast` back to back `repeats` times; median of the per-repeat ratios, and the median times."
     pairs = [(_timed(slow), _timed(fast)) for _ in range(repeats)]
-    return (statistics.median(s / f for s, f in pairs), statistics.median(s for s, _ in pairs), statistics.median(f for _, f in pairs))
+    return (
+        statistics.median(s / f for s, f in pairs),
+        statistics.median(s for s, _ in pairs),
+        statistics.median(f for _, f in pairs),
+    )
 
 @torch.no_grad()
 def bench_policy(repeats: int = 5,    # measurements per ratio (median taken)

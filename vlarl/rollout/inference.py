@@ -21,7 +21,8 @@ def _load_partial(model: nn.Module, state_dict: dict, who: str) -> int:
     if extra: raise VlarlError(f"{who}: unexpected weight(s) {extra[:3]} (the engine's model has no such names)")
     with torch.no_grad():
         for k, v in state_dict.items():
-            if tuple(own[k].shape) != tuple(v.shape): raise VlarlError(f"{who}: {k} has shape {list(v.shape)}, the engine's model {list(own[k].shape)}")
+            if tuple(own[k].shape) != tuple(v.shape):
+                raise VlarlError(f"{who}: {k} has shape {list(v.shape)}, the engine's model {list(own[k].shape)}")
             own[k].copy_(torch.as_tensor(v))
     return len(state_dict)
 
@@ -44,7 +45,9 @@ class TorchEngine:
     def generate(self, images, instructions: list, temperature: float | None = None, seed: int = 0, greedy: bool = False) -> dict:
         "Actions `[B, 7]` (env convention), action token ids `[B, 7]` and their log-probs `[B, 7]` (numpy)."
         g = torch.Generator(device=self.policy.model.device).manual_seed(int(seed))
-        act, s = self.policy.act(writable(images), list(instructions), greedy=greedy, temperature=temperature, generator=g)
+        act, s = self.policy.act(
+            writable(images), list(instructions), greedy=greedy, temperature=temperature, generator=g
+        )
         return dict(actions=act, token_ids=s.token_ids.cpu().numpy(), logprobs=s.logprobs.float().cpu().numpy())
 
     @torch.no_grad()
@@ -52,10 +55,19 @@ class TorchEngine:
         "Per-token log-probs `[B, 7]` of given action tokens under the current weights."
         from vlarl.rollout.engine import action_logprobs
         b = self.policy.batch(writable(images), list(instructions))
-        return action_logprobs(self.policy.model, b, torch.as_tensor(token_ids, device=self.policy.model.device), temperature).float().cpu().numpy()
+        return (
+            action_logprobs(
+                self.policy.model, b, torch.as_tensor(token_ids, device=self.policy.model.device), temperature
+            )
+            .float()
+            .cpu()
+            .numpy()
+        )
 
-    def load_weights(self, state_dict: dict) -> int: return _load_partial(self.policy.model, state_dict, "TorchEngine.load_weights")
-    def state_dict(self) -> dict: return {k: v.detach().cpu().clone() for k, v in self.policy.model.state_dict().items()}
+    def load_weights(self, state_dict: dict) -> int:
+        return _load_partial(self.policy.model, state_dict, "TorchEngine.load_weights")
+    def state_dict(self) -> dict:
+        return {k: v.detach().cpu().clone() for k, v in self.policy.model.state_dict().items()}
 
 # %% ../../nbs/13a_engines.ipynb #8ec7f56b
 class InferenceEngine:
@@ -76,8 +88,10 @@ class InferenceEngine:
     def generate(self, images, instructions, temperature=None, seed=0, greedy=False) -> dict:
         out = self.impl.generate(images, instructions, temperature=temperature, seed=seed, greedy=greedy)
         if self.rm is not None:                 # the RPRM scores (observation, sampled action) where both already are
-            with torch.no_grad(): out["dense"] = self.rm(writable(images), list(instructions), out["token_ids"]).float().cpu().numpy()
+            with torch.no_grad():
+                out["dense"] = self.rm(writable(images), list(instructions), out["token_ids"]).float().cpu().numpy()
         return out
-    def score(self, images, instructions, token_ids, temperature): return self.impl.score(images, instructions, token_ids, temperature)
+    def score(self, images, instructions, token_ids, temperature):
+        return self.impl.score(images, instructions, token_ids, temperature)
     def load_weights(self, state_dict: dict) -> int: return self.impl.load_weights(state_dict)
     def state_dict(self) -> dict: return self.impl.state_dict()

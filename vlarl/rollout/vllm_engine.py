@@ -52,7 +52,10 @@ def export_for_vllm(policy_dir,          # a vlarl policy folder or an OpenVLA c
         hf.vla_config = c.to_dict()
         hf.image_token_id = c.pad_token_id
         hf.save_pretrained(str(tmp))
-        save_file({k: v.detach().to(dt).contiguous() for k, v in pol.model.state_dict().items()}, str(tmp / "model.safetensors"))
+        save_file(
+            {k: v.detach().to(dt).contiguous() for k, v in pol.model.state_dict().items()},
+            str(tmp / "model.safetensors"),
+        )
         pol.tokenizer.save_pretrained(str(tmp))
         n = pol.normalizer
         spec = dict(gripper=pol.gripper, n_action_bins=c.n_action_bins,
@@ -78,7 +81,12 @@ def _build_vllm_model():
     from vllm.model_executor.models.utils import init_vllm_registered_model, maybe_prefix
     from vllm.multimodal import MULTIMODAL_REGISTRY
     from vllm.multimodal.inputs import MultiModalFieldConfig
-    from vllm.multimodal.processing import BaseMultiModalProcessor, BaseProcessingInfo, PromptReplacement, PromptUpdateDetails
+    from vllm.multimodal.processing import (
+        BaseMultiModalProcessor,
+        BaseProcessingInfo,
+        PromptReplacement,
+        PromptUpdateDetails,
+    )
     try: from vllm.multimodal.processing import BaseDummyInputsBuilder
     except ImportError: from vllm.multimodal.profiling import BaseDummyInputsBuilder
     from vlarl.models.vla import VLAConfig, VisionBackbone, Projector, preprocess_images
@@ -97,10 +105,16 @@ def _build_vllm_model():
     class VlarlProcessor(BaseMultiModalProcessor[VlarlProcessingInfo]):
         def _call_hf_processor(self, prompt, mm_data, mm_kwargs, tok_kwargs=None):
             tok = self.info.get_tokenizer()
-            out = {"input_ids": torch.tensor([tok(prompt, add_special_tokens=False)["input_ids"] if prompt else []], dtype=torch.long)}
+            out = {
+                "input_ids": torch.tensor(
+                    [tok(prompt, add_special_tokens=False)["input_ids"] if prompt else []], dtype=torch.long
+                )
+            }
             images = mm_data.get("images") or []
             if images:
-                arr = np.stack([np.asarray(im.convert("RGB") if hasattr(im, "convert") else im, dtype=np.uint8) for im in images])
+                arr = np.stack(
+                    [np.asarray(im.convert("RGB") if hasattr(im, "convert") else im, dtype=np.uint8) for im in images]
+                )
                 out["pixel_values"] = preprocess_images(arr, self.info.vla_config().image_size)
             return BatchFeature(out)
         def _get_mm_fields_config(self, hf_inputs, hf_processor_mm_kwargs):
@@ -117,7 +131,8 @@ def _build_vllm_model():
         "OpenVLA-shaped VLA for vLLM: vlarl's vision towers and projector, vLLM's Llama."
         @classmethod
         def get_placeholder_str(cls, modality: str, i: int) -> str | None:
-            if modality.startswith("image"): return None     # prompts are token ids; the processor inserts the patches after BOS
+            if modality.startswith("image"):
+                return None  # prompts are token ids; the processor inserts the patches after BOS
             raise ValueError("only images are supported")
 
         def __init__(self, *, vllm_config, prefix: str = ""):
@@ -140,7 +155,7 @@ def _build_vllm_model():
             if px is None: return []
             if isinstance(px, (list, tuple)): px = torch.stack(list(px))
             px = px.reshape(-1, *px.shape[-3:]).to(self.projector.fc1.weight.dtype)     # [B, 6, S, S]
-            return self.projector(self.vision_backbone(px))                              # [B, 256, d]: one item per image
+            return self.projector(self.vision_backbone(px))  # [B, 256, d]: one item per image
 
         def forward(self, input_ids, positions, intermediate_tensors=None, inputs_embeds=None, **kwargs):
             return self.language_model.model(input_ids, positions, intermediate_tensors, inputs_embeds=inputs_embeds)
@@ -191,7 +206,9 @@ class VLLMEngine:
         import vllm
         from vlarl.action_tokenizer import ActionNormalizer, action_tokenizer_for, load_text_tokenizer
         register()
-        os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")   # the in-process registration is seen by the engine core
+        os.environ.setdefault(
+            "VLLM_ENABLE_V1_MULTIPROCESSING", "0"
+        )  # the in-process registration is seen by the engine core
         policy_dir = Path(policy_dir)
         self.folder = policy_dir if (policy_dir / "vlarl_policy.json").exists() else \
             export_for_vllm(policy_dir, Path(work_dir or tempfile.mkdtemp(prefix="vlarl-vllm-")) / "model", dtype=dtype)
@@ -223,13 +240,19 @@ class VLLMEngine:
         c = self.config
         allowed = list(range(c.text_vocab_size - c.n_action_bins, c.text_vocab_size))
         images = np.asarray(images)
-        reqs = [{"prompt_token_ids": self.prompt_ids(s), "multi_modal_data": {"image": Image.fromarray(im)}} for im, s in zip(images, instructions)]
+        reqs = [
+            {"prompt_token_ids": self.prompt_ids(s), "multi_modal_data": {"image": Image.fromarray(im)}}
+            for im, s in zip(images, instructions)
+        ]
         params = [SamplingParams(temperature=0.0 if greedy else temperature, top_p=1.0, top_k=-1, max_tokens=7, min_tokens=7, ignore_eos=True,
                                  allowed_token_ids=allowed, logprobs=1, detokenize=False, seed=None if greedy else int(seed) + i)
                   for i in range(len(reqs))]
         outs = self.llm.generate(reqs, params, use_tqdm=False)
         toks = np.array([list(o.outputs[0].token_ids) for o in outs], dtype=np.int64)
-        lps = np.array([[step[t].logprob for step, t in zip(o.outputs[0].logprobs, o.outputs[0].token_ids)] for o in outs], dtype=np.float32)
+        lps = np.array(
+            [[step[t].logprob for step, t in zip(o.outputs[0].logprobs, o.outputs[0].token_ids)] for o in outs],
+            dtype=np.float32,
+        )
         acts = tokens_to_env_action(toks, self.action_tokenizer, self.normalizer, self.gripper).astype(np.float64)
         return dict(actions=acts, token_ids=toks, logprobs=lps)
 
