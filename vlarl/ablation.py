@@ -128,10 +128,13 @@ def format_ablation(rows: list[dict], start: dict | None = None) -> str:
     "A markdown table of `ablation_table` rows, the paper's numbers beside them; `start` adds the SFT starting point."
     lines = ["| row | held-out success | 95% CI | per seed | seeds × episodes | wall / run | paper (LIBERO-Spatial) |",
              "|---|---|---|---|---|---|---|"]
-    if start: lines.append(f"| SFT start | {100 * start['success']:.1f}% | {100 * start['ci'][0]:.1f}-{100 * start['ci'][1]:.1f} | | {start['episodes']} | | 84.7 (SFT) |")
+    if start: lines.append(f"| SFT start | {100 * start['success']:.1f}% | "
+                           f"{100 * start['ci'][0]:.1f}-{100 * start['ci'][1]:.1f} | | {start['episodes']} | | 84.7 "
+                           f"(SFT) |")
     for r in rows:
         seeds = ", ".join(f"{100 * p:.0f}" for p in r["per_seed"])
-        lines.append(f"| {r['variant']} | {100 * r['success']:.1f}% | {100 * r['ci'][0]:.1f}-{100 * r['ci'][1]:.1f} | {seeds} | "
+        lines.append(f"| {r['variant']} | {100 * r['success']:.1f}% | {100 * r['ci'][0]:.1f}-{100 * r['ci'][1]:.1f} | "
+                     f"{seeds} | "
                      f"{r['seeds']} × {r['episodes'] // max(r['seeds'], 1)} | {r['wall_s']:.0f} s | {r['paper']} |")
     return "\n".join(lines)
 

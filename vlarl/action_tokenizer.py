@@ -23,7 +23,8 @@ def _as_numpy(x, name):
     raise VlarlError(f"{name}: expected a numpy array or torch tensor, got {type(x).__name__}")
 
 class ActionTokenizer:
-    "OpenVLA's action tokenizer: `n_bins` uniform bins on [min_action, max_action] mapped onto the last `n_bins` ids below `vocab_size`."
+    ("OpenVLA's action tokenizer: `n_bins` uniform bins on [min_action, max_action] mapped onto the last `n_bins` ids "
+     "below `vocab_size`.")
     def __init__(self,
                  vocab_size: int = 32000,  # ids at or above this are not action tokens (OpenVLA: 32000, not the padded 32064)
                  n_bins: int = 256,        # number of bin edges, as in OpenVLA (255 bin centres)
@@ -80,7 +81,8 @@ class ActionNormalizer:
         self.q01, self.q99 = np.asarray(q01, dtype=np.float64), np.asarray(q99, dtype=np.float64)
         self.mask = np.ones_like(self.q01, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
         if not (self.q01.ndim == 1 and self.q01.shape == self.q99.shape == self.mask.shape):
-            raise VlarlError(f"q01, q99 and mask must be 1-D of equal length, got {self.q01.shape}, {self.q99.shape}, {self.mask.shape}")
+            raise VlarlError(f"q01, q99 and mask must be 1-D of equal length, got {self.q01.shape}, {self.q99.shape}, "
+                             f"{self.mask.shape}")
         if (self.q99[self.mask] < self.q01[self.mask]).any(): raise VlarlError("q99 must not be below q01")
 
     @property
@@ -131,7 +133,8 @@ def libero_to_openvla_gripper(actions):
 
 # %% ../nbs/02_action_tokenizer.ipynb #b7de247a
 def tokens_to_env_action(token_ids, action_tokenizer: ActionTokenizer, normalizer: ActionNormalizer | None = None, gripper: str = "libero"):
-    "Token ids `[..., 7]` -> environment actions `[..., 7]`: decode, un-normalise, then the gripper convention (`libero` or `none`)."
+    ("Token ids `[..., 7]` -> environment actions `[..., 7]`: decode, un-normalise, then the gripper convention "
+     "(`libero` or `none`).")
     if gripper not in ("libero", "none"): raise VlarlError(f"gripper must be 'libero' or 'none', got {gripper!r}")
     a = action_tokenizer.decode(token_ids)
     if normalizer is not None: a = normalizer.unnormalize(a)
@@ -144,7 +147,8 @@ SPECIAL_TOKENS = ("<unk>", "<s>", "</s>")
 _ALPHABET = list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,;:!?'\"-_()/\n") + ["▁"]
 
 def train_text_tokenizer(instructions: list[str], vocab_size: int = 1024, n_action_bins: int = 256, path: str | Path | None = None):
-    "Train a BPE tokenizer on the prompts of `instructions` whose last `n_action_bins` ids below `vocab_size` are action tokens; optionally save it to `path`."
+    ("Train a BPE tokenizer on the prompts of `instructions` whose last `n_action_bins` ids below `vocab_size` are "
+     "action tokens; optionally save it to `path`.")
     from tokenizers import Tokenizer, models, trainers, pre_tokenizers, decoders, processors
     from transformers import PreTrainedTokenizerFast
     n_text = vocab_size - n_action_bins
@@ -174,7 +178,8 @@ def train_text_tokenizer(instructions: list[str], vocab_size: int = 1024, n_acti
     return hf
 
 def load_text_tokenizer(path: str | Path):
-    "Load a tokenizer folder (a tiny one saved by `train_text_tokenizer`, or a real OpenVLA checkpoint folder) without network access."
+    ("Load a tokenizer folder (a tiny one saved by `train_text_tokenizer`, or a real OpenVLA checkpoint folder) "
+     "without network access.")
     from transformers import AutoTokenizer
     path = Path(path)
     if not path.is_dir(): raise VlarlError(f"tokenizer folder {path} does not exist")

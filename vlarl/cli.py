@@ -29,7 +29,8 @@ def _cmd_tokenizer(args):
     out = Path(args.out)
     with run_folder(out, overwrite=args.overwrite) as d:
         tk = train_text_tokenizer(lines, vocab_size=args.vocab_size, path=d)
-    print(f"tokenizer with {tk.vocab_size} ids ({tk.vocab_size - 256}..{tk.vocab_size - 1} are actions, PAD={tk.pad_token_id}) -> {out}")
+    print(f"tokenizer with {tk.vocab_size} ids ({tk.vocab_size - 256}..{tk.vocab_size - 1} are actions, "
+          f"PAD={tk.pad_token_id}) -> {out}")
 
 # %% ../nbs/15_cli.ipynb #e3098483
 def _cmd_demo(args):
@@ -127,12 +128,14 @@ def _cmd_sft(args):
                   dagger_betas=args.dagger_betas, dagger_episodes=args.dagger_episodes, dagger_lr=args.dagger_lr,
                   command_line="vlarl " + " ".join(sys.argv[1:]))
     ev = json.loads((out / "eval.json").read_text()) if (out / "eval.json").exists() else None
-    if ev: print(f"held-out greedy success {100 * ev['success_rate']:.1f}% (95% CI {100 * ev['ci'][0]:.1f}-{100 * ev['ci'][1]:.1f}, {ev['episodes']} episodes)")
+    if ev: print(f"held-out greedy success {100 * ev['success_rate']:.1f}% (95% CI "
+                 f"{100 * ev['ci'][0]:.1f}-{100 * ev['ci'][1]:.1f}, {ev['episodes']} episodes)")
     ev = json.loads((out / "eval_t1.json").read_text()) if (out / "eval_t1.json").exists() else None
     if ev:
         lo, hi = ev["ci"]
         print(f"held-out sampled at T=1.0 {100 * ev['success_rate']:.1f}% (95% CI {100 * lo:.1f}-{100 * hi:.1f})")
-    print(f"SFT policy -> {out / 'policy'} ({time.time() - t0:.0f} s); evaluate it with: vlarl eval --checkpoint {out / 'policy'} --suite {args.suite}")
+    print(f"SFT policy -> {out / 'policy'} ({time.time() - t0:.0f} s); evaluate it with: vlarl eval --checkpoint "
+          f"{out / 'policy'} --suite {args.suite}")
 
 def _cmd_label(args):
     from vlarl.reward.labels import LabelConfig, run_label
@@ -212,7 +215,8 @@ def _cmd_ablate(args):
 
 # %% ../nbs/15_cli.ipynb #4637ba80
 def _cmd_train_dist(args, stored: dict | None):
-    "`vlarl train --dist NAME`: the distributed trainer (13_distributed); a stored distributed run (`config.yaml` as read) resumes with its own configs."
+    ("`vlarl train --dist NAME`: the distributed trainer (13_distributed); a stored distributed run (`config.yaml` as "
+     "read) resumes with its own configs.")
     import dataclasses
     from vlarl.config import preset, apply_overrides, TrainConfig
     from vlarl.distributed.config import DistConfig, dist_preset
@@ -232,8 +236,10 @@ def _cmd_train_dist(args, stored: dict | None):
     rows = train_distributed(cfg, d, args.out, overwrite=args.overwrite, resume=args.resume, local=args.local)
     last = rows[-1] if rows else {}
     ck = sorted((Path(args.out) / "checkpoints").glob("iter_*"))
-    print(f"done in {time.time() - t0:.0f} s: {len(rows)} iterations on {d.learners} learner(s) x {d.envs_per_learner} envs "
-          f"({'no Ray' if args.local else 'Ray'}), last rollout success {100 * last.get('rollout/success_rate', float('nan')):.1f}%; "
+    print(f"done in {time.time() - t0:.0f} s: {len(rows)} iterations on {d.learners} learner(s) x {d.envs_per_learner} "
+          f"envs "
+          f"({'no Ray' if args.local else 'Ray'}), last rollout success "
+          f"{100 * last.get('rollout/success_rate', float('nan')):.1f}%; "
           f"run folder {args.out}" + (f"; evaluate with: vlarl eval --checkpoint {ck[-1] / 'policy'}" if ck else ""))
 
 # %% ../nbs/15_cli.ipynb #b75d4481
@@ -258,8 +264,10 @@ def _cmd_train(args):
     metrics = train(cfg, args.out, resume=args.resume, overwrite=args.overwrite)
     ev = [m for m in metrics if "eval/success_rate" in m]
     last = ev[-1] if ev else {}
-    print(f"done in {time.time() - t0:.0f} s: {sum('rollout/success_rate' in m for m in metrics)} iterations, held-out success "
-          f"{100 * last.get('eval/success_rate', float('nan')):.1f}% (95% CI {100 * last.get('eval/ci_low', float('nan')):.1f}-"
+    print(f"done in {time.time() - t0:.0f} s: {sum('rollout/success_rate' in m for m in metrics)} iterations, held-out "
+          f"success "
+          f"{100 * last.get('eval/success_rate', float('nan')):.1f}% (95% CI "
+          f"{100 * last.get('eval/ci_low', float('nan')):.1f}-"
           f"{100 * last.get('eval/ci_high', float('nan')):.1f}); run folder {args.out}")
 
 # %% ../nbs/15_cli.ipynb #985efdc2
@@ -279,7 +287,8 @@ def _parse_tools(sub):
     b = sub.add_parser("bench", help="measure the speed ratios (medians over repeats) and compare with the targets")
     b.add_argument("--json", help="also write the results to this JSON file")
     b.add_argument("--repeats", type=int, default=5, help="repeats per measurement (median reported)")
-    b.add_argument("--only", default="policy,envs", help="comma list of: policy, envs, busy (one training iteration beside a busy process vs alone; about a minute)")
+    b.add_argument("--only", default="policy,envs", help="comma list of: policy, envs, busy (one training iteration "
+                                                         "beside a busy process vs alone; about a minute)")
     b.set_defaults(func=_cmd_bench)
 
 # %% ../nbs/15_cli.ipynb #2c2493e4

@@ -69,7 +69,8 @@ def pooled_rollouts(rows: list[dict], lo: int | None = None) -> tuple[int, int]:
     return int(round(sum(m["rollout/success_rate"] * m["rollout/episodes"] for m in tr))), n
 
 def sft_sampled_success(out: str | Path, method: str = "ppo") -> dict:
-    "The SFT policy's sampled training-state success: the critic-warmup iterations of `method`'s runs (the policy has not moved yet)."
+    ("The SFT policy's sampled training-state success: the critic-warmup iterations of `method`'s runs (the policy has "
+     "not moved yet).")
     k = n = 0
     for run in sorted((Path(out) / method).glob("seed*")):
         warm = [m for m in _rows(run) if m.get("charts/critic_warmup") == 1.0]
@@ -80,7 +81,8 @@ def sft_sampled_success(out: str | Path, method: str = "ppo") -> dict:
     return dict(success=k / n, ci=wilson_ci(k, n), episodes=n)
 
 def time_to_mark(rows: list[dict], mark: float, window: int = 5) -> dict | None:
-    "First iteration whose `window`-iteration running training-state success is >= `mark`: its step, env steps and wall seconds."
+    ("First iteration whose `window`-iteration running training-state success is >= `mark`: its step, env steps and "
+     "wall seconds.")
     tr = [m for m in rows if m.get("rollout/episodes")]
     wall = 0.0
     for i, m in enumerate(tr):
@@ -91,7 +93,8 @@ def time_to_mark(rows: list[dict], mark: float, window: int = 5) -> dict | None:
     return None
 
 def comparison_table(out: str | Path, mark: float, methods=None) -> list[dict]:
-    "One row per method folder under `out`: pooled held-out success (Wilson CI), last-10 training-state success, steps and time to `mark`."
+    ("One row per method folder under `out`: pooled held-out success (Wilson CI), last-10 training-state success, "
+     "steps and time to `mark`.")
     out = Path(out)
     res = []
     for name in [m for m in (methods or METHODS) if (out / m).is_dir()]:
@@ -125,21 +128,26 @@ def comparison_table(out: str | Path, mark: float, methods=None) -> list[dict]:
 def format_comparison(rows: list[dict], start: dict | None = None, mark: float | None = None) -> str:
     "A markdown table of `comparison_table` rows (`start`: the SFT policy's held-out success as a first row)."
     pct = lambda x: "–" if x != x else f"{100 * x:.1f}%"
-    lines = ["| method | held-out success | 95% CI | per seed | training-state success (last 10 it.) | reached the mark | env steps to it | wall to it | env steps | wall / run |",
+    lines = ["| method | held-out success | 95% CI | per seed | training-state success (last 10 it.) | reached the "
+             "mark | env steps to it | wall to it | env steps | wall / run |",
              "|---|---|---|---|---|---|---|---|---|---|"]
-    if start: lines.append(f"| SFT start | {pct(start['success'])} | {100 * start['ci'][0]:.1f}-{100 * start['ci'][1]:.1f} | | "
+    if start: lines.append(f"| SFT start | {pct(start['success'])} | "
+                           f"{100 * start['ci'][0]:.1f}-{100 * start['ci'][1]:.1f} | | "
                            f"{pct(start.get('train_success', float('nan')))} | | | | | |")
     for r in rows:
         f = lambda x, u: "–" if x != x else f"{x:.0f}{u}"
         lines.append(f"| {r['method']} | {pct(r['success'])} | {100 * r['ci'][0]:.1f}-{100 * r['ci'][1]:.1f} | "
-                     f"{', '.join(f'{100 * p:.1f}' for p in r['per_seed'])} | {pct(r['train_success'])} | {r['reached']} | "
-                     f"{f(r['steps_to_mark'], '')} | {f(r['wall_to_mark'], ' s')} | {r['env_steps']:.0f} | {f(r['wall_s'], ' s')} |")
+                     f"{', '.join(f'{100 * p:.1f}' for p in r['per_seed'])} | {pct(r['train_success'])} | "
+                     f"{r['reached']} | "
+                     f"{f(r['steps_to_mark'], '')} | {f(r['wall_to_mark'], ' s')} | {r['env_steps']:.0f} | "
+                     f"{f(r['wall_s'], ' s')} |")
     if mark is not None:
         lines.append(f"\nThe mark: {100 * mark:.1f}% sampled training-state success (SFT + 10 points).")
     return "\n".join(lines)
 
 def plot_comparison(out: str | Path, path: str | Path | None = None, window: int = 5, methods=None):
-    "Training-state success (running mean over `window` iterations, pooled over seeds) against env steps; held-out finals as points with CIs."
+    ("Training-state success (running mean over `window` iterations, pooled over seeds) against env steps; held-out "
+     "finals as points with CIs.")
     import matplotlib.pyplot as plt
     out = Path(out)
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 3.6), gridspec_kw=dict(width_ratios=[2, 1]))

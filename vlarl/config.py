@@ -129,7 +129,8 @@ class TrainConfig(TypedConfig):
         if self.n_envs % self.group_size:
             raise VlarlError(f"n_envs ({self.n_envs}) must be a multiple of group_size ({self.group_size})")
         if not 0 <= self.group_filter_low <= self.group_filter_high <= 1:
-            raise VlarlError(f"need 0 <= group_filter_low <= group_filter_high <= 1, got {self.group_filter_low}, {self.group_filter_high}")
+            raise VlarlError(f"need 0 <= group_filter_low <= group_filter_high <= 1, got {self.group_filter_low}, "
+                             f"{self.group_filter_high}")
         if self.curriculum_form not in ("paper", "frontier"):
             raise VlarlError(
                 f"config field curriculum_form must be 'paper' or 'frontier', got {self.curriculum_form!r}"

@@ -112,7 +112,8 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 # %% ../nbs/00_core.ipynb #1a3f3a65
 @contextlib.contextmanager
 def atomic_dir(folder: str | Path, overwrite: bool = False):
-    "Yield a temporary folder beside `folder`; on success it replaces `folder` (refused if it exists unless `overwrite`), on error it is removed."
+    ("Yield a temporary folder beside `folder`; on success it replaces `folder` (refused if it exists unless "
+     "`overwrite`), on error it is removed.")
     folder = Path(folder)
     if folder.exists() and not overwrite:
         raise VlarlError(f"{folder} already exists (pass overwrite=True to replace it)")
@@ -159,7 +160,8 @@ import dataclasses, difflib
 from typing import ClassVar
 
 def parse_value(field_type: str, key: str, raw: str, flag: str = "--set"):
-    "Parse the text `raw` of a `key=value` override as the field's type (`bool`, `int`, `float`; anything else stays text)."
+    ("Parse the text `raw` of a `key=value` override as the field's type (`bool`, `int`, `float`; anything else stays "
+     "text).")
     try:
         if field_type == "bool":
             if raw.lower() in ("true", "1", "yes", "on"): return True
@@ -172,7 +174,8 @@ def parse_value(field_type: str, key: str, raw: str, flag: str = "--set"):
         raise VlarlError(f"{flag} {key}={raw}: expected a {field_type}") from None
 
 class TypedConfig:
-    "Base of the dataclass configs: dict round trip with unknown fields refused, `diff`, and typed `key=value` overrides."
+    ("Base of the dataclass configs: dict round trip with unknown fields refused, `diff`, and typed `key=value` "
+     "overrides.")
     _name: ClassVar[str] = "config"          # how errors name this config
 
     def to_dict(self) -> dict: return dataclasses.asdict(self)

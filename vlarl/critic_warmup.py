@@ -12,7 +12,8 @@ __all__ = ['advantage_split', 'critic_share']
 
 # %% ../nbs/12a_critic_warmup.ipynb #5bc42101
 def advantage_split(rewards, values, terminated, truncated, last_values, final_values=None, gamma: float = 0.99, lam: float = 0.95):
-    "GAE advantages `[T, N]` split exactly into the part from the rewards and the part from the critic: `(A, A_reward, A_critic)`."
+    ("GAE advantages `[T, N]` split exactly into the part from the rewards and the part from the critic: `(A, "
+     "A_reward, A_critic)`.")
     A, _ = compute_gae(rewards, values, terminated, truncated, last_values, final_values, gamma=gamma, lam=lam)
     z = torch.zeros_like(values)
     A_r, _ = compute_gae(
@@ -38,7 +39,8 @@ def advantage_split(rewards, values, terminated, truncated, last_values, final_v
     return A, A_r, A_v
 
 def critic_share(A_reward: torch.Tensor, A_critic: torch.Tensor, mask=None) -> float:
-    "Share of the advantages' variance that comes from the critic: `Var(A_critic) / (Var(A_reward) + Var(A_critic))` (NaN if both are constant)."
+    ("Share of the advantages' variance that comes from the critic: `Var(A_critic) / (Var(A_reward) + Var(A_critic))` "
+     "(NaN if both are constant).")
     a, b = A_reward.double().flatten(), A_critic.double().flatten()
     if mask is not None:
         m = torch.as_tensor(mask, dtype=torch.bool).flatten()

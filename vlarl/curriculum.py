@@ -44,7 +44,8 @@ def curriculum_probs(success_rates,        # per-task success rates, each in [0,
                      tau: float = 0.3,     # temperature: small = only the favoured tasks, large = uniform
                      form: str = "paper",  # "paper": eq. 4 as written, exp((0.5 - s)/tau); "frontier": exp((0.5 - |s - 0.5|)/tau)
                     ) -> np.ndarray:       # sampling probabilities, same length, summing to 1
-    "VLA-RL eq. 4: the softmax of `(0.5 - s) / tau` (`form='paper'`, most weight on failing tasks) or of `(0.5 - |s - 0.5|) / tau` (`form='frontier'`, most on tasks at 50 %)."
+    ("VLA-RL eq. 4: the softmax of `(0.5 - s) / tau` (`form='paper'`, most weight on failing tasks) or of `(0.5 - |s - "
+     "0.5|) / tau` (`form='frontier'`, most on tasks at 50 %).")
     s, tau, form = _check_rates(success_rates), _check_tau(tau), _check_form(form)
     z = (0.5 - (s if form == "paper" else np.abs(s - 0.5))) / tau
     w = np.exp(z - z.max())                # stable: the largest term is exp(0) = 1
@@ -66,7 +67,8 @@ def _jsonable_key(k):
 def _task_of(k): return k[0] if isinstance(k, tuple) and len(k) > 0 else k
 
 class Curriculum:
-    "Adaptive task sampler (VLA-RL §3.5): track each key's success rate, sample by eq. 4 (`form`: 'paper' favours failing keys, 'frontier' keys near 50 %)."
+    ("Adaptive task sampler (VLA-RL §3.5): track each key's success rate, sample by eq. 4 (`form`: 'paper' favours "
+     "failing keys, 'frontier' keys near 50 %).")
     def __init__(self,
                  keys,                       # hashable keys, e.g. `(task_idx, init_state_idx)` tuples (need not be contiguous)
                  tau: float = 0.3,           # temperature of `curriculum_probs`
@@ -109,7 +111,8 @@ class Curriculum:
 
     def __len__(self): return len(self.keys)
     def __repr__(self):
-        return (f"Curriculum({len(self)} keys, tau={self.tau}, form={self.form!r}, prior={self.prior}, prior_weight={self.prior_weight}, "
+        return (f"Curriculum({len(self)} keys, tau={self.tau}, form={self.form!r}, prior={self.prior}, "
+                f"prior_weight={self.prior_weight}, "
                 f"window={self.window}, uniform={self.uniform}, episodes={int(self._att.sum())})")
 
     def _idx(self, key) -> int:
@@ -265,7 +268,8 @@ def plot(self: Curriculum,
          ax=None,          # a matplotlib axis to draw the probability panel into (None: a new two-panel figure)
          task_names=None,  # names of the tasks, a list indexed by task or a dict (None: the task keys)
         ):
-    "Success estimate and sampling probability per key, grouped by task; returns the figure (`ax`: draw only the probability panel there)."
+    ("Success estimate and sampling probability per key, grouped by task; returns the figure (`ax`: draw only the "
+     "probability panel there).")
     import matplotlib.pyplot as plt
     from matplotlib import colors, cm
     s, p = self.success_rates(), self.probs()

@@ -55,14 +55,17 @@ class EvalResult:
         how = (f"best of {self.best_of} at T={self.temperature:g} by {self.scorer}" if self.best_of > 1
                else "greedy" if self.greedy else f"sampled at T={self.temperature:g}")
         rows = [f"{self.env}/{self.suite} ({self.split} split, {how}): "
-                f"success {100 * self.success_rate:.1f}% (95% CI {100 * lo:.1f}-{100 * hi:.1f}) over {self.episodes} episodes "
+                f"success {100 * self.success_rate:.1f}% (95% CI {100 * lo:.1f}-{100 * hi:.1f}) over {self.episodes} "
+                f"episodes "
                 f"({self.distinct} distinct), mean length {self.mean_length:.1f}, {self.seconds:.0f} s"]
         for name, r in self.per_task.items():
-            rows.append(f"  {name:32s} {100 * r['success_rate']:5.1f}%  ({100 * r['ci'][0]:.0f}-{100 * r['ci'][1]:.0f})  n={r['episodes']}")
+            rows.append(f"  {name:32s} {100 * r['success_rate']:5.1f}%  "
+                        f"({100 * r['ci'][0]:.0f}-{100 * r['ci'][1]:.0f})  n={r['episodes']}")
         return "\n".join(rows)
 
 def episode_plan(n_tasks: int, init_ids: list, episodes: int | None = None) -> list[tuple[int, int]]:
-    "The (task, initial state) of each episode: every pair once in round-robin order over tasks, repeated if more are asked."
+    ("The (task, initial state) of each episode: every pair once in round-robin order over tasks, repeated if more are "
+     "asked.")
     pairs = [(t, i) for i in init_ids for t in range(n_tasks)]
     if episodes is None: return pairs
     if episodes < 1: raise VlarlError(f"episodes must be >= 1, got {episodes}")
@@ -91,7 +94,8 @@ def best_of_actions(policy: Policy, images, instructions: list,
                     generator: torch.Generator | None = None,
                     model=None,
                    ) -> tuple[np.ndarray, torch.Tensor]:
-    "Value-guided action selection: sample `k` actions per row, keep the best-scored one. Returns `(env_actions [B, 7], chosen candidate index [B])`."
+    ("Value-guided action selection: sample `k` actions per row, keep the best-scored one. Returns `(env_actions [B, "
+     "7], chosen candidate index [B])`.")
     if k < 1: raise VlarlError(f"best_of must be >= 1, got {k}")
     if not (scorer == "logp" or callable(scorer)):
         raise VlarlError(f"scorer must be 'logp' or a callable f(images, instructions, token_ids), got {scorer!r}")
@@ -216,7 +220,8 @@ BOUND_TOL = 0.001    # m: this close to WORKSPACE_LO / WORKSPACE_HI is pressed a
 DRIFT_FRAC = 0.5     # a failed episode with at least this fraction of its steps at a side wall or the ceiling drifted
 
 def classify_episode(trace: dict) -> dict:
-    "Stage flags, step counts and failure category of one episode trace (keys: `eef`, `obj`, `dest` `[T+1, 3]`; `held`, `closed` `[T+1]`; `target`, `dest_half`, `success`)."
+    ("Stage flags, step counts and failure category of one episode trace (keys: `eef`, `obj`, `dest` `[T+1, 3]`; "
+     "`held`, `closed` `[T+1]`; `target`, `dest_half`, `success`).")
     from vlarl.envs.tabletop import WORKSPACE_LO, WORKSPACE_HI
     eef, obj, dest = (np.asarray(trace[k], float) for k in ("eef", "obj", "dest"))
     held, closed, tgt = list(trace["held"]), np.asarray(trace["closed"], bool), trace["target"]
@@ -280,7 +285,8 @@ def _new_rec(env):
     return rec
 
 def _finish(env, rec, success: bool) -> dict:
-    "The trace of a finished episode, for the goal it is judged on: the first one not done (the last one after a success)."
+    ("The trace of a finished episode, for the goal it is judged on: the first one not done (the last one after a "
+     "success).")
     goals = env.goals
     gi = (
         len(goals) - 1
@@ -353,7 +359,8 @@ def policy_actor(policy: Policy, temperature: float | None = None, seed: int = 0
     return act
 
 def expert_actor(noise: float = 0.0, seed: int = 0):
-    "An actor for `trace_episodes` that drives each env with its own `ScriptedExpert` (reads privileged state; images unused)."
+    ("An actor for `trace_episodes` that drives each env with its own `ScriptedExpert` (reads privileged state; images "
+     "unused).")
     from vlarl.envs.expert import ScriptedExpert
     experts = {}
     def act(envs, obs, new):
@@ -389,7 +396,8 @@ def failure_analysis(policy,                               # `Policy`, policy/ch
                      model=None,                           # acting module instead of `policy.model`
                      progress: bool = False,
                     ) -> dict:
-    "Count each decoding setting's episodes by where they fail (`FAILURE_CATEGORIES`) and by stage reached (`STAGES`), with per-episode records."
+    ("Count each decoding setting's episodes by where they fail (`FAILURE_CATEGORIES`) and by stage reached "
+     "(`STAGES`), with per-episode records.")
     from vlarl.envs.tabletop import SUITES, NUM_INIT_STATES, N_EVAL
     from vlarl.envs.base import split_ids
     if suite not in SUITES: raise VlarlError(f"unknown tabletop suite {suite!r} (use one of: {', '.join(SUITES)})")
@@ -425,7 +433,8 @@ def failure_analysis(policy,                               # `Policy`, policy/ch
                 settings=settings, seconds=time.time() - t0)
 
 def _approach_summary(recs: list) -> dict:
-    "Median closest approach (cm) to the named cube, its twin and their midpoint, and how often the twin got closer (cubes with a twin only)."
+    ("Median closest approach (cm) to the named cube, its twin and their midpoint, and how often the twin got closer "
+     "(cubes with a twin only).")
     tw = [r for r in recs if "min_distance_twin" in r]
     out = dict(median_min_distance_cm=float(np.median([r["min_distance"] for r in recs]) * 100))
     if tw: out.update(median_min_distance_twin_cm=float(np.median([r["min_distance_twin"] for r in tw]) * 100),
@@ -445,19 +454,25 @@ def format_failures(res: dict) -> str:
         f"| {k} | {v['episodes']} | " + " | ".join(str(v["counts"][c]) for c in res["categories"]) + " |"
         for k, v in s.items()
     ]
-    rows += ["", "| setting | " + " | ".join(x.replace("_", " ") for x in res["stages"]) + " | motionless steps | floor steps | edge steps | mean length |",
+    rows += ["", "| setting | " + " | ".join(x.replace("_", " ") for x in res["stages"]) + " | motionless steps | "
+                                                                                           "floor steps | edge steps | "
+                                                                                           "mean length |",
              "|---|" + "---:|" * (len(res["stages"]) + 4)]
     rows += [f"| {k} | " + " | ".join(str(v["stages"][x]) for x in res["stages"]) +
-             f" | {v['mean_motionless_steps']:.1f} | {v['mean_floor_steps']:.1f} | {v['mean_edge_steps']:.1f} | {v['mean_length']:.1f} |" for k, v in s.items()]
+             f" | {v['mean_motionless_steps']:.1f} | {v['mean_floor_steps']:.1f} | {v['mean_edge_steps']:.1f} | "
+             f"{v['mean_length']:.1f} |" for k, v in s.items()]
     if any("median_min_distance_twin_cm" in v for v in s.values()):
-        rows += ["", "| setting | closest approach: named cube (cm, median) | the other identical cube | midway between them | twin approached closer |",
+        rows += ["", "| setting | closest approach: named cube (cm, median) | the other identical cube | midway "
+                     "between them | twin approached closer |",
                  "|---|---:|---:|---:|---:|"]
-        rows += [f"| {k} | {v['median_min_distance_cm']:.1f} | {v['median_min_distance_twin_cm']:.1f} | {v['median_min_distance_midpoint_cm']:.1f} | "
+        rows += [f"| {k} | {v['median_min_distance_cm']:.1f} | {v['median_min_distance_twin_cm']:.1f} | "
+                 f"{v['median_min_distance_midpoint_cm']:.1f} | "
                  f"{v['closer_to_twin']} of {v['with_twin']} |" for k, v in s.items() if "median_min_distance_twin_cm" in v]
     return "\n".join(rows)
 
 def plot_failures(res: dict, title: str | None = None):
-    "Stacked bars of the failure categories per decoding setting (left) and the stage funnel (right); returns the figure."
+    ("Stacked bars of the failure categories per decoding setting (left) and the stage funnel (right); returns the "
+     "figure.")
     import matplotlib.pyplot as plt
     s, cats = res["settings"], res["categories"]
     colors = dict(success="#3a9c4a", never_reached="#9e9e9e", grasp_missed="#e0a030", dropped="#d45050",

@@ -43,7 +43,8 @@ def group_advantages(returns: torch.Tensor,   # [E] one outcome per episode
                      std: bool = True,        # GRPO only: divide by the group's standard deviation
                      eps: float = 1e-6,       # added to the standard deviation
                     ) -> torch.Tensor:
-    "Critic-free advantage of each episode from its group's outcomes; a group of identical outcomes (or of one episode) gives 0."
+    ("Critic-free advantage of each episode from its group's outcomes; a group of identical outcomes (or of one "
+     "episode) gives 0.")
     if kind not in ("grpo", "rloo"): raise VlarlError(f"group_advantages: kind must be 'grpo' or 'rloo', got {kind!r}")
     if not eps > 0: raise VlarlError(f"group_advantages: eps must be > 0, got {eps}")
     R, _ = _groups(returns, groups, "group_advantages")

@@ -64,7 +64,8 @@ class Episode:
         return float(sum(gamma ** t * r for t, r in enumerate(self.rewards)))
 
     def to_messages(self, token_text=None) -> list[dict]:
-        "Chat messages: a user turn (image + prompt) and an assistant turn (the action tokens) per step, the environment's reward as a tool turn."
+        ("Chat messages: a user turn (image + prompt) and an assistant turn (the action tokens) per step, the "
+         "environment's reward as a tool turn.")
         token_text = token_text or (lambda ids: " ".join(f"<{int(i)}>" for i in ids))
         msgs = []
         for t in self.turns:

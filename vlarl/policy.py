@@ -24,7 +24,8 @@ POLICY_FORMAT = "vlarl-policy/1"
 
 @dataclass
 class Policy:
-    "A VLA with everything needed to act: its text tokenizer, action tokenizer, action normaliser and gripper convention."
+    ("A VLA with everything needed to act: its text tokenizer, action tokenizer, action normaliser and gripper "
+     "convention.")
     model: VLA
     tokenizer: object                          # a `transformers` tokenizer (tiny one, or OpenVLA's)
     normalizer: ActionNormalizer | None = (
@@ -72,7 +73,8 @@ class Policy:
 
     @torch.no_grad()
     def act(self, images, instructions, greedy: bool = True, temperature: float | None = None, generator=None, model=None) -> tuple[np.ndarray, ActionSample]:
-        "Decode actions for a batch: `(env_actions [B, 7], sample)`; sampling (`greedy=False`) needs `temperature`. `model` overrides the acting module (e.g. a `VLAActorCritic`)."
+        ("Decode actions for a batch: `(env_actions [B, 7], sample)`; sampling (`greedy=False`) needs `temperature`. "
+         "`model` overrides the acting module (e.g. a `VLAActorCritic`).")
         s = generate_actions(model or self.model, self.batch(images, instructions), temperature=temperature, greedy=greedy,
                              action_tokenizer=self.action_tokenizer, generator=generator)
         return self.to_env_actions(s.token_ids), s
@@ -91,7 +93,8 @@ def save_policy(policy: Policy, folder: str | Path, overwrite: bool = False) -> 
     return folder
 
 def load_policy(folder: str | Path, device="cpu", dtype=None, unnorm_key: str | None = None) -> Policy:
-    "Load a policy folder written by `save_policy`, or an OpenVLA checkpoint folder (with its tokenizer and `norm_stats`)."
+    ("Load a policy folder written by `save_policy`, or an OpenVLA checkpoint folder (with its tokenizer and "
+     "`norm_stats`).")
     folder = Path(folder)
     if not folder.is_dir(): raise VlarlError(f"policy folder {folder} does not exist")
     if (folder / "policy.json").exists():
@@ -115,7 +118,8 @@ def load_policy(folder: str | Path, device="cpu", dtype=None, unnorm_key: str | 
         model = load_openvla_checkpoint(folder, device=device, dtype=dtype or torch.float32)
         return Policy(model, load_text_tokenizer(folder), ActionNormalizer.from_norm_stats(cfg["norm_stats"], key), "libero",
                       dict(source="openvla", unnorm_key=key))
-    raise VlarlError(f"{folder} is neither a vlarl policy folder (policy.json) nor an OpenVLA checkpoint (config.json with norm_stats)")
+    raise VlarlError(f"{folder} is neither a vlarl policy folder (policy.json) nor an OpenVLA checkpoint (config.json "
+                     f"with norm_stats)")
 
 # %% ../nbs/06_policy.ipynb #bfdc8449
 def default_policy_path() -> Path:
@@ -131,7 +135,8 @@ def env_settings(policy,                       # a `Policy` (or anything with a 
                  given: dict | None = None,    # env settings asked for explicitly (checked against the policy's)
                  what: str = "policy",         # how the error names it (`policy`, `reward model`)
                 ) -> dict:
-    "The env constructor settings for `policy`: its recorded observation settings merged with `given`; a conflict is an error."
+    ("The env constructor settings for `policy`: its recorded observation settings merged with `given`; a conflict is "
+     "an error.")
     given = dict(given or {})
     if isinstance(policy, (str, Path)):                                       # a folder: read its record without loading the model
         spec = next((Path(policy) / f for f in ("policy.json", "rprm.json") if (Path(policy) / f).exists()), None)
@@ -142,5 +147,6 @@ def env_settings(policy,                       # a `Policy` (or anything with a 
     own = {k: rec[k] for k in ENV_CONTRACT_KEYS if k in rec}
     for k, v in own.items():
         if k in given and given[k] != v:
-            raise VlarlError(f"this {what} was trained with env setting {k}={v!r}; running it with {k}={given[k]!r} would change what it sees")
+            raise VlarlError(f"this {what} was trained with env setting {k}={v!r}; running it with {k}={given[k]!r} "
+                             f"would change what it sees")
     return {**given, **own}

@@ -75,7 +75,8 @@ def compute_gae(rewards: torch.Tensor,      # [T, N] reward of step t in env n
                 gamma: float = 0.99,        # discount
                 lam: float = 0.95,          # GAE lambda
                ) -> tuple[torch.Tensor, torch.Tensor]:
-    "Advantages and returns `[T, N]` (dtype of `values`, no gradient), bootstrapping truncated episodes and the rollout cut."
+    ("Advantages and returns `[T, N]` (dtype of `values`, no gradient), bootstrapping truncated episodes and the "
+     "rollout cut.")
     if not (0 <= gamma <= 1) or not (0 <= lam <= 1):
         raise VlarlError(f"compute_gae: gamma and lam must lie in [0, 1], got gamma={gamma}, lam={lam}")
     if not isinstance(values, torch.Tensor) or values.dim() != 2:
@@ -142,7 +143,9 @@ def _fp(x: torch.Tensor) -> torch.Tensor:
 def _log_ratio(logp, old_logp, who: str) -> torch.Tensor:
     if not isinstance(logp, torch.Tensor) or not isinstance(old_logp, torch.Tensor):
         raise VlarlError(f"{who}: logp and old_logp must be tensors")
-    if logp.shape != old_logp.shape: raise VlarlError(f"{who}: logp {tuple(logp.shape)} and old_logp {tuple(old_logp.shape)} must have the same shape ([B, K] per token or [B] summed)")
+    if logp.shape != old_logp.shape: raise VlarlError(f"{who}: logp {tuple(logp.shape)} and old_logp "
+                                                      f"{tuple(old_logp.shape)} must have the same shape ([B, K] per "
+                                                      f"token or [B] summed)")
     if logp.dim() not in (1, 2):
         raise VlarlError(f"{who}: logp must be [B, K] (per token) or [B] (summed), got shape {tuple(logp.shape)}")
     return _fp(logp) - _fp(old_logp).detach().to(logp.device)          # the rollout's numbers are constants
@@ -167,7 +170,8 @@ def policy_loss(logp: torch.Tensor,        # [B, K] per-token (or [B] summed) lo
                 level: str = "sequence",   # "sequence": one ratio per action; "token": one per token
                 clip_eps_high: float | None = None,  # upper epsilon (asymmetric "clip-higher"); None: `clip_eps`
                ) -> tuple[torch.Tensor, dict]:
-    "Clipped PPO surrogate loss (to minimise) and float diagnostics `clipfrac, approx_kl, ratio_mean, ratio_max, ratio_min`."
+    ("Clipped PPO surrogate loss (to minimise) and float diagnostics `clipfrac, approx_kl, ratio_mean, ratio_max, "
+     "ratio_min`.")
     if level not in ("sequence", "token"):
         raise VlarlError(f"policy_loss: level must be 'sequence' or 'token', got {level!r}")
     if not clip_eps > 0: raise VlarlError(f"policy_loss: clip_eps must be > 0, got {clip_eps}")
@@ -292,7 +296,10 @@ def ppo_losses(logp: torch.Tensor,        # [B, K] (or [B]) log-probs of the sto
               ) -> dict:
     "Total PPO loss `pg + vf_coef*vf - ent_coef*entropy` with its parts and float diagnostics."
     B = getattr(values, "shape", (None,))[0]
-    if getattr(logp, "shape", (None,))[0] != B: raise VlarlError(f"ppo_losses: logp has {tuple(getattr(logp, 'shape', ()))}, values has {tuple(getattr(values, 'shape', ()))}: the batch sizes differ")
+    if getattr(logp, "shape", (None,))[0] != B: raise VlarlError(f"ppo_losses: logp has "
+                                                                 f"{tuple(getattr(logp, 'shape', ()))}, values has "
+                                                                 f"{tuple(getattr(values, 'shape', ()))}: the batch "
+                                                                 f"sizes differ")
     if getattr(entropy, "shape", (None,))[0] != B:
         raise VlarlError(
             f"ppo_losses: entropy has shape {tuple(getattr(entropy, 'shape', ()))}, expected [B, K] or [B] with B = {B}"

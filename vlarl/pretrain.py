@@ -36,7 +36,8 @@ def scene_target_names(suite: str) -> list[str]:
     return names + [c + a for c in cubes for a in "xyz"]
 
 def scene_targets(env) -> np.ndarray:
-    "The scene's layout `[K]` (decimetres): gripper xyz and openness, receptacles xy, cubes xyz (identical cubes sorted by x, then by y)."
+    ("The scene's layout `[K]` (decimetres): gripper xyz and openness, receptacles xy, cubes xyz (identical cubes "
+     "sorted by x, then by y).")
     s = env.spec
     t = [env.eef_pos * 10, [env.gripper_openness]] + [env.receptacle_pos(r)[:2] * 10 for r in sorted(s.receptacles)]
     cubes = [env.cube_pos(c) * 10 for c in sorted(s.cubes)]
@@ -44,7 +45,8 @@ def scene_targets(env) -> np.ndarray:
     return np.concatenate(t + cubes).astype(np.float32)
 
 def grounding_targets(env) -> np.ndarray:
-    "What the instruction refers to `[7]` (decimetres): named object - gripper (xyz), destination - gripper (xy), destination - object (xy)."
+    ("What the instruction refers to `[7]` (decimetres): named object - gripper (xyz), destination - gripper (xy), "
+     "destination - object (xy).")
     obj, dest = next((g for g in env.goals if not env.goal_done(*g)), env.goals[-1])   # the first goal not yet achieved
     e, o, d = env.eef_pos, env.cube_pos(obj), env.dest_top(dest)
     return (np.r_[o - e, d[:2] - e[:2], d[:2] - o[:2]] * 10).astype(np.float32)
@@ -54,7 +56,8 @@ def random_shift(images: torch.Tensor,   # uint8 [B, H, W, 3]
                  pad: int,               # maximum shift in pixels (0: unchanged)
                  generator: torch.Generator | None = None,
                 ) -> torch.Tensor:
-    "Each image shifted by its own random offset in `[-pad, pad]` pixels on both axes (edge-replicated padding, then a crop)."
+    ("Each image shifted by its own random offset in `[-pad, pad]` pixels on both axes (edge-replicated padding, then "
+     "a crop).")
     if pad < 0: raise VlarlError(f"shift pad must be >= 0, got {pad}")
     if pad == 0: return images
     B, H, W, C = images.shape
@@ -69,7 +72,8 @@ def random_shift(images: torch.Tensor,   # uint8 [B, H, W, 3]
 # %% ../nbs/06_pretrain.ipynb #2f06b107
 @dataclass
 class FrameData:
-    "Labelled frames: images, instructions, cloning labels (NaN rows: posed frames), grounding and scene targets, source episode."
+    ("Labelled frames: images, instructions, cloning labels (NaN rows: posed frames), grounding and scene targets, "
+     "source episode.")
     images: np.ndarray        # uint8 [N, H, W, 3]
     instructions: list        # N strings
     labels: np.ndarray        # float32 [N, 7] expert actions (NaN for posed frames)
@@ -170,7 +174,8 @@ def collect_frames(suite: str = "spatial",
 
 # %% ../nbs/06_pretrain.ipynb #6e4748e5
 class PretrainHeads(nn.Module):
-    "The throw-away heads: `scene` on the flattened projected patch tokens, `ground` on the last prompt token's hidden state."
+    ("The throw-away heads: `scene` on the flattened projected patch tokens, `ground` on the last prompt token's "
+     "hidden state.")
     def __init__(self, config: VLAConfig, n_scene: int, n_ground: int = len(GROUNDING_NAMES)):
         super().__init__()
         self.scene = nn.Linear(config.n_patches * config.llm_width, n_scene)
@@ -190,7 +195,8 @@ def pretrain_towers(policy: Policy, heads: PretrainHeads, data: FrameData,
                     log=None,                # `log(dict)` every 50 steps
                     progress: bool = True,
                    ) -> list[float]:
-    "Train the vision towers, projector and `heads.scene` to regress `data.scene`; returns the per-step loss (MSE, dm²)."
+    ("Train the vision towers, projector and `heads.scene` to regress `data.scene`; returns the per-step loss (MSE, "
+     "dm²).")
     from tqdm.auto import tqdm
     if steps < 1 or batch_size < 1 or lr <= 0:
         raise VlarlError(f"need steps >= 1, batch_size >= 1, lr > 0; got {steps}, {batch_size}, {lr}")
@@ -240,7 +246,8 @@ def pretrain_towers(policy: Policy, heads: PretrainHeads, data: FrameData,
 # %% ../nbs/06_pretrain.ipynb #94fdb0af
 @torch.no_grad()
 def policy_features(policy: Policy, data: FrameData, idx=None, batch_size: int = 256) -> dict:
-    "`prompt [N, d]` (last prompt token, final hidden state) and `patches [N, P*d]` (projected patch tokens) for frames `idx`."
+    ("`prompt [N, d]` (last prompt token, final hidden state) and `patches [N, P*d]` (projected patch tokens) for "
+     "frames `idx`.")
     idx = np.arange(len(data)) if idx is None else np.asarray(idx)
     out = {"prompt": [], "patches": []}
     for s in range(0, len(idx), batch_size):
@@ -252,7 +259,8 @@ def policy_features(policy: Policy, data: FrameData, idx=None, batch_size: int =
     return {k: torch.cat(v).numpy() for k, v in out.items()}
 
 def ridge_probe(x_train, y_train, x_test, y_test, alpha: float = 0.1) -> dict:
-    "Ridge regression (dual form, penalty `alpha` x the mean squared feature norm) on centred features; RMSE (cm) of the 3-D error, and of the mean predictor."
+    ("Ridge regression (dual form, penalty `alpha` x the mean squared feature norm) on centred features; RMSE (cm) of "
+     "the 3-D error, and of the mean predictor.")
     x_train, x_test = np.asarray(x_train, np.float64), np.asarray(x_test, np.float64)
     mu, ym = x_train.mean(0), y_train.mean(0)
     a, b = x_train - mu, x_test - mu
@@ -262,7 +270,8 @@ def ridge_probe(x_train, y_train, x_test, y_test, alpha: float = 0.1) -> dict:
     return dict(rmse_cm=rmse(b @ w + ym - y_test), mean_cm=rmse(ym - y_test), n_train=len(a), n_test=len(b))
 
 def feature_probe(policy: Policy, data: FrameData, n_frames: int = 2000, test_frac: float = 0.2, alpha: float = 0.1, seed: int = 0) -> dict:
-    "Probe errors (cm) of the named cube's offset from the gripper and of the gripper's position, from both feature sets; split by layout."
+    ("Probe errors (cm) of the named cube's offset from the gripper and of the gripper's position, from both feature "
+     "sets; split by layout.")
     rng = np.random.default_rng(seed)
     key = np.array([f"{l}|{i}" for l, i in zip(data.layout, data.instructions)])      # one layout of one task
     lays = np.unique(key)

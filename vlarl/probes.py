@@ -127,7 +127,8 @@ def _break_name(broken) -> str | None:
 
 @contextlib.contextmanager
 def broken_learner(broken: str | Callable):
-    "Within the block, `ppo_update` calls `ppo_losses` with its arguments edited by `broken` (a key of `BREAKS` or `f(arguments: dict)`)."
+    ("Within the block, `ppo_update` calls `ppo_losses` with its arguments edited by `broken` (a key of `BREAKS` or "
+     "`f(arguments: dict)`).")
     if isinstance(broken, str):
         if broken not in BREAKS: raise VlarlError(f"unknown break {broken!r}; one of: {', '.join(BREAKS)}")
         broken = BREAKS[broken]
@@ -164,7 +165,8 @@ class ProbeResult:
     def __repr__(self):
         cmp = ">=" if self.chance is not None else "<="
         return (f"{self.name}{f' [{self.broken}]' if self.broken else ''}: {'PASS' if self.passed else 'FAIL'}  "
-                f"{self.metric:.3f} (target {cmp} {self.target}{f', chance {self.chance:.2f}' if self.chance is not None else ''}), "
+                f"{self.metric:.3f} (target {cmp} "
+                f"{self.target}{f', chance {self.chance:.2f}' if self.chance is not None else ''}), "
                 f"{self.updates} updates, {self.seconds:.1f} s")
 
 _PINNED = dict(temperature=1.5, clip_eps=0.2, vf_clip=0.2, vf_coef=0.5, ent_coef=0.0, ratio_level="sequence", norm_adv=True,
@@ -203,7 +205,8 @@ def run_probe(name: str,                 # a key of PROBES
         overrides.setdefault("group_size", 2)     # the config's check; the probe groups episodes by what they observe
     steps = p.steps if steps is None else steps
     if steps < 1 or n_envs < 1 or not 1 <= minibatches <= n_envs * p.horizon:
-        raise VlarlError(f"need steps >= 1, n_envs >= 1 and 1 <= minibatches <= n_envs * horizon; got {steps}, {n_envs}, {minibatches}")
+        raise VlarlError(f"need steps >= 1, n_envs >= 1 and 1 <= minibatches <= n_envs * horizon; got {steps}, "
+                         f"{n_envs}, {minibatches}")
     cfg = TrainConfig(
         **{
             **_PINNED,
@@ -264,7 +267,8 @@ def run_probe(name: str,                 # a key of PROBES
 
 # %% ../nbs/08a_probes.ipynb #8cfd6faf
 def plot_probes(results: list, broken: list = ()):
-    "Value error (left) and sampled success (right) per update for each `ProbeResult`; broken runs dashed. Returns the figure."
+    ("Value error (left) and sampled success (right) per update for each `ProbeResult`; broken runs dashed. Returns "
+     "the figure.")
     import matplotlib.pyplot as plt
     fig, (av, ap) = plt.subplots(1, 2, figsize=(11, 3.6), constrained_layout=True)
     for r in list(results) + list(broken):

@@ -24,14 +24,16 @@ def prune_checkpoints(run, keep: int):
     for old in sorted(p for p in (Path(run) / "checkpoints").glob("iter_*") if p.is_dir())[:-keep]: shutil.rmtree(old)
 
 def read_metrics(path, upto: int) -> list[dict]:
-    "The rows of a `metrics.jsonl` up to iteration `upto` (rows logged after the checkpoint a run resumes from are dropped)."
+    ("The rows of a `metrics.jsonl` up to iteration `upto` (rows logged after the checkpoint a run resumes from are "
+     "dropped).")
     path = Path(path)
     if not path.exists(): return []
     rows = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
     return [r for r in rows if r.get("step", 0) <= upto]
 
 def open_run(out, resume: bool = False, overwrite: bool = False, check=None) -> tuple[Path, bool]:
-    "Check and prepare the run folder `out`; `check(out)` runs the caller's resume checks first. Returns `(out, created)`."
+    ("Check and prepare the run folder `out`; `check(out)` runs the caller's resume checks first. Returns `(out, "
+     "created)`.")
     def resumable(out):
         if not (out / "config.yaml").exists(): raise VlarlError(f"cannot resume: {out} has no config.yaml")
         if check is not None: check(out)
@@ -88,12 +90,14 @@ def collapse_warnings(metrics: list[dict],   # metrics rows so far (the newest l
                       window: int = 5,        # iterations compared for the rollout-success trend
                       ev_patience: int = 3,   # policy-update iterations in a row with explained variance <= 0
                      ) -> list[str]:
-    "Warnings for the newest row: held-out success below the start by more than its CI, a critic that explains nothing, rollout success falling."
+    ("Warnings for the newest row: held-out success below the start by more than its CI, a critic that explains "
+     "nothing, rollout success falling.")
     if not metrics: return []
     out, last = [], metrics[-1]
     start = next((m for m in metrics if "eval/success_rate" in m), None)
     if start is not None and start is not last and "eval/success_rate" in last and last["eval/ci_high"] < start["eval/success_rate"]:
-        out.append(f"held-out success fell to {last['eval/success_rate']:.1%} (95% CI {last['eval/ci_low']:.1%}-{last['eval/ci_high']:.1%}) "
+        out.append(f"held-out success fell to {last['eval/success_rate']:.1%} (95% CI "
+                   f"{last['eval/ci_low']:.1%}-{last['eval/ci_high']:.1%}) "
                    f"from {start['eval/success_rate']:.1%} at step {start['step']}")
     upd = [m for m in metrics if m.get("charts/policy_update") == 1.0 and "losses/explained_variance" in m]
     if len(upd) >= ev_patience and upd[-1] is last and all(not m["losses/explained_variance"] > 0 for m in upd[-ev_patience:]):
@@ -110,7 +114,8 @@ def collapse_warnings(metrics: list[dict],   # metrics rows so far (the newest l
         (p0, n0), (p1, n1) = rate(tr[:window]), rate(tr[-window:])
         se = math.sqrt(max(p0 * (1 - p0), 1e-4) / n0 + max(p1 * (1 - p1), 1e-4) / n1)
         if p1 < p0 - 2 * se:
-            out.append(f"rollout success fell from {p0:.1%} (first {window} iterations after warmup) to {p1:.1%} (last {window})")
+            out.append(f"rollout success fell from {p0:.1%} (first {window} iterations after warmup) to {p1:.1%} (last "
+                       f"{window})")
     return out
 
 # %% ../nbs/12b_run.ipynb #a7279c65
@@ -158,7 +163,8 @@ def run_loop(out, cfg,                    # run folder (from `open_run`) and the
              on_iteration=None,           # `on_iteration(row)` after each row is written
              start_eval: dict | None = None,  # the start's stored `eval/*` row (`stored_start`): row 0 for free
             ) -> list[dict]:
-    "Iterate `step()` up to `cfg.iterations` with evaluation, checkpoints, metrics.jsonl, TensorBoard, collapse warnings, plots and a progress bar."
+    ("Iterate `step()` up to `cfg.iterations` with evaluation, checkpoints, metrics.jsonl, TensorBoard, collapse "
+     "warnings, plots and a progress bar.")
     from tqdm.auto import tqdm
     from torch.utils.tensorboard import SummaryWriter
     out = Path(out)

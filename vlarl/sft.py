@@ -33,7 +33,8 @@ __all__ = ['DAGGER_FIRST_LAYOUT', 'SFTData', 'sft_data', 'frames_to_sft', 'token
 # %% ../nbs/06_sft.ipynb #85a6aeb0
 @dataclass
 class SFTData:
-    "Flattened demonstration steps: images, instructions, imitation labels as action token ids, and optional grounding targets."
+    ("Flattened demonstration steps: images, instructions, imitation labels as action token ids, and optional "
+     "grounding targets.")
     images: np.ndarray        # uint8 [N, H, W, 3]
     instructions: list        # N strings
     token_ids: np.ndarray     # int [N, 7]
@@ -58,7 +59,8 @@ def sft_data(demos: list[dict], policy: Policy, label: str = "expert_actions") -
 
 # %% ../nbs/06_sft.ipynb #f1bf1cde
 def frames_to_sft(frames: FrameData, policy: Policy) -> SFTData:
-    "The labelled (expert) frames of a `FrameData` (06_pretrain) as `SFTData`, grounding targets included; posed frames are left out."
+    ("The labelled (expert) frames of a `FrameData` (06_pretrain) as `SFTData`, grounding targets included; posed "
+     "frames are left out.")
     i = frames.acted
     if len(i) == 0: raise VlarlError("these frames hold no expert step")
     return SFTData(frames.images[i], [frames.instructions[k] for k in i], np.asarray(policy.encode_actions(frames.labels[i]), np.int64),
@@ -82,7 +84,8 @@ def token_accuracy(policy: Policy, data: SFTData, idx=None, tol: int = 2, batch_
     return torch.cat(hits).float().mean(0).numpy()
 
 def _teacher_forced_hidden(model: VLA, batch: dict, action_ids: torch.Tensor) -> torch.Tensor:
-    "Final hidden states `[B, 8, d]`: the last prompt token, then the first 6 action tokens (each predicts the next token)."
+    ("Final hidden states `[B, 8, d]`: the last prompt token, then the first 6 action tokens (each predicts the next "
+     "token).")
     ids = torch.cat([batch["input_ids"], action_ids], 1)
     mask = torch.cat([batch["attention_mask"], torch.ones_like(action_ids)], 1)
     h, _ = model.hidden_states(ids, batch["pixel_values"], mask)
@@ -92,7 +95,8 @@ def _teacher_forced_logits(model: VLA, batch: dict, action_ids: torch.Tensor) ->
     return model.action_logits(_teacher_forced_hidden(model, batch, action_ids))
 
 def _sft_tensors(policy: Policy, data: SFTData, device) -> tuple:
-    "Everything an SFT step reads, on `device` once: uint8 images, prompts left-padded to one length, their mask, label ids."
+    ("Everything an SFT step reads, on `device` once: uint8 images, prompts left-padded to one length, their mask, "
+     "label ids.")
     pr = [policy.prompt_ids(i) for i in data.instructions]
     T, pad = max(map(len, pr)), policy.config.pad_token_id
     ids = torch.tensor([[pad] * (T - len(p)) + p for p in pr], dtype=torch.long)
@@ -138,7 +142,8 @@ def train_sft(policy: Policy, data: SFTData,
               resume: dict | None = None, # a `state` given to `on_epoch`: continue from it
               on_epoch=None,              # `on_epoch(state)` after every epoch (checkpointing)
              ) -> list[dict]:
-    "Behaviour cloning: minimise the mean negative log-likelihood of the label tokens (+ grounding). Returns the per-epoch history."
+    ("Behaviour cloning: minimise the mean negative log-likelihood of the label tokens (+ grounding). Returns the "
+     "per-epoch history.")
     if epochs < 1 or batch_size < 1 or lr <= 0:
         raise VlarlError(f"need epochs >= 1, batch_size >= 1, lr > 0; got {epochs}, {batch_size}, {lr}")
     if ground_weight > 0 and data.ground is None:
@@ -313,7 +318,8 @@ def run_sft(out: str | Path,                # run folder (created; must not exis
             resume: bool = False,           # continue a run folder at its first unfinished stage
             command_line: str | None = None,  # recorded in the policy's meta (the CLI passes its own)
            ) -> Path:
-    "Frames, tower pretraining, behaviour cloning with grounding; saves `out/policy` with its measured held-out success."
+    ("Frames, tower pretraining, behaviour cloning with grounding; saves `out/policy` with its measured held-out "
+     "success.")
     import yaml
     from vlarl.core import run_folder
     from vlarl.envs.tabletop import SUITES, VIEWS

@@ -51,7 +51,8 @@ class Rollout:
     groups: np.ndarray | None = None    # int [N]: group id of each env column (group rollouts only)
 
 def _decode_and_step(ac, policy, vec, obs, tr, temperature, generator, reward_fn, buf) -> tuple:
-    "One step of Algorithm 1, lines 12-22, for every env: decode, dense reward, env step, V(final obs) where an episode was truncated; appends to `buf`."
+    ("One step of Algorithm 1, lines 12-22, for every env: decode, dense reward, env step, V(final obs) where an "
+     "episode was truncated; appends to `buf`.")
     N, img = vec.n_envs, obs["agentview_image"]
     instr = tr.instructions(vec.instructions)
     act, s = policy.act(img, instr, greedy=False, temperature=temperature, generator=generator, model=ac)
@@ -157,7 +158,8 @@ def collect_groups(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curricul
                    st("final"), torch.zeros(N), st("entropy"), tr.episodes, valid=st("valid").bool(), groups=groups)
 
 def episode_advantages(ro: Rollout, kind: str, std: bool = True, low: float = 0.0, high: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, dict]:
-    "Group advantages of a group rollout, broadcast to the steps: `(adv [M, N], rows [M, N] kept for the update, stats)` (`outcome_advantages`, 08b)."
+    ("Group advantages of a group rollout, broadcast to the steps: `(adv [M, N], rows [M, N] kept for the update, "
+     "stats)` (`outcome_advantages`, 08b).")
     if ro.valid is None: raise VlarlError("episode_advantages needs a group rollout (collect_groups)")
     return outcome_advantages(ro.rewards, ro.terminated, ro.valid, ro.groups, kind, std, low, high)
 
@@ -165,7 +167,8 @@ def episode_advantages(ro: Rollout, kind: str, std: bool = True, low: float = 0.
 def ppo_update(ac: VLAActorCritic, policy: Policy, opt: torch.optim.Optimizer, ro: Rollout, adv: torch.Tensor, ret: torch.Tensor,
                cfg: TrainConfig, instructions: list, generator: torch.Generator, critic_only: bool = False,
                rows: torch.Tensor | None = None) -> dict:
-    "Algorithm 1, lines 27-29: PPO epochs over shuffled minibatches (or value-head-only steps during critic warmup); `rows` [M, N] selects the steps that enter."
+    ("Algorithm 1, lines 27-29: PPO epochs over shuffled minibatches (or value-head-only steps during critic warmup); "
+     "`rows` [M, N] selects the steps that enter.")
     M, N = ro.values.shape
     sel = (
         torch.arange(M * N)
@@ -249,7 +252,8 @@ def rollout(st: TrainState, it: int):
     )
 
 def advantages(ro: Rollout, cfg: TrainConfig) -> tuple:
-    "Algorithm 1, line 27: GAE (or a group estimator); `(adv, returns, rows that enter the update or None, group metrics)`."
+    ("Algorithm 1, line 27: GAE (or a group estimator); `(adv, returns, rows that enter the update or None, group "
+     "metrics)`.")
     adv, ret = compute_gae(
         ro.rewards,
         ro.values,
@@ -341,7 +345,8 @@ def load_checkpoint(st: TrainState, ck: Path):
 
 # %% ../nbs/12_trainer.ipynb #b25f7c64
 def init_state(cfg: TrainConfig, reward_fn=None) -> TrainState:
-    "The training state of a new run: policy, actor-critic, optimizer, environments and the curriculum over the training states."
+    ("The training state of a new run: policy, actor-critic, optimizer, environments and the curriculum over the "
+     "training states.")
     from vlarl.envs.vector import VectorEnv
     from vlarl.evaluate import n_held_out
     device = get_device(cfg.device)

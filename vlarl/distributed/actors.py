@@ -47,7 +47,8 @@ def local_results(refs: list, names: list, what: str) -> list:
 
 # %% ../../nbs/13e_actors.ipynb #0cf2a7d5
 def start_ray(dist: DistConfig) -> bool:
-    "Join `dist.address`, or start a local Ray with `dist.num_cpus` CPUs, no dashboard and its files under `dist.temp_dir`. True when this call started Ray."
+    ("Join `dist.address`, or start a local Ray with `dist.num_cpus` CPUs, no dashboard and its files under "
+     "`dist.temp_dir`. True when this call started Ray.")
     import ray
     if ray.is_initialized(): return False
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -79,7 +80,8 @@ def session_processes(temp_dir: str) -> list[int]:
     return pids
 
 def stop_ray(temp_dir: str | None = None, wait_s: float = 20.0) -> list[int]:
-    "`ray.shutdown()`; then, for a local session under `temp_dir`, wait for its processes to exit and SIGKILL any left (a worker Ray was still starting). Returns the ids it had to kill."
+    ("`ray.shutdown()`; then, for a local session under `temp_dir`, wait for its processes to exit and SIGKILL any "
+     "left (a worker Ray was still starting). Returns the ids it had to kill.")
     import ray, signal
     ray.shutdown()
     if not temp_dir: return []

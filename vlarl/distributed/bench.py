@@ -12,7 +12,8 @@ from .config import DistConfig
 from .driver import DistTrainer, dry_run
 
 def time_split(cfg: TrainConfig, dist: DistConfig, iterations: int = 3, local: bool = False, n_workers: int = 1) -> dict:
-    "Median seconds per phase (`rollout`, `update`, `sync`, `iteration`) of the single-process and the distributed trainer on the same rollout size."
+    ("Median seconds per phase (`rollout`, `update`, `sync`, `iteration`) of the single-process and the distributed "
+     "trainer on the same rollout size.")
     from vlarl.trainer import TrainState, train_step, make_optimizer
     from vlarl.envs.vector import VectorEnv
     from vlarl.envs.base import split_ids
@@ -51,7 +52,8 @@ def format_time_split(r: dict) -> str:
         for p in ("rollout", "update", "sync", "iteration")
     ]
     return "\n".join(["| phase (median s) | single process | distributed |", "|---|---|---|", *rows,
-                      f"\n{r['envs']} envs x {r['steps']} steps, {r['learners']} learner(s), {'no Ray' if r['local'] else 'Ray'}; "
+                      f"\n{r['envs']} envs x {r['steps']} steps, {r['learners']} learner(s), "
+                      f"{'no Ray' if r['local'] else 'Ray'}; "
                       f"distributed / single = {r['ratio']:.2f}; topology start-up {r['startup_s']:.1f} s"])
 
 # %% auto #0
@@ -61,7 +63,8 @@ __all__ = ['time_split', 'format_time_split', 'bench_busy']
 def bench_busy(repeats: int = 3,           # timed iterations per setting (median reported)
                threads: int | None = None,  # torch threads of the trainer during the measurement (None: as is)
                n_envs: int = 16, steps: int = 25) -> dict:
-    "Median seconds of one training iteration alone and beside one busy process, and their ratio `busy_vs_alone_iteration`."
+    ("Median seconds of one training iteration alone and beside one busy process, and their ratio "
+     "`busy_vs_alone_iteration`.")
     import subprocess, sys, time
     import torch
     from vlarl.config import preset

@@ -83,7 +83,8 @@ def validate(self: DistConfig) -> DistConfig:
 def check_train(self: DistConfig, cfg: TrainConfig) -> TrainConfig:
     "Raise unless `cfg` can be split across the learners."
     if cfg.minibatch_size % self.learners:
-        raise VlarlError(f"minibatch_size {cfg.minibatch_size} must be a multiple of learners ({self.learners}): each learner takes an equal share of every minibatch")
+        raise VlarlError(f"minibatch_size {cfg.minibatch_size} must be a multiple of learners ({self.learners}): each "
+                         f"learner takes an equal share of every minibatch")
     return cfg
 
 # %% ../../nbs/13_distributed.ipynb #24c737bd
@@ -101,7 +102,8 @@ def dist_preset(name: str, **overrides) -> DistConfig:
 
 # %% ../../nbs/13_distributed.ipynb #ed3c9463
 def plan_bundles(dist: DistConfig) -> tuple[list[dict], list[tuple[str, int, float, float]]]:
-    "`(bundles, placement)`: one bundle per learner (the learner and its env worker) and one for the engine; placement rows are `(actor, bundle, cpus, gpus)`."
+    ("`(bundles, placement)`: one bundle per learner (the learner and its env worker) and one for the engine; "
+     "placement rows are `(actor, bundle, cpus, gpus)`.")
     bundles, rows = [], []
     for k in range(dist.learners):
         b = {"CPU": dist.learner_cpus + dist.env_cpus}
@@ -135,7 +137,8 @@ DIST_NOT_YET = ("train_vision",)      # frozen vision towers inside an FSDP2 uni
 
 # %% ../../nbs/13_distributed.ipynb #b15aa2ac
 def recipe(suite: str = "spatial", policy: str = "", **dist_overrides) -> tuple[TrainConfig, DistConfig]:
-    "The OpenVLA-7B / LIBERO recipe for `suite`: the `libero-7b-<suite>` TrainConfig with a minibatch that divides across the learners, and `dist_preset('libero-7b')`."
+    ("The OpenVLA-7B / LIBERO recipe for `suite`: the `libero-7b-<suite>` TrainConfig with a minibatch that divides "
+     "across the learners, and `dist_preset('libero-7b')`.")
     from vlarl.config import preset
     d = dist_preset("libero-7b", **dist_overrides)
     cfg = preset(f"libero-7b-{suite}", **({"policy": policy} if policy else {}))

@@ -82,7 +82,8 @@ def _place(self: DistTrainer):
     self.pg = placement_group(bundles, strategy=d.placement)
     try: ray.get(self.pg.ready(), timeout=d.startup_timeout_s)
     except ray.exceptions.GetTimeoutError:
-        raise VlarlError(f"cannot place {len(bundles)} bundles {bundles} ({d.placement}) within {d.startup_timeout_s:.0f} s; "
+        raise VlarlError(f"cannot place {len(bundles)} bundles {bundles} ({d.placement}) within "
+                         f"{d.startup_timeout_s:.0f} s; "
                          f"the cluster has {ray.cluster_resources()}") from None
 
 @patch
@@ -159,7 +160,8 @@ def _start(self: DistTrainer):
 # %% ../../nbs/13f_driver.ipynb #eb34b4d3
 @patch
 def _wait(self: DistTrainer, refs: list, names: list, what: str, timeout: float | None = None, tolerate: bool = False) -> list:
-    "Results of `refs`, waiting at most `timeout` s. A dead actor raises `ActorDied` (or, with `tolerate`, gives an `ActorDied` in its slot)."
+    ("Results of `refs`, waiting at most `timeout` s. A dead actor raises `ActorDied` (or, with `tolerate`, gives an "
+     "`ActorDied` in its slot).")
     timeout = self.dist.timeout_s if timeout is None else timeout
     if self.local: return local_results(refs, names, what)
     import ray
@@ -168,7 +170,8 @@ def _wait(self: DistTrainer, refs: list, names: list, what: str, timeout: float 
     while pending:
         ready, _ = ray.wait(list(pending), num_returns=1, timeout=max(deadline - time.monotonic(), 0))
         if not ready:
-            raise VlarlError(f"{', '.join(pending.values())} did not answer within {timeout:.0f} s during {what} (hung or overloaded); "
+            raise VlarlError(f"{', '.join(pending.values())} did not answer within {timeout:.0f} s during {what} (hung "
+                             f"or overloaded); "
                              f"the run stops{self._ck_note()}")
         for r in ready:
             nm = pending.pop(r)
@@ -196,7 +199,8 @@ def _ck_note(self: DistTrainer) -> str:
 
 @patch
 def _fatal(self: DistTrainer, e: ActorDied):
-    raise VlarlError(f"{e.name} died during {e.what}; the run stops (continue it from the last checkpoint with --resume){self._ck_note()}") from None
+    raise VlarlError(f"{e.name} died during {e.what}; the run stops (continue it from the last checkpoint with "
+                     f"--resume){self._ck_note()}") from None
 
 # %% ../../nbs/13f_driver.ipynb #900752fa
 @patch
@@ -204,7 +208,8 @@ def _restart_env(self: DistTrainer, k: int, what: str):
     if self.local: raise VlarlError(f"env worker {k} failed during {what} (no restarts without Ray)")
     import ray
     if self.env_restarts >= self.dist.max_env_restarts:
-        raise VlarlError(f"env worker {k} died during {what}, after {self.env_restarts} restarts already (max_env_restarts); the run stops{self._ck_note()}")
+        raise VlarlError(f"env worker {k} died during {what}, after {self.env_restarts} restarts already "
+                         f"(max_env_restarts); the run stops{self._ck_note()}")
     try: ray.kill(self.envs[k], no_restart=True)
     except Exception: pass
     self.envs[k] = self._spawn_env(k)
@@ -238,7 +243,8 @@ def _rollout_buffer(M: int, N: int, image_shape) -> dict:
 @patch
 def _worker_step(self: DistTrainer, k: int, t: int, r, tr: EpisodeTracker, buf: dict, finals: list,
                  ep_start: np.ndarray, extra: dict | None = None) -> tuple:
-    "File env worker `k`'s answer to step `t` (or restart it, discarding its episodes); `(next images, discarded steps)`."
+    ("File env worker `k`'s answer to step `t` (or restart it, discarding its episodes); `(next images, discarded "
+     "steps)`.")
     n = self.dist.envs_per_learner
     sl, idx = slice(k * n, (k + 1) * n), range(k * n, (k + 1) * n)
     if isinstance(r, ActorDied):                     # discard the running episodes of this worker's envs
@@ -287,7 +293,8 @@ def _shards(self: DistTrainer, buf: dict, finals: list, imgs: np.ndarray, tr: Ep
 @patch
 def _step_all(self: DistTrainer, t: int, imgs: np.ndarray, tr: EpisodeTracker, buf: dict, finals: list,
               ep_start: np.ndarray, extra: dict | None = None) -> tuple:
-    "Rollout step `t`: decode all envs' actions in one batch on the engine, step each env worker; `(images, discarded)`."
+    ("Rollout step `t`: decode all envs' actions in one batch on the engine, step each env worker; `(images, "
+     "discarded)`.")
     cfg, d = self.cfg, self.dist
     sl = [slice(k * d.envs_per_learner, (k + 1) * d.envs_per_learner) for k in range(d.learners)]
     seed = stream_seed(cfg.seed, self.iteration, "engine", step=t)              # 00_core: one seeding rule
@@ -312,7 +319,8 @@ def _rollout_stats(tr: EpisodeTracker, buf: dict, discarded: int) -> dict:
 # %% ../../nbs/13f_driver.ipynb #bd8da87b
 @patch
 def rollout(self: DistTrainer, on_step=None) -> tuple[list[dict], dict]:
-    "Algorithm 1, lines 8-24, across the actors (group rollouts when `group_size` > 1): one shard per learner, rollout metrics."
+    ("Algorithm 1, lines 8-24, across the actors (group rollouts when `group_size` > 1): one shard per learner, "
+     "rollout metrics.")
     cfg, d = self.cfg, self.dist
     if cfg.group_size > 1: return self._group_rollout(on_step)
     n, N, M = d.envs_per_learner, d.n_envs, cfg.steps_per_update
@@ -387,7 +395,8 @@ def _collective(self: DistTrainer, refs: list, names: list, what: str) -> list:
     except ActorDied as e: self._fatal(e)
     except VlarlError:
         dead = [nm for nm in self._dead() if nm.startswith("learner") or nm == "inference engine"]
-        if dead: raise VlarlError(f"{dead[0]} died during {what}; the run stops (continue it from the last checkpoint with --resume){self._ck_note()}") from None
+        if dead: raise VlarlError(f"{dead[0]} died during {what}; the run stops (continue it from the last checkpoint "
+                                  f"with --resume){self._ck_note()}") from None
         raise
 
 # %% ../../nbs/13f_driver.ipynb #1b474edf
@@ -406,7 +415,8 @@ def update(self: DistTrainer, shards: list, critic_only: bool) -> dict:
 
 @patch
 def sync(self: DistTrainer) -> int:
-    "Gather the learners' full state, merge LoRA on rank 0, load it into the engine (rank 0's process -> the engine's). Returns the tensor count."
+    ("Gather the learners' full state, merge LoRA on rank 0, load it into the engine (rank 0's process -> the "
+     "engine's). Returns the tensor count.")
     refs = [l.full_state.remote() for l in self.learners]
     load = self.engine.load_weights.remote(refs[0])               # the weights never pass through the driver
     return self._collective(refs[1:] + [load], self._learner_names()[1:] + ["inference engine"], "weight sync")[-1]
@@ -420,7 +430,8 @@ def _no_signal(shards: list, cfg: TrainConfig) -> bool:
 
 @patch
 def train_step(self: DistTrainer, on_step=None) -> dict:
-    "One iteration: rollout, update (critic warmup for the first `critic_warmup` iterations), weight sync; the metrics row."
+    ("One iteration: rollout, update (critic warmup for the first `critic_warmup` iterations), weight sync; the "
+     "metrics row.")
     cfg, tm = self.cfg, {}
     restarts0 = self.env_restarts
     t0 = time.perf_counter()
@@ -491,7 +502,8 @@ def close(self: DistTrainer):
 
 # %% ../../nbs/13f_driver.ipynb #33417907
 def dry_run(dist: DistConfig | None = None, cfg: TrainConfig | None = None, policy=None, local: bool = False, on_step=None) -> dict:
-    "Build the whole topology at tiny scale on CPU and run ONE iteration (rollout, GAE, FSDP2 PPO update, weight sync); returns metrics and checks."
+    ("Build the whole topology at tiny scale on CPU and run ONE iteration (rollout, GAE, FSDP2 PPO update, weight "
+     "sync); returns metrics and checks.")
     dist = dist or DistConfig(lora_rank=4, lora_alpha=8.0, env_max_steps=3, learners=1 if local else 2)
     cfg = cfg or TrainConfig(
         steps_per_update=4,
@@ -535,7 +547,8 @@ def _check_options(cfg: TrainConfig):
     "Refuse (not ignore) the options only the single-process trainer implements."
     plain = TrainConfig()
     todo = [f"{k}={getattr(cfg, k)!r}" for k in DIST_NOT_YET if getattr(cfg, k) != getattr(plain, k)]
-    if todo: raise VlarlError(f"the distributed trainer does not implement {', '.join(todo)} yet (the single-process trainer does); "
+    if todo: raise VlarlError(f"the distributed trainer does not implement {', '.join(todo)} yet (the single-process "
+                              f"trainer does); "
                               f"reset them with --set")
 
 def train_distributed(cfg: TrainConfig, dist: DistConfig, out, overwrite: bool = False, resume: bool = False, policy=None,

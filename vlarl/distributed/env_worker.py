@@ -31,7 +31,8 @@ class EnvWorker:
         return np.stack([e.reset(*a)["agentview_image"] for e, a in zip(self.envs, assignments)])
 
     def step(self, actions, next_assignments: list) -> dict:
-        "Step every env; an env whose episode ends is reset to its next assignment. `final_images [d, H, W, 3]` are the last images of the `d` ended episodes (`done_index`)."
+        ("Step every env; an env whose episode ends is reset to its next assignment. `final_images [d, H, W, 3]` are "
+         "the last images of the `d` ended episodes (`done_index`).")
         actions = np.asarray(actions, dtype=np.float64)
         imgs, finals, done, rew, term, trunc = [], [], [], [], [], []
         for j, (e, a, nxt) in enumerate(zip(self.envs, actions, next_assignments)):

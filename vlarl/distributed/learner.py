@@ -86,7 +86,8 @@ class Learner:
 # %% ../../nbs/13d_learner.ipynb #45f9ae22
 @patch
 def setup(self: Learner, master_addr: str, master_port: int, resume_from: str | None = None) -> dict:
-    "Join the process group, load and shard the actor-critic, build the optimizer, optionally restore a checkpoint (a collective)."
+    ("Join the process group, load and shard the actor-critic, build the optimizer, optionally restore a checkpoint (a "
+     "collective).")
     import torch.distributed as tdist
     from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.fsdp import fully_shard, MixedPrecisionPolicy
@@ -250,7 +251,8 @@ def _kl_stop(self: Learner, out: dict, rows: int) -> bool:
 # %% ../../nbs/13d_learner.ipynb #beb07669
 @patch
 def update(self: Learner, shard: dict, iteration: int, critic_only: bool = False) -> dict:
-    "π_old and V, GAE, global advantage normalisation, PPO epochs (or critic warmup) on this learner's steps. Returns metrics."
+    ("π_old and V, GAE, global advantage normalisation, PPO epochs (or critic warmup) on this learner's steps. Returns "
+     "metrics.")
     if not self.ready: raise VlarlError(f"learner {self.rank}: setup() has not run")
     T, t0 = {}, time.perf_counter()
     p = self._prepare(shard)                                                    # 1. pi_old and V
@@ -275,7 +277,8 @@ def update(self: Learner, shard: dict, iteration: int, critic_only: bool = False
 # %% ../../nbs/13d_learner.ipynb #70abfaf0
 @patch
 def full_state(self: Learner) -> dict | None:
-    "Gather the full state dict on rank 0 (a collective), merge LoRA; rank 0 returns what the engine needs, other ranks None."
+    ("Gather the full state dict on rank 0 (a collective), merge LoRA; rank 0 returns what the engine needs, other "
+     "ranks None.")
     from torch.distributed.checkpoint.state_dict import get_model_state_dict, StateDictOptions
     sd = get_model_state_dict(self.net, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
     if self.rank != 0: return None
@@ -294,7 +297,8 @@ def merged_state(self: Learner) -> dict | None:
 
 @patch
 def train_state(self: Learner) -> dict | None:
-    "The trainable weights (adapters and value head, or every weight without LoRA) and the optimizer, as full state dicts on rank 0 (a collective)."
+    ("The trainable weights (adapters and value head, or every weight without LoRA) and the optimizer, as full state "
+     "dicts on rank 0 (a collective).")
     from torch.distributed.checkpoint.state_dict import get_model_state_dict, get_optimizer_state_dict, StateDictOptions
     o = StateDictOptions(full_state_dict=True, cpu_offload=True)
     msd, osd = get_model_state_dict(self.net, options=o), get_optimizer_state_dict(self.net, self.opt, options=o)
@@ -305,7 +309,8 @@ def train_state(self: Learner) -> dict | None:
 # %% ../../nbs/13d_learner.ipynb #d4fb4e2f
 @patch
 def load_train_state(self: Learner, folder: str):
-    "Restore the trainable weights and the optimizer from a checkpoint folder's `train_state.pt` (every rank reads it; any world size)."
+    ("Restore the trainable weights and the optimizer from a checkpoint folder's `train_state.pt` (every rank reads "
+     "it; any world size).")
     from torch.distributed.checkpoint.state_dict import set_model_state_dict, set_optimizer_state_dict, StateDictOptions
     f = Path(folder) / "train_state.pt"
     if not f.exists(): raise VlarlError(f"cannot resume from {folder}: it has no train_state.pt")
@@ -313,7 +318,8 @@ def load_train_state(self: Learner, folder: str):
     if s.get("format") != TRAIN_STATE_FORMAT: raise VlarlError(f"{f}: unknown format {s.get('format')!r}")
     missing, extra = sorted(self.trainable - set(s["trainable"])), sorted(set(s["trainable"]) - self.trainable)
     if missing or extra:
-        raise VlarlError(f"cannot resume from {folder}: its trainable weights do not fit this model (lora_rank {s['lora_rank']} there, "
+        raise VlarlError(f"cannot resume from {folder}: its trainable weights do not fit this model (lora_rank "
+                         f"{s['lora_rank']} there, "
                          f"{self.dist.lora_rank} here; missing {missing[:2]}, unexpected {extra[:2]})")
     set_model_state_dict(self.net, s["trainable"], options=StateDictOptions(full_state_dict=True, strict=False))
     # Parameters that have not taken a step yet (the policy during critic warmup) have no optimizer state in the checkpoint.
@@ -327,7 +333,8 @@ def load_train_state(self: Learner, folder: str):
 
 @patch
 def save_checkpoint(self: Learner, folder: str, state: dict) -> str | None:
-    "Every rank (a collective): gather the train state; rank 0 writes `folder` (merged policy folder, value head, `train_state.pt`, `state.json`) atomically."
+    ("Every rank (a collective): gather the train state; rank 0 writes `folder` (merged policy folder, value head, "
+     "`train_state.pt`, `state.json`) atomically.")
     ts = self.train_state()
     if self.rank != 0: return None
     if self._merged is None: raise VlarlError("save_checkpoint: no weights gathered yet (call full_state first)")

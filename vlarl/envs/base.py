@@ -46,7 +46,8 @@ def stable_seed(*parts) -> int:
 
 # %% ../../nbs/05_envs.ipynb #b246a025
 class Env:
-    "Base of the environment protocol. Subclasses set `suite`, `task_names`, `instructions`, `max_steps`, `num_init_states`, `n_eval`."
+    ("Base of the environment protocol. Subclasses set `suite`, `task_names`, `instructions`, `max_steps`, "
+     "`num_init_states`, `n_eval`.")
     suite: str = ""
     task_names: list = []
     instructions: list = []
@@ -77,7 +78,8 @@ class Env:
         "Resolve a task given as an index or as its name (or its instruction) to an index."
         if isinstance(task, (int, np.integer)) and not isinstance(task, bool):
             if 0 <= task < self.num_tasks: return int(task)
-            raise VlarlError(f"task index {task} out of range for suite {self.suite!r} ({self.num_tasks} tasks: 0..{self.num_tasks - 1})")
+            raise VlarlError(f"task index {task} out of range for suite {self.suite!r} ({self.num_tasks} tasks: "
+                             f"0..{self.num_tasks - 1})")
         if isinstance(task, str):
             for names in (self.task_names, self.instructions):
                 if task in names: return names.index(task)
@@ -88,7 +90,8 @@ class Env:
         "Start an episode of `task` (index or name) from its initial state number `init_state_idx`."
         ti = self.task_index(task)
         if not isinstance(init_state_idx, (int, np.integer)) or not 0 <= init_state_idx < self.num_init_states:
-            raise VlarlError(f"init_state_idx {init_state_idx!r} out of range: task {self.task_names[ti]!r} has {self.num_init_states} initial states (0..{self.num_init_states - 1})")
+            raise VlarlError(f"init_state_idx {init_state_idx!r} out of range: task {self.task_names[ti]!r} has "
+                             f"{self.num_init_states} initial states (0..{self.num_init_states - 1})")
         self._task_idx, self._init_idx, self._t, self._over = ti, int(init_state_idx), 0, False
         return self._reset(ti, int(init_state_idx))
 
@@ -117,7 +120,8 @@ ENV_REGISTRY = {"tabletop": "vlarl.envs.tabletop:TabletopEnv",   # kind -> "modu
 ENV_KINDS = tuple(ENV_REGISTRY)                                  # the built-in kinds
 
 def register_env(kind: str, target):
-    "Make `make_env(kind, suite, **kw)` build `target(suite, **kw)`; `target` is a `\"module:Class\"` string or a callable."
+    ("Make `make_env(kind, suite, **kw)` build `target(suite, **kw)`; `target` is a `\"module:Class\"` string or a "
+     "callable.")
     if not (callable(target) or (isinstance(target, str) and target.count(":") == 1)):
         raise VlarlError(f"register_env: target must be 'module:Class' or a callable, got {target!r}")
     ENV_REGISTRY[kind] = target

@@ -18,7 +18,8 @@ HOVER_Z = 0.11
 PHASES = ("above_obj", "descend", "close", "lift", "above_dest", "lower", "open", "retreat")
 
 class ScriptedExpert:
-    "Privileged waypoint controller for `TabletopEnv` tasks. Call `reset()` after each `env.reset`, then `act()` every step."
+    ("Privileged waypoint controller for `TabletopEnv` tasks. Call `reset()` after each `env.reset`, then `act()` "
+     "every step.")
     def __init__(self,
                  env: TabletopEnv,       # the env it controls (read for privileged state)
                  noise: float = 0.0,     # std of Gaussian noise added to the motion part of the action

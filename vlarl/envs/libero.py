@@ -35,7 +35,8 @@ def libero_suite_name(suite: str) -> str:
     return s
 
 def import_libero():
-    "Import LIBERO's `benchmark`, `get_libero_path` and `OffScreenRenderEnv`, or raise a `VlarlError` that says how to install it."
+    ("Import LIBERO's `benchmark`, `get_libero_path` and `OffScreenRenderEnv`, or raise a `VlarlError` that says how "
+     "to install it.")
     try:
         from libero.libero import benchmark, get_libero_path
         from libero.libero.envs import OffScreenRenderEnv

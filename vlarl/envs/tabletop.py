@@ -37,7 +37,8 @@ N_SUB, TIMESTEP = 10, 0.005          # 10 x 5 ms = 50 ms = one 20 Hz control ste
 def _cube_xml(name, rgb):
     r, g, b = rgb
     return (f'<body name="{name}" pos="0 0 {CUBE_HALF}"><freejoint name="{name}_jnt"/>'
-            f'<geom type="box" size="{CUBE_HALF} {CUBE_HALF} {CUBE_HALF}" rgba="{r} {g} {b} 1" mass="0.05" friction="1 0.01 0.001"/></body>')
+            f'<geom type="box" size="{CUBE_HALF} {CUBE_HALF} {CUBE_HALF}" rgba="{r} {g} {b} 1" mass="0.05" friction="1 '
+            f'0.01 0.001"/></body>')
 
 def _receptacle_xml(name, kind):
     shape, size, (r, g, b), _, top = RECEPTACLES[kind]
@@ -46,9 +47,11 @@ def _receptacle_xml(name, kind):
     if kind == "bowl":
         inner = f'<geom type="cylinder" size="0.042 0.0101" rgba="0.75 0.72 0.65 1" contype="0" conaffinity="0"/>'
     if kind == "basket":
-        inner = "".join(f'<geom type="box" size="{sx} {sy} 0.02" pos="{px} {py} 0.01" rgba="0.45 0.3 0.15 1" contype="0" conaffinity="0"/>'
+        inner = "".join(f'<geom type="box" size="{sx} {sy} 0.02" pos="{px} {py} 0.01" rgba="0.45 0.3 0.15 1" '
+                        f'contype="0" conaffinity="0"/>'
                         for sx, sy, px, py in [(0.065, 0.004, 0, 0.065), (0.065, 0.004, 0, -0.065), (0.004, 0.065, 0.065, 0), (0.004, 0.065, -0.065, 0)])
-    return (f'<body name="{name}" mocap="true" pos="0 0 {top / 2}"><geom type="{shape}" size="{s}" rgba="{r} {g} {b} 1"/>{inner}</body>')
+    return (f'<body name="{name}" mocap="true" pos="0 0 {top / 2}"><geom type="{shape}" size="{s}" rgba="{r} {g} {b} '
+            f'1"/>{inner}</body>')
 
 # agent-view cameras: `wide` (the default; the shipped SFT policy was cloned from it) shows the whole table, the task
 # area fills about a third of the image; `close` frames the task area (objects about 1.5x larger, the gripper whole)
@@ -246,7 +249,8 @@ class TabletopEnv(Env):
         return bool(np.linalg.norm(p[:2] - top[:2]) < 0.02 and abs(p[2] - top[2] - CUBE_HALF) < 0.01)
 
     def reset_layout(self, task, layout: int) -> dict:
-        "Start an episode of `task` from procedural layout number `layout` (any int >= 0; below `num_init_states` it is that initial state)."
+        ("Start an episode of `task` from procedural layout number `layout` (any int >= 0; below `num_init_states` it "
+         "is that initial state).")
         ti = self.task_index(task)
         if not isinstance(layout, (int, np.integer)) or layout < 0:
             raise VlarlError(f"layout must be an int >= 0, got {layout!r}")
@@ -349,7 +353,8 @@ def pose_gripper(self: TabletopEnv,
                  openness: float = 1.0,    # 1 open ... 0 closed
                  hold: str | None = None,  # a cube to put between the fingers (the fingers close on it)
                 ) -> dict:
-    "Teleport the gripper of the current layout (for rendering pretraining scenes, not for control); returns the observation."
+    ("Teleport the gripper of the current layout (for rendering pretraining scenes, not for control); returns the "
+     "observation.")
     if getattr(self, "_task_idx", None) is None: raise VlarlError("call reset or reset_layout before pose_gripper")
     if hold is not None and hold not in self._qadr:
         raise VlarlError(f"unknown cube {hold!r} (this suite has: {', '.join(self._qadr)})")

@@ -197,7 +197,8 @@ def _recv(self: VectorEnv, w):
         status, payload = r.recv()
     except (EOFError, ConnectionResetError, BrokenPipeError):
         self._kill(w)
-        raise VlarlError(f"worker {w} crashed (exit code {p.exitcode}) running {self._describe(w)}; call restart({w}) to start it again") from None
+        raise VlarlError(f"worker {w} crashed (exit code {p.exitcode}) running {self._describe(w)}; call restart({w}) "
+                         f"to start it again") from None
     if status == "error":
         j, msg, tb = payload
         raise VlarlError(f"worker {w}: {self._describe(w, j)} failed: {msg}")
@@ -215,7 +216,8 @@ def _send(self: VectorEnv, w, msg):
 # %% ../../nbs/05c_vecenv.ipynb #8379155e
 @patch
 def _roundtrip(self: VectorEnv, msgs: list) -> list:
-    "Send `msgs[w]` to each worker and collect every answer, in env order. All answers are read before an error is raised, so no stale answer stays in a pipe."
+    ("Send `msgs[w]` to each worker and collect every answer, in env order. All answers are read before an error is "
+     "raised, so no stale answer stays in a pipe.")
     for w in range(self.n_workers):
         if self._remotes[w] is None:
             raise VlarlError(f"worker {w} is not running ({self._describe(w)}): call restart({w})")

@@ -16,7 +16,8 @@ def merge_lora_state_dict(sd: dict,           # a state dict with peft LoRA laye
                           scalings: dict,     # `lora_scalings` of the model it came from
                           adapter: str = "default",
                          ) -> dict:
-    "The plain-model state dict with every adapter folded in, `W0 + s * B @ A` (computed in float32, stored in W0's dtype)."
+    ("The plain-model state dict with every adapter folded in, `W0 + s * B @ A` (computed in float32, stored in W0's "
+     "dtype).")
     out = {}
     for k, v in sd.items():
         if ".lora_" in k: continue

@@ -75,7 +75,8 @@ class VLAConfig(TypedConfig):
         if self.dino_depth < 2 or self.siglip_depth < 2:
             raise VlarlError("tower depths must be >= 2 (the second-to-last block is read)")
         if not self.n_action_bins < self.text_vocab_size <= self.pad_token_id < self.vocab_size:
-            raise VlarlError(f"need n_action_bins < text_vocab_size <= pad_token_id < vocab_size, got {self.n_action_bins}, {self.text_vocab_size}, {self.pad_token_id}, {self.vocab_size}")
+            raise VlarlError(f"need n_action_bins < text_vocab_size <= pad_token_id < vocab_size, got "
+                             f"{self.n_action_bins}, {self.text_vocab_size}, {self.pad_token_id}, {self.vocab_size}")
 
     @property
     def n_patches(self) -> int: return (self.image_size // self.patch_size) ** 2
@@ -111,7 +112,8 @@ def _siglip_hf_config(c: VLAConfig) -> SiglipVisionConfig:
     return hf
 
 class DinoTower(nn.Module):
-    "DINOv2 with registers: patch features of the second-to-last block, prefix (CLS + registers) dropped. `[B, 3, S, S] -> [B, P, d_dino]`."
+    ("DINOv2 with registers: patch features of the second-to-last block, prefix (CLS + registers) dropped. `[B, 3, S, "
+     "S] -> [B, P, d_dino]`.")
     def __init__(self, c: VLAConfig):
         super().__init__()
         hf = _dino_hf_config(c)
@@ -218,7 +220,8 @@ class VLA(nn.Module):
         return self.projector(self.vision_backbone(pixel_values.to(self.dtype)))
 
     def multimodal_inputs(self, input_ids, pixel_values, attention_mask=None):
-        "`input_ids [B, T]` (each row BOS-first after any left PADs) -> `(embeds [B, T+P, d], mask [B, T+P], position_ids [B, T+P])`."
+        ("`input_ids [B, T]` (each row BOS-first after any left PADs) -> `(embeds [B, T+P, d], mask [B, T+P], "
+         "position_ids [B, T+P])`.")
         dims = check_shape(input_ids, ("B", "T"), "input_ids")
         check_shape(pixel_values, (dims["B"], 6, None, None), "pixel_values")
         if attention_mask is None: attention_mask = torch.ones_like(input_ids)
@@ -239,12 +242,14 @@ class VLA(nn.Module):
         return out.last_hidden_state, mask
 
     def forward(self, input_ids, pixel_values, attention_mask=None) -> torch.Tensor:
-        "Full-vocabulary logits `[B, T+P, V]` (a reference path; rollouts and training compute logits only where needed)."
+        ("Full-vocabulary logits `[B, T+P, V]` (a reference path; rollouts and training compute logits only where "
+         "needed).")
         h, _ = self.hidden_states(input_ids, pixel_values, attention_mask)
         return self.language_model.lm_head(h)
 
     def action_logits(self, h: torch.Tensor) -> torch.Tensor:
-        "Hidden states `[..., d]` -> logits over the action tokens only `[..., n_action_bins]` (only those rows of the LM head)."
+        ("Hidden states `[..., d]` -> logits over the action tokens only `[..., n_action_bins]` (only those rows of "
+         "the LM head).")
         W = self.language_model.lm_head.weight
         ids = self.config.action_token_ids.to(W.device)
         return h @ W[ids].T
@@ -310,7 +315,8 @@ _DINO_ALIASES = (("attention.attention.query.", "attention.q_proj."), ("attentio
                  ("attention.attention.value.", "attention.v_proj."), ("attention.output.dense.", "attention.o_proj."))
 
 def align_keys(sd: dict, own: set) -> dict:
-    "Rename DINOv2 attention keys of `sd` written under another transformers version to the names in `own` (the model's keys)."
+    ("Rename DINOv2 attention keys of `sd` written under another transformers version to the names in `own` (the "
+     "model's keys).")
     pairs = _DINO_ALIASES + tuple((b, a) for a, b in _DINO_ALIASES)     # either direction
     out = {}
     for k, v in sd.items():
@@ -320,7 +326,8 @@ def align_keys(sd: dict, own: set) -> dict:
     return out
 
 def load_vla(folder: str | Path, config: VLAConfig | None = None, device="cpu", dtype=None) -> VLA:
-    "Load a folder written by `save_vla`; with `config`, the stored config must equal it. Folders written under another transformers version load too (`align_keys`)."
+    ("Load a folder written by `save_vla`; with `config`, the stored config must equal it. Folders written under "
+     "another transformers version load too (`align_keys`).")
     from safetensors.torch import load_file
     folder = Path(folder)
     cfg = read_vla_config(folder)
@@ -454,7 +461,8 @@ def openvla_config_to_vla(cfg: dict,     # an OpenVLA `config.json`, parsed
         rope_theta=float(tc.get("rope_theta", 10000.0)), max_position_embeddings=int(tc.get("max_position_embeddings", cfg.get("llm_max_length", 2048))))
 
 def load_openvla_checkpoint(folder: str | Path, device="cpu", dtype=torch.float32) -> VLA:
-    "Load an `openvla/openvla-7b`-layout folder (config.json + safetensors, single or sharded) into a `VLA`; `model.norm_stats` holds its action statistics."
+    ("Load an `openvla/openvla-7b`-layout folder (config.json + safetensors, single or sharded) into a `VLA`; "
+     "`model.norm_stats` holds its action statistics.")
     from safetensors import safe_open
     folder = Path(folder)
     if not (folder / "config.json").exists():

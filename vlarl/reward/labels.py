@@ -96,7 +96,8 @@ def segment_milestones(openness,                        # float [T]: gripper ope
     return np.asarray(out, dtype=np.int64)
 
 def segments(T: int, boundaries) -> list[tuple[int, int]]:
-    "Inclusive action ranges `(start, end)` of the subtasks cut at `boundaries` (action indices); the last ends at `T - 1`."
+    ("Inclusive action ranges `(start, end)` of the subtasks cut at `boundaries` (action indices); the last ends at `T "
+     "- 1`.")
     ends = sorted({int(b) for b in boundaries if 0 <= b < T - 1} | {T - 1})
     return [(0 if i == 0 else ends[i - 1] + 1, e) for i, e in enumerate(ends)]
 

@@ -111,14 +111,16 @@ class RewardModel:
     def device(self) -> torch.device: return self.model.device
 
     def check_tokens(self, token_ids, n: int | None = None) -> torch.Tensor:
-        "Validate action token ids `[N, 7]` (shape, integer type, within the action range) and return them as a LongTensor."
+        ("Validate action token ids `[N, 7]` (shape, integer type, within the action range) and return them as a "
+         "LongTensor.")
         ids = token_ids if isinstance(token_ids, torch.Tensor) else torch.as_tensor(np.asarray(token_ids))
         check_shape(ids, (n, N_ACTION_TOKENS), "token_ids")
         if ids.is_floating_point() or ids.dtype == torch.bool:
             raise VlarlError(f"token_ids: expected integer token ids, got {ids.dtype}")
         ids = ids.long()
         if ids.numel() and (ids.min() < self.first_action_id or ids.max() > self.last_action_id):
-            raise VlarlError(f"token_ids: action token ids must lie in [{self.first_action_id}, {self.last_action_id}], "
+            raise VlarlError(f"token_ids: action token ids must lie in [{self.first_action_id}, "
+                             f"{self.last_action_id}], "
                              f"got values in [{int(ids.min())}, {int(ids.max())}]")
         return ids
 
@@ -138,7 +140,8 @@ class RewardModel:
         return self.model.language_model.lm_head(self.answer_hidden(images, instructions, token_ids)).float()
 
     def answer_logits(self, images, instructions, token_ids) -> torch.Tensor:
-        "Logits of the two answers `[N, 2]` = `(z_neg, z_pos)`, from those two rows of the LM head only (with gradients)."
+        ("Logits of the two answers `[N, 2]` = `(z_neg, z_pos)`, from those two rows of the LM head only (with "
+         "gradients).")
         W = self.model.language_model.lm_head.weight
         return (self.answer_hidden(images, instructions, token_ids) @ W[[self.neg_id, self.pos_id]].T).float()
 
@@ -188,8 +191,10 @@ def build_reward_model(cfg: RPRMConfig | None = None) -> tuple[RewardModel, Poli
         with torch.device(device): model = VLA(VLAConfig.preset(cfg.vla_preset))
     pc, mc = policy.config, model.config
     if (pc.text_vocab_size, pc.n_action_bins) != (mc.text_vocab_size, mc.n_action_bins):
-        raise VlarlError(f"RPRM vocabulary ({mc.text_vocab_size} ids, {mc.n_action_bins} action bins) does not match the "
-                         f"policy's ({pc.text_vocab_size}, {pc.n_action_bins}): it could not read the policy's action tokens")
+        raise VlarlError(f"RPRM vocabulary ({mc.text_vocab_size} ids, {mc.n_action_bins} action bins) does not match "
+                         f"the "
+                         f"policy's ({pc.text_vocab_size}, {pc.n_action_bins}): it could not read the policy's action "
+                         f"tokens")
     if cfg.lora_rank:
         from vlarl.models.value import apply_lora
         apply_lora(model, r=cfg.lora_rank)
@@ -291,7 +296,8 @@ def train_rprm(rm: RewardModel, data: RPRMData,
                log=None,                       # `log(dict)` once per epoch
                progress: bool = True,          # tqdm progress bar
               ) -> list[dict]:
-    "Minimise the (class-weighted) next-token loss of the reward answer (eq. 3, see `loss`). Returns the per-epoch history."
+    ("Minimise the (class-weighted) next-token loss of the reward answer (eq. 3, see `loss`). Returns the per-epoch "
+     "history.")
     from tqdm.auto import tqdm
     cfg = cfg or rm.cfg
     idx = np.arange(len(data)) if idx is None else np.asarray(idx)
@@ -349,7 +355,8 @@ def evaluate_rprm(rm: RewardModel, data: RPRMData, idx=None, batch_size: int = 2
     return binary_metrics(s.numpy(), data.labels[idx])
 
 def action_sensitivity(rm: RewardModel, data: RPRMData, idx=None, seed: int = 0) -> float:
-    "Mean drop of `P('1')` on the positive steps of `idx` when their action is replaced by that of another random step of `idx`."
+    ("Mean drop of `P('1')` on the positive steps of `idx` when their action is replaced by that of another random "
+     "step of `idx`.")
     idx = np.arange(len(data)) if idx is None else np.asarray(idx)
     pos = idx[data.labels[idx] == 1]
     if len(pos) == 0: raise VlarlError("action_sensitivity: no positive steps")
@@ -385,7 +392,8 @@ def load_rprm(folder: str | Path, device="cpu") -> RewardModel:
     rm = RewardModel(load_vla(folder, device=device).eval(), load_text_tokenizer(folder / "tokenizer"), cfg,
                      dict(spec.get("meta", {}), metrics=spec.get("metrics", {})))
     if (rm.pos_id, rm.neg_id) != (spec["pos_token_id"], spec["neg_token_id"]):
-        raise VlarlError(f"{folder}: the tokenizer maps the reward tokens to {(rm.pos_id, rm.neg_id)}, the model was trained with "
+        raise VlarlError(f"{folder}: the tokenizer maps the reward tokens to {(rm.pos_id, rm.neg_id)}, the model was "
+                         f"trained with "
                          f"{(spec['pos_token_id'], spec['neg_token_id'])}")
     return rm
 

@@ -29,7 +29,8 @@ def make_batch(prompts: list,          # token-id lists, each starting with BOS
                images,                 # uint8 [B, H, W, 3] camera images, or float pixel_values [B, 6, S, S]
                config: VLAConfig,
                device="cpu") -> dict:
-    "Left-pad `prompts` and preprocess `images` into `{input_ids [B, T], attention_mask [B, T], pixel_values [B, 6, S, S]}`."
+    ("Left-pad `prompts` and preprocess `images` into `{input_ids [B, T], attention_mask [B, T], pixel_values [B, 6, "
+     "S, S]}`.")
     if not prompts: raise VlarlError("make_batch: no prompts")
     T = max(len(p) for p in prompts)
     ids = torch.full((len(prompts), T), config.pad_token_id, dtype=torch.long)
@@ -80,7 +81,8 @@ def generate_actions(model,                        # a `VLA` or `VLAActorCritic`
                     ) -> ActionSample:
     "Decode 7 action tokens per row: restricted to the action ids, tempered, batched with a KV cache."
     if temperature is None:
-        if not greedy: raise VlarlError("generate_actions: sampling needs temperature= (it has no default, so that a dropped argument cannot change the distribution)")
+        if not greedy: raise VlarlError("generate_actions: sampling needs temperature= (it has no default, so that a "
+                                        "dropped argument cannot change the distribution)")
         temperature = 1.0  # greedy: log-probs and entropies reported at T = 1
     if temperature <= 0: raise VlarlError(f"temperature must be > 0, got {temperature}")
     vla, ac = _split(model)
@@ -132,7 +134,8 @@ def action_logprobs(model,                 # a `VLA` or `VLAActorCritic`
                     temperature: float,    # the temperature the actions were sampled at (no default: it changes every number)
                     return_entropy: bool = False,
                     return_values: bool = False):
-    "Per-token `log pi(a_k | s, a_<k)` `[B, 7]` of the tempered distribution over action tokens (+ entropy `[B, 7]`, values `[B]`)."
+    ("Per-token `log pi(a_k | s, a_<k)` `[B, 7]` of the tempered distribution over action tokens (+ entropy `[B, 7]`, "
+     "values `[B]`).")
     vla, ac = _split(model)
     _check_left_padded(batch)
     c = vla.config
@@ -141,7 +144,8 @@ def action_logprobs(model,                 # a `VLA` or `VLAActorCritic`
     first_id = c.text_vocab_size - c.n_action_bins
     j = action_ids - first_id
     if ((j < 0) | (j >= c.n_action_bins)).any():
-        raise VlarlError(f"action_ids: {int(action_ids[(j < 0) | (j >= c.n_action_bins)][0])} is not an action token ({first_id}..{c.text_vocab_size - 1})")
+        raise VlarlError(f"action_ids: {int(action_ids[(j < 0) | (j >= c.n_action_bins)][0])} is not an action token "
+                         f"({first_id}..{c.text_vocab_size - 1})")
     ids = torch.cat([batch["input_ids"], action_ids], 1)
     mask = torch.cat([batch["attention_mask"], torch.ones_like(action_ids)], 1)
     h, _ = vla.hidden_states(ids, batch["pixel_values"], mask)                  # [B, L, d]
@@ -177,7 +181,8 @@ def _median_ratio(slow, fast, repeats: int) -> tuple[float, float, float]:
 def bench_policy(repeats: int = 5,    # measurements per ratio (median taken)
                  n_envs: int = 32,    # batch size of the benchmarks
                  seed: int = 0) -> dict:
-    "Speed ratios of the rollout engine on the tiny model, each the median over `repeats` (> 1 means the optimisation pays)."
+    ("Speed ratios of the rollout engine on the tiny model, each the median over `repeats` (> 1 means the optimisation "
+     "pays).")
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     cfg = VLAConfig.preset("tiny")

@@ -15,7 +15,8 @@ __all__ = ['torch_dtype', 'writable', 'TorchEngine', 'InferenceEngine']
 
 # %% ../../nbs/13a_engines.ipynb #8344ba37
 def _load_partial(model: nn.Module, state_dict: dict, who: str) -> int:
-    "Copy tensors into `model` by name (a subset is allowed); names and shapes must exist. Returns how many were copied."
+    ("Copy tensors into `model` by name (a subset is allowed); names and shapes must exist. Returns how many were "
+     "copied.")
     own = model.state_dict()
     extra = sorted(set(state_dict) - set(own))
     if extra: raise VlarlError(f"{who}: unexpected weight(s) {extra[:3]} (the engine's model has no such names)")
@@ -35,7 +36,8 @@ def writable(a) -> np.ndarray:
 
 # %% ../../nbs/13a_engines.ipynb #60556054
 class TorchEngine:
-    "The PyTorch rollout engine (batched, KV-cached, restricted to the action tokens) behind the inference-engine interface."
+    ("The PyTorch rollout engine (batched, KV-cached, restricted to the action tokens) behind the inference-engine "
+     "interface.")
     def __init__(self, policy_dir, device: str = "cpu", dtype: str = "float32"):
         from vlarl.policy import load_policy
         self.policy = load_policy(policy_dir, device=device, dtype=torch_dtype(dtype))

@@ -65,7 +65,8 @@ def export_for_vllm(policy_dir,          # a vlarl policy folder or an OpenVLA c
 
 # %% ../../nbs/13b_vllm_engine.ipynb #84421713
 def register():
-    "vLLM plugin entry point: register the OpenVLA-shaped architecture with vLLM's model registry (lazily, by import path)."
+    ("vLLM plugin entry point: register the OpenVLA-shaped architecture with vLLM's model registry (lazily, by import "
+     "path).")
     from vllm import ModelRegistry
     if ARCH not in ModelRegistry.get_supported_archs():
         ModelRegistry.register_model(ARCH, f"{MODULE}:{ARCH}")
@@ -232,7 +233,8 @@ class VLLMEngine:
         return self._prompts[instruction]
 
     def generate(self, images, instructions: list, temperature: float | None = None, seed: int = 0, greedy: bool = False) -> dict:
-        "Actions `[B, 7]`, action token ids `[B, 7]` and their per-token log-probs `[B, 7]` (numpy), as `TorchEngine.generate`."
+        ("Actions `[B, 7]`, action token ids `[B, 7]` and their per-token log-probs `[B, 7]` (numpy), as "
+         "`TorchEngine.generate`.")
         from PIL import Image
         from vllm import SamplingParams
         from vlarl.action_tokenizer import tokens_to_env_action
@@ -257,7 +259,8 @@ class VLLMEngine:
         return dict(actions=acts, token_ids=toks, logprobs=lps)
 
     def score(self, images, instructions, token_ids, temperature: float):
-        raise VlarlError("VLLMEngine does not score given actions; the learners compute those log-probs (TorchEngine.score for checks)")
+        raise VlarlError("VLLMEngine does not score given actions; the learners compute those log-probs "
+                         "(TorchEngine.score for checks)")
 
     def load_weights(self, state_dict: dict) -> int:
         "New weights by `VLA` name (a subset is fine), into every vLLM worker."
