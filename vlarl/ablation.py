@@ -69,6 +69,7 @@ def _finished(run: Path, iterations: int) -> bool:
     rows = [json.loads(l) for l in f.read_text().splitlines() if l.strip()]
     return bool(rows) and rows[-1].get("step") == iterations and "eval/success_rate" in rows[-1]
 
+# %% ../nbs/tutorials/ablations.ipynb #2ab295d8
 def run_ablations(out: str | Path,                 # grid folder
                   seeds=(0, 1, 2),
                   variants=None,                   # subset of ABLATIONS (default: all)
@@ -138,6 +139,7 @@ def format_ablation(rows: list[dict], start: dict | None = None) -> str:
                      f"{r['seeds']} × {r['episodes'] // max(r['seeds'], 1)} | {r['wall_s']:.0f} s | {r['paper']} |")
     return "\n".join(lines)
 
+# %% ../nbs/tutorials/ablations.ipynb #bdc15b12
 def plot_ablation_curves(out: str | Path, path: str | Path | None = None, key: str = "rollout/success_rate"):
     "Mean over seeds of a per-iteration metric, one line per row."
     import matplotlib.pyplot as plt

@@ -22,6 +22,7 @@ def _as_numpy(x, name):
     if isinstance(x, (list, tuple, float, int, np.ndarray, np.generic)): return np.asarray(x), (lambda y: y)
     raise VlarlError(f"{name}: expected a numpy array or torch tensor, got {type(x).__name__}")
 
+# %% ../nbs/02_action_tokenizer.ipynb #f4f295a2
 class ActionTokenizer:
     ("OpenVLA's action tokenizer: `n_bins` uniform bins on [min_action, max_action] mapped onto the last `n_bins` ids "
      "below `vocab_size`.")
@@ -177,6 +178,7 @@ def train_text_tokenizer(instructions: list[str], vocab_size: int = 1024, n_acti
     if path is not None: hf.save_pretrained(str(path))
     return hf
 
+# %% ../nbs/02_action_tokenizer.ipynb #8b6114cc
 def load_text_tokenizer(path: str | Path):
     ("Load a tokenizer folder (a tiny one saved by `train_text_tokenizer`, or a real OpenVLA checkpoint folder) "
      "without network access.")

@@ -145,6 +145,7 @@ def _cmd_label(args):
     out = run_label(args.demos if len(args.demos) > 1 else args.demos[0], args.out, cfg, overwrite=args.overwrite)
     print(f"labels -> {out}; train a reward model with: vlarl rprm --labels {out} --out RM")
 
+# %% ../nbs/15_cli.ipynb #9430ef2d
 def _cmd_rprm(args):
     from vlarl.reward.rprm import RPRMConfig, rprm_preset, run_rprm
     cfg = rprm_preset(args.preset).with_overrides(args.set)
@@ -299,6 +300,7 @@ def _betas(s: str) -> tuple:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers in [0, 1], got {s!r}") from None
 
+# %% ../nbs/15_cli.ipynb #9fd52071
 def _parse_sft_eval(sub):
     "Subcommands `sft` and `eval`."
     f = sub.add_parser(

@@ -40,6 +40,7 @@ def _finished(run: Path, iterations: int) -> bool:
     r = _rows(run)
     return bool(r) and r[-1].get("step") == iterations and "eval/success_rate" in r[-1]
 
+# %% ../nbs/tutorials/estimators.ipynb #f77b36ba
 def run_comparison(out: str | Path,        # comparison folder: out/METHOD/seedS
                    seeds=(0, 1, 2),
                    methods=None,           # subset of METHODS (default: all)
@@ -92,6 +93,7 @@ def time_to_mark(rows: list[dict], mark: float, window: int = 5) -> dict | None:
         if n and k / n >= mark: return dict(step=m["step"], env_steps=m["charts/env_steps"], wall_s=wall)
     return None
 
+# %% ../nbs/tutorials/estimators.ipynb #729ff910
 def comparison_table(out: str | Path, mark: float, methods=None) -> list[dict]:
     ("One row per method folder under `out`: pooled held-out success (Wilson CI), last-10 training-state success, "
      "steps and time to `mark`.")
@@ -125,6 +127,7 @@ def comparison_table(out: str | Path, mark: float, methods=None) -> list[dict]:
                         env_steps=float(np.mean(steps)), wall_s=float(np.mean(wall)) if wall else float("nan")))
     return res
 
+# %% ../nbs/tutorials/estimators.ipynb #3947100d
 def format_comparison(rows: list[dict], start: dict | None = None, mark: float | None = None) -> str:
     "A markdown table of `comparison_table` rows (`start`: the SFT policy's held-out success as a first row)."
     pct = lambda x: "–" if x != x else f"{100 * x:.1f}%"
@@ -145,6 +148,7 @@ def format_comparison(rows: list[dict], start: dict | None = None, mark: float |
         lines.append(f"\nThe mark: {100 * mark:.1f}% sampled training-state success (SFT + 10 points).")
     return "\n".join(lines)
 
+# %% ../nbs/tutorials/estimators.ipynb #9a30dcd4
 def plot_comparison(out: str | Path, path: str | Path | None = None, window: int = 5, methods=None):
     ("Training-state success (running mean over `window` iterations, pooled over seeds) against env steps; held-out "
      "finals as points with CIs.")

@@ -25,6 +25,7 @@ def action_dims(spec: str) -> list[int]:
         )
     return d
 
+# %% ../nbs/14_config.ipynb #5f7c0e74
 @dataclass
 class TrainConfig(TypedConfig):
     "Everything that defines a VLA-RL training run (defaults: the embedded tabletop run on 2 CPU cores)."

@@ -173,6 +173,7 @@ def parse_value(field_type: str, key: str, raw: str, flag: str = "--set"):
     except ValueError:
         raise VlarlError(f"{flag} {key}={raw}: expected a {field_type}") from None
 
+# %% ../nbs/00_core.ipynb #f97e7429
 class TypedConfig:
     ("Base of the dataclass configs: dict round trip with unknown fields refused, `diff`, and typed `key=value` "
      "overrides.")

@@ -66,6 +66,7 @@ def _jsonable_key(k):
 
 def _task_of(k): return k[0] if isinstance(k, tuple) and len(k) > 0 else k
 
+# %% ../nbs/11_curriculum.ipynb #82e4140b
 class Curriculum:
     ("Adaptive task sampler (VLA-RL §3.5): track each key's success rate, sample by eq. 4 (`form`: 'paper' favours "
      "failing keys, 'frontier' keys near 50 %).")
@@ -214,6 +215,7 @@ def state_dict(self: Curriculum) -> dict:
                 rng=self.rng.bit_generator.state, tau=self.tau, form=self.form, prior=self.prior, prior_weight=self.prior_weight,
                 window=self.window, seed=self.seed, uniform=self.uniform)
 
+# %% ../nbs/11_curriculum.ipynb #fb3ba772
 @patch
 def load_state_dict(self: Curriculum,
                     d: dict,  # a `state_dict()`, e.g. read back from JSON
@@ -263,6 +265,7 @@ def _task_label(task_names, t, width=None) -> str:
     label = textwrap.shorten(str(t if name is None else name), 32, placeholder="…")
     return label if width is None else textwrap.fill(label, width)
 
+# %% ../nbs/11_curriculum.ipynb #509aab62
 @patch
 def plot(self: Curriculum,
          ax=None,          # a matplotlib axis to draw the probability panel into (None: a new two-panel figure)

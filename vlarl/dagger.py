@@ -111,6 +111,7 @@ def label_rollouts(act,                       # actor `act(images [B,H,W,3] uint
     return FrameData(arr["images"], cols["instructions"], arr["labels"], arr["ground"], arr["scene"], arr["episode"],
                      arr["layout"], suite, view), success
 
+# %% ../nbs/06b_dagger.ipynb #2d6b7431
 def concat_frames(*parts: FrameData) -> FrameData:
     "One `FrameData` from several (episode numbers kept distinct); all must share suite and view."
     if not parts: raise VlarlError("concat_frames: nothing to concatenate")

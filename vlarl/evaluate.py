@@ -63,6 +63,7 @@ class EvalResult:
                         f"({100 * r['ci'][0]:.0f}-{100 * r['ci'][1]:.0f})  n={r['episodes']}")
         return "\n".join(rows)
 
+# %% ../nbs/06a_eval.ipynb #686481b2
 def episode_plan(n_tasks: int, init_ids: list, episodes: int | None = None) -> list[tuple[int, int]]:
     ("The (task, initial state) of each episode: every pair once in round-robin order over tasks, repeated if more are "
      "asked.")
@@ -110,6 +111,7 @@ def best_of_actions(policy: Policy, images, instructions: list,
     ids = s.token_ids.view(B, k, -1)[torch.arange(B), best.to(s.token_ids.device)]
     return policy.to_env_actions(ids), best
 
+# %% ../nbs/06a_eval.ipynb #3a291287
 @torch.no_grad()
 def evaluate(policy: Policy,
              env: str = "tabletop",          # env kind
@@ -195,6 +197,7 @@ def evaluate(policy: Policy,
                       ("logp" if scorer == "logp" else getattr(scorer, "name", type(scorer).__name__))
                       if best_of > 1 else "", None if greedy and best_of == 1 else temperature)
 
+# %% ../nbs/06a_eval.ipynb #60a2070c
 def n_held_out(env: str, vec) -> int:
     if env == "tabletop":
         from vlarl.envs.tabletop import N_EVAL
@@ -219,6 +222,7 @@ MOTIONLESS = 0.001   # m: a shorter end-effector move is a motionless step
 BOUND_TOL = 0.001    # m: this close to WORKSPACE_LO / WORKSPACE_HI is pressed against a bound
 DRIFT_FRAC = 0.5     # a failed episode with at least this fraction of its steps at a side wall or the ceiling drifted
 
+# %% ../nbs/06a_eval.ipynb #ea8412f1
 def classify_episode(trace: dict) -> dict:
     ("Stage flags, step counts and failure category of one episode trace (keys: `eef`, `obj`, `dest` `[T+1, 3]`; "
      "`held`, `closed` `[T+1]`; `target`, `dest_half`, `success`).")
@@ -298,6 +302,7 @@ def _finish(env, rec, success: bool) -> dict:
                 twin=np.array([p[gi] for p in rec["twins"]]),
                 held=rec["held"], closed=np.array(rec["closed"]), target=obj, dest_half=_dest_half(env, dest), success=bool(success))
 
+# %% ../nbs/06a_eval.ipynb #7a42e294
 def trace_episodes(act,                           # actor: `act(envs, obs, new) -> actions [N, 7]` for the envs still running
                    suite: str = "spatial",
                    plan: list | None = None,      # (task, init state) per episode; default: every held-out pair once
@@ -347,6 +352,7 @@ def trace_episodes(act,                           # actor: `act(envs, obs, new) 
         for e in envs: e.close()
     return [out[k] for k in range(len(plan))]
 
+# %% ../nbs/06a_eval.ipynb #8abf4367
 def policy_actor(policy: Policy, temperature: float | None = None, seed: int = 0, model=None):
     "An actor for `trace_episodes` that decodes `policy` greedily (`temperature=None`) or by sampling at `temperature`."
     if temperature is not None and not temperature > 0:
@@ -384,6 +390,7 @@ def _as_policy(policy):
         return load_policy(p)
     return policy
 
+# %% ../nbs/06a_eval.ipynb #1cdaa35e
 @torch.no_grad()
 def failure_analysis(policy,                               # `Policy`, policy/checkpoint folder, or actor `act(envs, obs, new)`
                      suite: str = "spatial",               # tabletop suite (failure stages need the env's privileged state)
@@ -432,6 +439,7 @@ def failure_analysis(policy,                               # `Policy`, policy/ch
     return dict(suite=suite, episodes=len(plan), init_ids=ids, seed=seed, categories=FAILURE_CATEGORIES, stages=STAGES,
                 settings=settings, seconds=time.time() - t0)
 
+# %% ../nbs/06a_eval.ipynb #61494b52
 def _approach_summary(recs: list) -> dict:
     ("Median closest approach (cm) to the named cube, its twin and their midpoint, and how often the twin got closer "
      "(cubes with a twin only).")
@@ -470,6 +478,7 @@ def format_failures(res: dict) -> str:
                  f"{v['closer_to_twin']} of {v['with_twin']} |" for k, v in s.items() if "median_min_distance_twin_cm" in v]
     return "\n".join(rows)
 
+# %% ../nbs/06a_eval.ipynb #bf9c7707
 def plot_failures(res: dict, title: str | None = None):
     ("Stacked bars of the failure categories per decoding setting (left) and the stage funnel (right); returns the "
      "figure.")

@@ -37,6 +37,7 @@ def group_stats(returns: torch.Tensor,   # [E] one outcome per episode
     std = torch.where(n > 1, (dev2 / (n - 1).clamp(min=1)).sqrt(), torch.zeros_like(n))
     return n[inv], mean[inv], std[inv]
 
+# %% ../nbs/08b_groups.ipynb #33eb37a8
 def group_advantages(returns: torch.Tensor,   # [E] one outcome per episode
                      groups: torch.Tensor,    # [E] integer group id of each episode
                      kind: str = "grpo",      # `grpo` (group-normalised) or `rloo` (leave-one-out)

@@ -70,6 +70,7 @@ class EpisodeTracker:
         "The instruction of each env's running episode."
         return [names[c[0]] for c in self.current]
 
+# %% ../nbs/11a_loop.ipynb #d983baa4
 def _corr(x, y) -> float:
     "Pearson correlation of two per-episode lists (NaN when fewer than 2 episodes or either is constant)."
     x, y = np.asarray(x, float), np.asarray(y, float)
@@ -147,6 +148,7 @@ def ppo_epochs(cfg, n_rows: int, generator: torch.Generator,
             stats.append(out)
     return stats
 
+# %% ../nbs/11a_loop.ipynb #f6fe6ee6
 def optimizer_step(opt: torch.optim.Optimizer, loss: torch.Tensor, max_grad_norm: float) -> float:
     "Backward, clip the global gradient norm to `max_grad_norm`, step; the norm before clipping."
     opt.zero_grad(set_to_none=True)

@@ -48,6 +48,7 @@ class Turn:
         check_shape(self.action_token_ids, (N_ACTION_TOKENS,), "action_token_ids")
         check_shape(self.action, (N_ACTION_TOKENS,), "action")
 
+# %% ../nbs/01_mdp.ipynb #a93c6949
 @dataclass
 class Episode:
     "A trajectory as a multi-turn conversation."

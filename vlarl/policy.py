@@ -22,6 +22,7 @@ __all__ = ['POLICY_FORMAT', 'ENV_CONTRACT_KEYS', 'Policy', 'save_policy', 'load_
 # %% ../nbs/06_policy.ipynb #025cd234
 POLICY_FORMAT = "vlarl-policy/1"
 
+# %% ../nbs/06_policy.ipynb #ae5168d3
 @dataclass
 class Policy:
     ("A VLA with everything needed to act: its text tokenizer, action tokenizer, action normaliser and gripper "
@@ -92,6 +93,7 @@ def save_policy(policy: Policy, folder: str | Path, overwrite: bool = False) -> 
                                                                meta=policy.meta), indent=1))
     return folder
 
+# %% ../nbs/06_policy.ipynb #67524cfa
 def load_policy(folder: str | Path, device="cpu", dtype=None, unnorm_key: str | None = None) -> Policy:
     ("Load a policy folder written by `save_policy`, or an OpenVLA checkpoint folder (with its tokenizer and "
      "`norm_stats`).")

@@ -40,6 +40,7 @@ def masked_mean(x: torch.Tensor,   # values
     s = torch.where(m, x, torch.zeros((), dtype=x.dtype, device=x.device))
     return (s.sum() if dim is None else s.sum(dim)) / n.to(x.dtype)
 
+# %% ../nbs/08_ppo.ipynb #f94434cc
 def assert_finite(x,              # a tensor (or anything `torch.as_tensor` accepts)
                   name: str,      # what it is, for the message
                  ):
@@ -66,6 +67,7 @@ def _flags(x, shape, name, device) -> torch.Tensor:
         t = t != 0
     return t
 
+# %% ../nbs/08_ppo.ipynb #d70bbcd7
 def compute_gae(rewards: torch.Tensor,      # [T, N] reward of step t in env n
                 values: torch.Tensor,       # [T, N] V(s_t), the observation the action was chosen from
                 terminated,                 # [T, N] bool: step t ended its episode in a terminal state
@@ -224,6 +226,7 @@ def explained_variance(pred: torch.Tensor,     # [B] predictions
         vt = float(var(t))
         return float("nan") if vt == 0 else 1.0 - float(var(t - p)) / vt
 
+# %% ../nbs/08_ppo.ipynb #5e8508bb
 def value_loss(values: torch.Tensor,       # [B] V_theta(s) of the current critic (with grad)
                old_values: torch.Tensor,   # [B] V(s) recorded by the rollout
                returns: torch.Tensor,      # [B] GAE returns

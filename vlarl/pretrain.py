@@ -109,6 +109,7 @@ def _pose_randomly(env, rng) -> None:
     hold = str(rng.choice(sorted(env.spec.cubes))) if rng.random() < 0.3 else None
     env.pose_gripper(pos, openness=float(rng.uniform(0, 1)), hold=hold)
 
+# %% ../nbs/06_pretrain.ipynb #6b2eb198
 def collect_frames(suite: str = "spatial",
                    n_per_task: int = 150,       # demonstrations per task, each on its own fresh layout
                    view: str = "close",         # agent-view camera (05a `VIEWS`)
@@ -186,6 +187,7 @@ def _batches(n: int, batch_size: int, rng):
         p = rng.permutation(n)
         for s in range(0, n - batch_size + 1, batch_size): yield p[s:s + batch_size]
 
+# %% ../nbs/06_pretrain.ipynb #30032e8d
 def pretrain_towers(policy: Policy, heads: PretrainHeads, data: FrameData,
                     steps: int = 400,        # optimiser steps
                     lr: float = 1e-3,        # peak learning rate (one-cycle)
@@ -269,6 +271,7 @@ def ridge_probe(x_train, y_train, x_test, y_test, alpha: float = 0.1) -> dict:
     rmse = lambda err: float(np.sqrt((err ** 2).sum(1).mean()) * 10)          # decimetres -> cm
     return dict(rmse_cm=rmse(b @ w + ym - y_test), mean_cm=rmse(ym - y_test), n_train=len(a), n_test=len(b))
 
+# %% ../nbs/06_pretrain.ipynb #57e272b4
 def feature_probe(policy: Policy, data: FrameData, n_frames: int = 2000, test_frac: float = 0.2, alpha: float = 0.1, seed: int = 0) -> dict:
     ("Probe errors (cm) of the named cube's offset from the gripper and of the gripper's position, from both feature "
      "sets; split by layout.")

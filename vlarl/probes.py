@@ -181,6 +181,7 @@ def _torch_threads(n: int | None):
     try: yield
     finally: torch.set_num_threads(old)
 
+# %% ../nbs/08a_probes.ipynb #cf09c4db
 def run_probe(name: str,                 # a key of PROBES
               steps: int | None = None,  # updates (rollout + ppo_update); None: the probe's budget
               lr: float = 1e-2,          # policy learning rate (with train="heads": the LM head)

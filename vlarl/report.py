@@ -85,6 +85,7 @@ def _training_states(root: Path, out: dict):
 
 _SWEEP_KEYS = {"heldout": "greedy", "sampled_t1": "sampled", "train": "train", "train_demo_layouts": "demo_layouts"}
 
+# %% ../nbs/16_report.ipynb #ca44d55b
 def measurements(data: str | Path | None = None, policy: str | Path | None = None) -> dict:
     "Every measured number, by name: `Rate`s, seconds and counts."
     data = Path(data) if data is not None else data_dir()

@@ -94,6 +94,7 @@ def _teacher_forced_hidden(model: VLA, batch: dict, action_ids: torch.Tensor) ->
 def _teacher_forced_logits(model: VLA, batch: dict, action_ids: torch.Tensor) -> torch.Tensor:
     return model.action_logits(_teacher_forced_hidden(model, batch, action_ids))
 
+# %% ../nbs/06_sft.ipynb #8210bea0
 def _sft_tensors(policy: Policy, data: SFTData, device) -> tuple:
     ("Everything an SFT step reads, on `device` once: uint8 images, prompts left-padded to one length, their mask, "
      "label ids.")

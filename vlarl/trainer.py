@@ -50,6 +50,7 @@ class Rollout:
     )
     groups: np.ndarray | None = None    # int [N]: group id of each env column (group rollouts only)
 
+# %% ../nbs/12_trainer.ipynb #c44f1702
 def _decode_and_step(ac, policy, vec, obs, tr, temperature, generator, reward_fn, buf) -> tuple:
     ("One step of Algorithm 1, lines 12-22, for every env: decode, dense reward, env step, V(final obs) where an "
      "episode was truncated; appends to `buf`.")
@@ -157,6 +158,7 @@ def collect_groups(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curricul
                    assert_finite(st("values"), "values"), rewards, sparse, dense, st("term").bool(), st("trunc").bool(),
                    st("final"), torch.zeros(N), st("entropy"), tr.episodes, valid=st("valid").bool(), groups=groups)
 
+# %% ../nbs/12_trainer.ipynb #df0983da
 def episode_advantages(ro: Rollout, kind: str, std: bool = True, low: float = 0.0, high: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, dict]:
     ("Group advantages of a group rollout, broadcast to the steps: `(adv [M, N], rows [M, N] kept for the update, "
      "stats)` (`outcome_advantages`, 08b).")
@@ -251,6 +253,7 @@ def rollout(st: TrainState, it: int):
         cfg.reward_model_coef,
     )
 
+# %% ../nbs/12_trainer.ipynb #5f77ff33
 def advantages(ro: Rollout, cfg: TrainConfig) -> tuple:
     ("Algorithm 1, line 27: GAE (or a group estimator); `(adv, returns, rows that enter the update or None, group "
      "metrics)`.")

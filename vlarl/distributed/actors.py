@@ -79,6 +79,7 @@ def session_processes(temp_dir: str) -> list[int]:
             if temp_dir in cmd and "session_" in cmd: pids.append(int(d.name))
     return pids
 
+# %% ../../nbs/13e_actors.ipynb #43c0b2b0
 def stop_ray(temp_dir: str | None = None, wait_s: float = 20.0) -> list[int]:
     ("`ray.shutdown()`; then, for a local session under `temp_dir`, wait for its processes to exit and SIGKILL any "
      "left (a worker Ray was still starting). Returns the ids it had to kill.")

@@ -11,6 +11,10 @@ from ..curriculum import Curriculum
 from .config import DistConfig
 from .driver import DistTrainer, dry_run
 
+# %% auto #0
+__all__ = ['time_split', 'format_time_split', 'bench_busy']
+
+# %% ../../nbs/13g_bench.ipynb #9971f8bf
 def time_split(cfg: TrainConfig, dist: DistConfig, iterations: int = 3, local: bool = False, n_workers: int = 1) -> dict:
     ("Median seconds per phase (`rollout`, `update`, `sync`, `iteration`) of the single-process and the distributed "
      "trainer on the same rollout size.")
@@ -45,6 +49,7 @@ def time_split(cfg: TrainConfig, dist: DistConfig, iterations: int = 3, local: b
     return dict(single=single, distributed=d, startup_s=startup, ratio=d["iteration"] / single["iteration"],
                 envs=dist.n_envs, steps=cfg.steps_per_update, learners=dist.learners, local=local)
 
+# %% ../../nbs/13g_bench.ipynb #7bd508cd
 def format_time_split(r: dict) -> str:
     "A markdown table of `time_split`'s result."
     rows = [
@@ -55,9 +60,6 @@ def format_time_split(r: dict) -> str:
                       f"\n{r['envs']} envs x {r['steps']} steps, {r['learners']} learner(s), "
                       f"{'no Ray' if r['local'] else 'Ray'}; "
                       f"distributed / single = {r['ratio']:.2f}; topology start-up {r['startup_s']:.1f} s"])
-
-# %% auto #0
-__all__ = ['time_split', 'format_time_split', 'bench_busy']
 
 # %% ../../nbs/13g_bench.ipynb #0b2606bb
 def bench_busy(repeats: int = 3,           # timed iterations per setting (median reported)

@@ -197,6 +197,7 @@ def _ck_note(self: DistTrainer) -> str:
         else "; no checkpoint was written yet"
     )
 
+# %% ../../nbs/13f_driver.ipynb #284a5cc2
 @patch
 def _fatal(self: DistTrainer, e: ActorDied):
     raise VlarlError(f"{e.name} died during {e.what}; the run stops (continue it from the last checkpoint with "
@@ -428,6 +429,7 @@ def _no_signal(shards: list, cfg: TrainConfig) -> bool:
     reward = sum(float(np.abs(np.asarray(s["rewards"])[r]).sum()) for s, r in zip(shards, rows))
     return cfg.skip_empty_updates and not reward > 0
 
+# %% ../../nbs/13f_driver.ipynb #83976d68
 @patch
 def train_step(self: DistTrainer, on_step=None) -> dict:
     ("One iteration: rollout, update (critic warmup for the first `critic_warmup` iterations), weight sync; the "
@@ -551,6 +553,7 @@ def _check_options(cfg: TrainConfig):
                               f"trainer does); "
                               f"reset them with --set")
 
+# %% ../../nbs/13f_driver.ipynb #456dcbb4
 def train_distributed(cfg: TrainConfig, dist: DistConfig, out, overwrite: bool = False, resume: bool = False, policy=None,
                       progress: bool = True, local: bool = False, on_iteration=None) -> list[dict]:
     "Run VLA-RL on the distributed topology into a run folder (the lifecycle of `vlarl.run`); the metrics rows."

@@ -8,6 +8,10 @@ import os
 import numpy as np
 from ..core import VlarlError
 
+# %% auto #0
+__all__ = ['EnvWorker']
+
+# %% ../../nbs/13c_env_worker.ipynb #736b1733
 class EnvWorker:
     "The environments of one learner, stepped serially with auto-reset (a Ray actor in a distributed run)."
     def __init__(self, rank: int, n: int, kind: str = "tabletop", suite: str = "spatial", env_kwargs: dict | None = None):
@@ -54,6 +58,3 @@ class EnvWorker:
             try: e.close()
             except Exception: pass
         self.envs = []
-
-# %% auto #0
-__all__ = ['EnvWorker']

@@ -331,6 +331,7 @@ def load_train_state(self: Learner, folder: str):
     for n, p in self.net.named_parameters():
         if n not in saved: self.opt.state.pop(p, None)
 
+# %% ../../nbs/13d_learner.ipynb #95049c6e
 @patch
 def save_checkpoint(self: Learner, folder: str, state: dict) -> str | None:
     ("Every rank (a collective): gather the train state; rank 0 writes `folder` (merged policy folder, value head, "

@@ -17,6 +17,7 @@ __all__ = ['HOVER_Z', 'PHASES', 'DEMO_FORMAT', 'ScriptedExpert', 'run_expert', '
 HOVER_Z = 0.11
 PHASES = ("above_obj", "descend", "close", "lift", "above_dest", "lower", "open", "retreat")
 
+# %% ../../nbs/05b_expert.ipynb #09869bb8
 class ScriptedExpert:
     ("Privileged waypoint controller for `TabletopEnv` tasks. Call `reset()` after each `env.reset`, then `act()` "
      "every step.")
@@ -139,6 +140,7 @@ def expert_success(suite: str, init_ids=None, noise: float = 0.0) -> dict:
 # %% ../../nbs/05b_expert.ipynb #9c27343a
 DEMO_FORMAT = "vlarl-demos/1"
 
+# %% ../../nbs/05b_expert.ipynb #549816e9
 def record_demos(suite: str,              # tabletop suite
                  n_per_task: int,         # episodes per task
                  out_dir: str | Path,     # folder to write (created; must not already hold demos)
@@ -182,6 +184,7 @@ def record_demos(suite: str,              # tabletop suite
     atomic_write_text(out / "meta.json", json.dumps(meta, indent=1))
     return out
 
+# %% ../../nbs/05b_expert.ipynb #ac3a0695
 def load_demos(path: str | Path) -> list[dict]:
     "Load every episode of a demo folder written by `record_demos` (arrays plus the `meta.json` entry)."
     path = Path(path)

@@ -54,6 +54,7 @@ def libero_available() -> bool:
 # %% ../../nbs/05d_libero.ipynb #8660d09d
 def _upright(img): return np.ascontiguousarray(np.asarray(img)[::-1, ::-1])
 
+# %% ../../nbs/05d_libero.ipynb #a341f5f8
 class LiberoEnv(Env):
     "A LIBERO suite behind the `vlarl.envs.base.Env` protocol (one simulator, rebuilt when the task changes)."
     def __init__(self,

@@ -58,6 +58,7 @@ def _receptacle_xml(name, kind):
 VIEWS = dict(wide='pos="0 -0.48 0.46" xyaxes="1 0 0 0 0.68 0.73" fovy="52"',
              close='pos="0 -0.30 0.55" xyaxes="1 0 0 0 0.8517 0.5241" fovy="45"')
 
+# %% ../../nbs/05a_tabletop.ipynb #a3f61327
 def scene_xml(cubes: dict,        # body name -> colour name
               receptacles: dict,  # body name -> receptacle kind (bowl, plate, basket)
               image_size: int = 64,
@@ -110,6 +111,8 @@ class Suite:
     max_steps: int
 
 _SP = dict(cube_a="red", cube_b="red")
+
+# %% ../../nbs/05a_tabletop.ipynb #7d150f25
 SUITES = {s.name: s for s in [
     Suite("spatial", _SP, dict(bowl="bowl", plate="plate"), (
         Task("left_cube_in_bowl", "put the left red cube in the bowl", (("cube_a", "bowl"),), "a_left_of_b"),
@@ -181,6 +184,7 @@ _ATEXIT = []
 def _close_all():
     for e in list(_LIVE): e.close()
 
+# %% ../../nbs/05a_tabletop.ipynb #4028e84b
 class TabletopEnv(Env):
     "The built-in MuJoCo tabletop suite behind the `vlarl.envs.base.Env` protocol."
     def __init__(self,

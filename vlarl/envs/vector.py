@@ -60,6 +60,7 @@ _WORKER_ENV = dict(
     LP_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MUJOCO_GL=os.environ.get("MUJOCO_GL", "egl")
 )
 
+# %% ../../nbs/05c_vecenv.ipynb #9ac1b633
 class VectorEnv:
     "`n_envs` environments in `n_workers` subprocesses with auto-reset and per-environment task assignment."
     def __init__(self,
@@ -204,6 +205,7 @@ def _recv(self: VectorEnv, w):
         raise VlarlError(f"worker {w}: {self._describe(w, j)} failed: {msg}")
     return payload
 
+# %% ../../nbs/05c_vecenv.ipynb #b6cbe5c8
 @patch
 def _send(self: VectorEnv, w, msg):
     try: self._remotes[w].send(msg)

@@ -97,6 +97,7 @@ def merged_state_dict(model: nn.Module) -> dict:
         sd[base] = v.detach().clone()
     return sd
 
+# %% ../../nbs/04_value.ipynb #59ac8672
 def sync_weights(dst: VLA, state_dict: dict) -> VLA:
     "Copy merged weights into the rollout model `dst` (a plain `VLA`); names and shapes must match exactly."
     own = dst.state_dict()

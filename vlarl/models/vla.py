@@ -36,6 +36,7 @@ _PRESETS = {
                        text_vocab_size=32000, pad_token_id=32000, rms_norm_eps=1e-5, max_position_embeddings=2048),
 }
 
+# %% ../../nbs/03_vla.ipynb #da991371
 @dataclass
 class VLAConfig(TypedConfig):
     "Sizes of an OpenVLA-shaped model (defaults: the `tiny` preset)."
@@ -125,6 +126,7 @@ class DinoTower(nn.Module):
         for layer in self.layers: h = layer(h)
         return h[:, self.n_prefix:]
 
+# %% ../../nbs/03_vla.ipynb #192b3730
 class SiglipTower(nn.Module):
     "SigLIP: patch features of the second-to-last block (no CLS token). `[B, 3, S, S] -> [B, P, d_siglip]`."
     def __init__(self, c: VLAConfig):
@@ -196,6 +198,7 @@ def _init_vision(m: nn.Module, std: float = 0.02):
         for p in (m.cls_token, m.register_tokens, m.position_embeddings): nn.init.normal_(p, std=std)
         nn.init.zeros_(m.mask_token)
 
+# %% ../../nbs/03_vla.ipynb #5c1620c7
 class VLA(nn.Module):
     "An OpenVLA-shaped vision-language-action model: vision backbone, projector, Llama."
     def __init__(self, config: VLAConfig, init: bool = True):
@@ -314,6 +317,7 @@ def read_vla_config(folder: str | Path) -> VLAConfig:
 _DINO_ALIASES = (("attention.attention.query.", "attention.q_proj."), ("attention.attention.key.", "attention.k_proj."),
                  ("attention.attention.value.", "attention.v_proj."), ("attention.output.dense.", "attention.o_proj."))
 
+# %% ../../nbs/03_vla.ipynb #36938ba5
 def align_keys(sd: dict, own: set) -> dict:
     ("Rename DINOv2 attention keys of `sd` written under another transformers version to the names in `own` (the "
      "model's keys).")
@@ -355,6 +359,7 @@ _SIGLIP_BLOCK = {
     "mlp.fc2": "mlp.fc2",
 }
 
+# %% ../../nbs/03_vla.ipynb #7d4f8729
 def map_openvla_tensor(name: str,            # a key of an OpenVLA checkpoint
                        t: torch.Tensor,      # its tensor
                        config: VLAConfig,    # the config of the model it is loaded into
@@ -395,6 +400,7 @@ def map_openvla_tensor(name: str,            # a key of an OpenVLA checkpoint
     if _re.fullmatch(r"projector\.fc[123]\.(weight|bias)", name) or name.startswith("language_model."): return {name: t}
     raise VlarlError(f"unknown OpenVLA checkpoint key: {name}")
 
+# %% ../../nbs/03_vla.ipynb #e8cc01f0
 def convert_openvla_state_dict(sd: dict, config: VLAConfig) -> dict:
     "Map a whole OpenVLA state dict onto our key names (pure: no model needed)."
     out = {}
@@ -423,6 +429,7 @@ def _shapes(files: dict[str, Path]) -> dict[str, tuple]:
             for k in f.keys(): out[k] = tuple(f.get_slice(k).get_shape())
     return out
 
+# %% ../../nbs/03_vla.ipynb #13284ba1
 def openvla_config_to_vla(cfg: dict,     # an OpenVLA `config.json`, parsed
                           shapes: dict,  # `{key: shape}` of its checkpoint
                          ) -> VLAConfig:
@@ -460,6 +467,7 @@ def openvla_config_to_vla(cfg: dict,     # an OpenVLA `config.json`, parsed
         pad_token_id=int(cfg.get("pad_token_id", 32000)), rms_norm_eps=float(tc.get("rms_norm_eps", 1e-5)),
         rope_theta=float(tc.get("rope_theta", 10000.0)), max_position_embeddings=int(tc.get("max_position_embeddings", cfg.get("llm_max_length", 2048))))
 
+# %% ../../nbs/03_vla.ipynb #4ec54ecf
 def load_openvla_checkpoint(folder: str | Path, device="cpu", dtype=torch.float32) -> VLA:
     ("Load an `openvla/openvla-7b`-layout folder (config.json + safetensors, single or sharded) into a `VLA`; "
      "`model.norm_stats` holds its action statistics.")

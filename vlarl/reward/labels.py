@@ -20,6 +20,7 @@ __all__ = ['LABEL_METHODS', 'ACTION_KEYS', 'LABELS_FORMAT', 'LabelConfig', 'segm
 LABEL_METHODS = ("paper", "upstream")
 ACTION_KEYS = ("auto", "expert_actions", "actions")
 
+# %% ../../nbs/09_pseudo_labels.ipynb #5a505e19
 @dataclass
 class LabelConfig(TypedConfig):
     "Thresholds and window sizes of the pseudo-labeller."
@@ -172,6 +173,7 @@ def _episode_actions(ep: dict, cfg: LabelConfig) -> np.ndarray:
     check_shape(a, (None, 7), key)
     return a
 
+# %% ../../nbs/09_pseudo_labels.ipynb #966df39c
 def _window_labels(T: int, events, lo: int, hi: int) -> np.ndarray:
     "int8 [T]: 1 on `[e + lo, e + hi]` (clipped to the episode) for every event `e`."
     y = np.zeros(T, dtype=np.int8)
@@ -245,6 +247,7 @@ def plot_labels(ep: dict, cfg: LabelConfig | None = None, ax=None, title: str | 
 # %% ../../nbs/09_pseudo_labels.ipynb #eda1f251
 LABELS_FORMAT = "vlarl-labels/1"
 
+# %% ../../nbs/09_pseudo_labels.ipynb #85a24041
 def label_episodes(episodes: list[dict], cfg: LabelConfig | None = None) -> dict:
     "Label the successful episodes and flatten them: `images, instructions, actions, labels, episode, t` plus `meta`."
     cfg = cfg or LabelConfig()

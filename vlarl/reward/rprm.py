@@ -30,6 +30,7 @@ RPRM_PRESETS = {
     "full": dict(vla_preset="openvla-7b", lr=2e-5, batch_size=16, epochs=1, lora_rank=32, device="auto"),
 }
 
+# %% ../../nbs/10_rprm.ipynb #f2e05ead
 @dataclass
 class RPRMConfig(TypedConfig):
     "How to build and train a robotic process reward model."
@@ -82,6 +83,7 @@ class RPRMConfig(TypedConfig):
 
     # to_dict, from_dict (unknown fields refused), diff and with_overrides come from `TypedConfig` (00_core)
 
+# %% ../../nbs/10_rprm.ipynb #beaaf508
 def rprm_preset(name: str, **overrides) -> RPRMConfig:
     "A named reward-model preset (`tiny`, `full`) with optional field overrides."
     if name not in RPRM_PRESETS: raise VlarlError(f"unknown RPRM preset {name!r}; available: {', '.join(RPRM_PRESETS)}")
@@ -98,6 +100,7 @@ def reward_token_ids(tokenizer, cfg: RPRMConfig) -> tuple[int, int]:
         out.append(int(i))
     return out[0], out[1]
 
+# %% ../../nbs/10_rprm.ipynb #e9f6e9a5
 class RewardModel:
     "A robotic process reward model: a VLA answering '1' / '0' after a state, an instruction and 7 action tokens."
     def __init__(self, model: VLA, tokenizer, cfg: RPRMConfig | None = None, meta: dict | None = None):
@@ -236,6 +239,7 @@ def rprm_dataset(labels: dict,                   # from `label_episodes` or `loa
                      np.concatenate([d.episode, d.episode[pos]]), np.concatenate([d.t, d.t[pos]]))
     return d
 
+# %% ../../nbs/10_rprm.ipynb #75dbd35e
 def split_episodes(data: RPRMData, val_frac: float = 0.25, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     "Indices `(train, val)` with whole episodes held out: no episode contributes to both."
     eps = np.unique(data.episode)
@@ -290,6 +294,7 @@ def class_weights(labels, balance: str = "weight") -> np.ndarray:
         raise VlarlError(f"training data needs both classes, got {n_pos} positives and {n_neg} negatives")
     return np.array([len(y) / (2 * n_neg), len(y) / (2 * n_pos)])
 
+# %% ../../nbs/10_rprm.ipynb #f58b384f
 def train_rprm(rm: RewardModel, data: RPRMData,
                idx=None,                       # training example indices (default: all)
                cfg: RPRMConfig | None = None,  # training settings (default: the model's config)
@@ -346,6 +351,7 @@ def train_rprm(rm: RewardModel, data: RPRMData,
         model.eval()
     return hist
 
+# %% ../../nbs/10_rprm.ipynb #4e6b0b96
 def evaluate_rprm(rm: RewardModel, data: RPRMData, idx=None, batch_size: int = 256) -> dict:
     "Accuracy, balanced accuracy and ROC-AUC of `P('1')` against the labels (on held-out episodes, pass their `idx`)."
     idx = np.arange(len(data)) if idx is None else np.asarray(idx)

@@ -69,6 +69,7 @@ def sample_restricted(lp: torch.Tensor,          # [B, n] log-probabilities over
     "Draw one index `[B]` per row from `exp(lp)` (or its argmax)."
     return lp.argmax(-1) if greedy else torch.multinomial(lp.exp(), 1, generator=generator)[:, 0]
 
+# %% ../../nbs/07_rollout.ipynb #f3863208
 @torch.no_grad()
 def generate_actions(model,                        # a `VLA` or `VLAActorCritic`
                      batch: dict,                  # from `make_batch` (left-padded)
@@ -177,6 +178,7 @@ def _median_ratio(slow, fast, repeats: int) -> tuple[float, float, float]:
         statistics.median(f for _, f in pairs),
     )
 
+# %% ../../nbs/07_rollout.ipynb #6ddc4b42
 @torch.no_grad()
 def bench_policy(repeats: int = 5,    # measurements per ratio (median taken)
                  n_envs: int = 32,    # batch size of the benchmarks

@@ -179,6 +179,7 @@ def _build_vllm_model():
     return dict(VlarlVLAForActionPrediction=VlarlVLAForActionPrediction, VlarlProcessor=VlarlProcessor,
                 VlarlProcessingInfo=VlarlProcessingInfo, VlarlDummyInputs=VlarlDummyInputs)
 
+# %% ../../nbs/13b_vllm_engine.ipynb #04c27f74
 def __getattr__(name: str):
     "Build the vLLM classes on first access (`vlarl.rollout.vllm_engine.VlarlVLAForActionPrediction`)."
     if name in ("VlarlVLAForActionPrediction", "VlarlProcessor", "VlarlProcessingInfo", "VlarlDummyInputs"):
