@@ -11,19 +11,24 @@ LIMIT = 120
 SKIP = ("else", "elif", "except", "finally", "@", "case", "match")
 
 
-def one_line_statements(src: str) -> set:
-    "0-based numbers of lines that hold a whole logical line."
+def logical_lines(src: str) -> list[tuple[int, int]]:
+    "(first, last) 0-based physical lines of every logical line."
     try: toks = list(tokenize.generate_tokens(io.StringIO(src).readline))
-    except (tokenize.TokenError, IndentationError, SyntaxError): return set()
-    out, start = set(), None
+    except (tokenize.TokenError, IndentationError, SyntaxError): return []
+    out, start = [], None
     for t in toks:
         if t.type in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING): continue
         if t.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
-            if start is not None and start == t.start[0]: out.add(start - 1)
+            if start is not None: out.append((start - 1, t.start[0] - 1))
             start = None
             continue
         if start is None: start = t.start[0]
     return out
+
+
+def one_line_statements(src: str) -> set:
+    "0-based numbers of lines that hold a whole logical line."
+    return {a for a, b in logical_lines(src) if a == b}
 
 
 def fmt(ruff: str, stmt: str, width: int) -> str | None:
@@ -51,6 +56,32 @@ def fix_source(ruff: str, src: str) -> tuple[str, int]:
     return "".join(out), n
 
 
+def fix_multiline(ruff: str, src: str) -> tuple[str, int]:
+    "Logical lines over several physical lines with one of them too long: formatted whole (a `def` header with a stub body)."
+    lines = src.splitlines(True)
+    spans = logical_lines(src if src.endswith("\n") else src + "\n")
+    n = 0
+    for a, b in reversed(spans):
+        if a == b or b >= len(lines) or max(len(l.rstrip("\n")) for l in lines[a:b + 1]) <= LIMIT: continue
+        first = lines[a].lstrip()
+        if first.startswith(SKIP) or first.startswith("#"): continue
+        indent = lines[a][:len(lines[a]) - len(first)]
+        stmt = "".join(l[len(indent):] if l.startswith(indent) else l.lstrip() for l in lines[a:b + 1]).rstrip("\n")
+        header = stmt.rstrip().endswith(":")
+        if header and not first.startswith(("def ", "async def ")): continue
+        new = fmt(ruff, stmt + ("\n    pass" if header else ""), LIMIT - len(indent))
+        if new is None: continue
+        out = new.rstrip("\n").split("\n")
+        if header:
+            if out[-1].strip() != "pass": continue
+            out = out[:-1]
+        out = [indent + x if x.strip() else "" for x in out]
+        if max(len(x) for x in out) > LIMIT: continue
+        lines[a:b + 1] = [x + "\n" for x in out]
+        n += 1
+    return "".join(lines), n
+
+
 if __name__ == "__main__":
     ruff, total = sys.argv[1], 0
     for p in sys.argv[2:]:
@@ -59,6 +90,8 @@ if __name__ == "__main__":
             src = "".join(c["source"])
             if c["cell_type"] != "code" or not src.lstrip().startswith("#| export"): continue
             new, n = fix_source(ruff, src)
+            new, m = fix_multiline(ruff, new)
+            n += m
             if n: c["source"] = new.splitlines(True); ch += n
         if ch:
             json.dump(nb, open(p, "w"), indent=1, ensure_ascii=False); open(p, "a").write("\n")

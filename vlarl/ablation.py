@@ -121,8 +121,18 @@ def ablation_table(out: str | Path) -> list[dict]:
             per_seed.append(last["eval/success_rate"])
             if (run / "wall.json").exists(): wall.append(json.loads((run / "wall.json").read_text())["seconds"])
         if n == 0: continue
-        rows.append(dict(variant=v, success=k / n, ci=wilson_ci(k, n), episodes=n, seeds=len(per_seed), per_seed=per_seed,
-                         wall_s=float(np.mean(wall)) if wall else float("nan"), paper=PAPER_TABLE2.get(v)))
+        rows.append(
+            dict(
+                variant=v,
+                success=k / n,
+                ci=wilson_ci(k, n),
+                episodes=n,
+                seeds=len(per_seed),
+                per_seed=per_seed,
+                wall_s=float(np.mean(wall)) if wall else float("nan"),
+                paper=PAPER_TABLE2.get(v),
+            )
+        )
     return rows
 
 def format_ablation(rows: list[dict], start: dict | None = None) -> str:

@@ -26,12 +26,13 @@ def _as_numpy(x, name):
 class ActionTokenizer:
     ("OpenVLA's action tokenizer: `n_bins` uniform bins on [min_action, max_action] mapped onto the last `n_bins` ids "
      "below `vocab_size`.")
-    def __init__(self,
-                 vocab_size: int = 32000,  # ids at or above this are not action tokens (OpenVLA: 32000, not the padded 32064)
-                 n_bins: int = 256,        # number of bin edges, as in OpenVLA (255 bin centres)
-                 min_action: float = -1.0, # lower clip of normalised actions
-                 max_action: float = 1.0,  # upper clip of normalised actions
-                ):
+    def __init__(
+        self,
+        vocab_size: int = 32000,  # ids at or above this are not action tokens (OpenVLA: 32000, not the padded 32064)
+        n_bins: int = 256,  # number of bin edges, as in OpenVLA (255 bin centres)
+        min_action: float = -1.0,  # lower clip of normalised actions
+        max_action: float = 1.0,  # upper clip of normalised actions
+    ):
         if n_bins < 2 or vocab_size <= n_bins:
             raise VlarlError(f"need 2 <= n_bins < vocab_size, got n_bins={n_bins}, vocab_size={vocab_size}")
         if not min_action < max_action:

@@ -59,9 +59,14 @@ def _cmd_demo(args):
         fig.tight_layout()
         fig.savefig(d / "action_tokenizer.png", dpi=100)
         plt.close(fig)
-        metrics = {"step": 0, "demo/episode_length": len(ep), "demo/success": float(ep.success),
-                   "demo/return": ep.discounted_return(0.99), "demo/prompt_tokens": len(prompt_input_ids(tk, ep.turns[0].instruction)),
-                   "timing/total": round(time.time() - t0, 3)}
+        metrics = {
+            "step": 0,
+            "demo/episode_length": len(ep),
+            "demo/success": float(ep.success),
+            "demo/return": ep.discounted_return(0.99),
+            "demo/prompt_tokens": len(prompt_input_ids(tk, ep.turns[0].instruction)),
+            "timing/total": round(time.time() - t0, 3),
+        }
         atomic_write_text(d / "metrics.jsonl", json.dumps(metrics) + "\n")
     print(transcript)
     print(f"\nrun folder: {args.out} (config.yaml, tokenizer/, conversation.txt, action_tokenizer.png, metrics.jsonl)")
@@ -121,12 +126,31 @@ def _cmd_bench(args):
 def _cmd_sft(args):
     from vlarl.sft import run_sft
     t0 = time.time()
-    out = run_sft(args.out, suite=args.suite, demos_per_task=args.demos_per_task, noise=args.noise, epochs=args.epochs,
-                  lr=args.lr, batch_size=args.batch_size, seed=args.seed, overwrite=args.overwrite, layouts=args.layouts,
-                  device=args.device, perturb=args.perturb, view=args.view, poses=args.poses, pretrain_steps=args.pretrain_steps,
-                  shift=args.shift, ground_weight=args.ground_weight, eval_episodes=args.eval_episodes, resume=args.resume,
-                  dagger_betas=args.dagger_betas, dagger_episodes=args.dagger_episodes, dagger_lr=args.dagger_lr,
-                  command_line="vlarl " + " ".join(sys.argv[1:]))
+    out = run_sft(
+        args.out,
+        suite=args.suite,
+        demos_per_task=args.demos_per_task,
+        noise=args.noise,
+        epochs=args.epochs,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        overwrite=args.overwrite,
+        layouts=args.layouts,
+        device=args.device,
+        perturb=args.perturb,
+        view=args.view,
+        poses=args.poses,
+        pretrain_steps=args.pretrain_steps,
+        shift=args.shift,
+        ground_weight=args.ground_weight,
+        eval_episodes=args.eval_episodes,
+        resume=args.resume,
+        dagger_betas=args.dagger_betas,
+        dagger_episodes=args.dagger_episodes,
+        dagger_lr=args.dagger_lr,
+        command_line="vlarl " + " ".join(sys.argv[1:]),
+    )
     ev = json.loads((out / "eval.json").read_text()) if (out / "eval.json").exists() else None
     if ev: print(f"held-out greedy success {100 * ev['success_rate']:.1f}% (95% CI "
                  f"{100 * ev['ci'][0]:.1f}-{100 * ev['ci'][1]:.1f}, {ev['episodes']} episodes)")

@@ -120,11 +120,23 @@ def comparison_table(out: str | Path, mark: float, methods=None) -> list[dict]:
             reach.append(time_to_mark(rows, mark))
         if n == 0: continue
         hit = [r for r in reach if r]
-        res.append(dict(method=name, success=k / n, ci=wilson_ci(k, n), episodes=n, seeds=len(per_seed), per_seed=per_seed,
-                        train_success=tk / max(tn, 1), train_ci=wilson_ci(tk, tn) if tn else (float("nan"),) * 2,
-                        reached=f"{len(hit)}/{len(reach)}", steps_to_mark=float(np.median([r["env_steps"] for r in hit])) if hit else float("nan"),
-                        wall_to_mark=float(np.median([r["wall_s"] for r in hit])) if hit else float("nan"),
-                        env_steps=float(np.mean(steps)), wall_s=float(np.mean(wall)) if wall else float("nan")))
+        res.append(
+            dict(
+                method=name,
+                success=k / n,
+                ci=wilson_ci(k, n),
+                episodes=n,
+                seeds=len(per_seed),
+                per_seed=per_seed,
+                train_success=tk / max(tn, 1),
+                train_ci=wilson_ci(tk, tn) if tn else (float("nan"),) * 2,
+                reached=f"{len(hit)}/{len(reach)}",
+                steps_to_mark=float(np.median([r["env_steps"] for r in hit])) if hit else float("nan"),
+                wall_to_mark=float(np.median([r["wall_s"] for r in hit])) if hit else float("nan"),
+                env_steps=float(np.mean(steps)),
+                wall_s=float(np.mean(wall)) if wall else float("nan"),
+            )
+        )
     return res
 
 # %% ../nbs/tutorials/estimators.ipynb #3947100d

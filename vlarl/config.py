@@ -143,18 +143,67 @@ class TrainConfig(TypedConfig):
 # %% ../nbs/14_config.ipynb #b4bec806
 _LIBERO_STEPS = {"spatial": 220, "object": 280, "goal": 300, "10": 520}
 PRESETS = {
-    "tabletop": dict(temperature=1.0, value_init="zero", skip_empty_updates=True, target_kl=0.02, action_dims="0,1,2,6",
-                     curriculum_form="frontier", lr=3e-5, ppo_epochs=2, eval_every=20),
+    "tabletop": dict(
+        temperature=1.0,
+        value_init="zero",
+        skip_empty_updates=True,
+        target_kl=0.02,
+        action_dims="0,1,2,6",
+        curriculum_form="frontier",
+        lr=3e-5,
+        ppo_epochs=2,
+        eval_every=20,
+    ),
     "tabletop-paper": dict(),
-    **{f"tabletop-{a}": dict(temperature=1.0, skip_empty_updates=True, target_kl=0.02, action_dims="0,1,2,6",
-                             curriculum_form="frontier", lr=3e-5, ppo_epochs=2, eval_every=20,
-                             advantage=a, group_size=8, group_filter_low=0.1, group_filter_high=0.9, clip_eps_high=0.28,
-                             critic_warmup=0, vf_coef=0.0) for a in ("grpo", "rloo")},
-    "smoke": dict(n_envs=2, n_workers=1, steps_per_update=8, iterations=3, critic_warmup=1, minibatch_size=8,
-                  eval_every=0, eval_episodes=4, save_every=1, gif_episodes=1),
-    **{f"libero-7b-{s}": dict(env="libero", suite=f"libero_{s}", device="cuda", n_envs=10, steps_per_update=n,
-                              lr=2e-5, critic_lr=2e-5, minibatch_size=16, iterations=2000, eval_every=50, eval_episodes=500,
-                              save_every=50) for s, n in _LIBERO_STEPS.items()},
+    **{
+        f"tabletop-{a}": dict(
+            temperature=1.0,
+            skip_empty_updates=True,
+            target_kl=0.02,
+            action_dims="0,1,2,6",
+            curriculum_form="frontier",
+            lr=3e-5,
+            ppo_epochs=2,
+            eval_every=20,
+            advantage=a,
+            group_size=8,
+            group_filter_low=0.1,
+            group_filter_high=0.9,
+            clip_eps_high=0.28,
+            critic_warmup=0,
+            vf_coef=0.0,
+        )
+        for a in ("grpo", "rloo")
+    },
+    "smoke": dict(
+        n_envs=2,
+        n_workers=1,
+        steps_per_update=8,
+        iterations=3,
+        critic_warmup=1,
+        minibatch_size=8,
+        eval_every=0,
+        eval_episodes=4,
+        save_every=1,
+        gif_episodes=1,
+    ),
+    **{
+        f"libero-7b-{s}": dict(
+            env="libero",
+            suite=f"libero_{s}",
+            device="cuda",
+            n_envs=10,
+            steps_per_update=n,
+            lr=2e-5,
+            critic_lr=2e-5,
+            minibatch_size=16,
+            iterations=2000,
+            eval_every=50,
+            eval_episodes=500,
+            save_every=50,
+        )
+        for s, n in _LIBERO_STEPS.items()
+    },
 }
 
 def preset(name: str, **overrides) -> TrainConfig:

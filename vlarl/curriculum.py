@@ -70,16 +70,17 @@ def _task_of(k): return k[0] if isinstance(k, tuple) and len(k) > 0 else k
 class Curriculum:
     ("Adaptive task sampler (VLA-RL §3.5): track each key's success rate, sample by eq. 4 (`form`: 'paper' favours "
      "failing keys, 'frontier' keys near 50 %).")
-    def __init__(self,
-                 keys,                       # hashable keys, e.g. `(task_idx, init_state_idx)` tuples (need not be contiguous)
-                 tau: float = 0.3,           # temperature of `curriculum_probs`
-                 form: str = "paper",        # "paper" (eq. 4 as written) or "frontier" (symmetric around 50 %), see `curriculum_probs`
-                 prior: float = 0.5,         # success rate assumed before any episode
-                 prior_weight: float = 1.0,  # pseudo-episodes the prior is worth (0: raw rates, `prior` only while unseen)
-                 window: int | None = None,  # use only each key's last `window` outcomes (None: all of them)
-                 seed: int = 0,              # seed of the curriculum's own random generator
-                 uniform: bool = False,      # sample uniformly (ablation) while still tracking rates
-                ):
+    def __init__(
+        self,
+        keys,  # hashable keys, e.g. `(task_idx, init_state_idx)` tuples (need not be contiguous)
+        tau: float = 0.3,  # temperature of `curriculum_probs`
+        form: str = "paper",  # "paper" (eq. 4 as written) or "frontier" (symmetric around 50 %), see `curriculum_probs`
+        prior: float = 0.5,  # success rate assumed before any episode
+        prior_weight: float = 1.0,  # pseudo-episodes the prior is worth (0: raw rates, `prior` only while unseen)
+        window: int | None = None,  # use only each key's last `window` outcomes (None: all of them)
+        seed: int = 0,  # seed of the curriculum's own random generator
+        uniform: bool = False,  # sample uniformly (ablation) while still tracking rates
+    ):
         keys = [_norm_key(k) for k in keys]
         if not keys: raise VlarlError("the curriculum needs at least one key")
         try: index = {k: i for i, k in enumerate(keys)}
@@ -209,11 +210,22 @@ _STATE_FIELDS = (
 @patch
 def state_dict(self: Curriculum) -> dict:
     "Everything needed to resume (JSON-serialisable)."
-    return dict(version=2, keys=[_jsonable_key(k) for k in self.keys],
-                successes=self._succ.tolist(), attempts=self._att.tolist(),
-                windows=None if self._hist is None else [list(h) for h in self._hist],
-                rng=self.rng.bit_generator.state, tau=self.tau, form=self.form, prior=self.prior, prior_weight=self.prior_weight,
-                window=self.window, seed=self.seed, uniform=self.uniform)
+    return dict(
+        version=2,
+        keys=[_jsonable_key(k) for k in self.keys],
+        successes=self._succ.tolist(),
+        attempts=self._att.tolist(),
+        windows=None if self._hist is None else [list(h) for h in self._hist],
+        rng=self.rng.bit_generator.state,
+        tau=self.tau,
+        form=self.form,
+        prior=self.prior,
+        prior_weight=self.prior_weight,
+        window=self.window,
+        seed=self.seed,
+        uniform=self.uniform,
+    )
+
 
 # %% ../nbs/11_curriculum.ipynb #fb3ba772
 @patch
@@ -224,8 +236,16 @@ def load_state_dict(self: Curriculum,
     if not isinstance(d, dict): raise VlarlError(f"curriculum state must be a dict, got {type(d).__name__}")
     missing = [f for f in _STATE_FIELDS if f not in d]
     if missing: raise VlarlError(f"curriculum state is missing {', '.join(missing)}")
-    new = Curriculum(d["keys"], tau=d["tau"], form=d["form"], prior=d["prior"], prior_weight=d["prior_weight"], window=d["window"],
-                     seed=d["seed"], uniform=d["uniform"])
+    new = Curriculum(
+        d["keys"],
+        tau=d["tau"],
+        form=d["form"],
+        prior=d["prior"],
+        prior_weight=d["prior_weight"],
+        window=d["window"],
+        seed=d["seed"],
+        uniform=d["uniform"],
+    )
     n = len(new)
     succ, att = np.asarray(d["successes"], dtype=np.int64), np.asarray(d["attempts"], dtype=np.int64)
     if succ.shape != (n,) or att.shape != (n,) or (succ < 0).any() or (succ > att).any():
@@ -309,8 +329,12 @@ def plot(self: Curriculum,
         a.set_xlim(-0.6, n - 0.4)
     rotate = len(groups) > 6  # many tasks: slanted one-line labels, else wrapped under each group
     ax_p.set_xticks(centers)
-    ax_p.set_xticklabels([_task_label(task_names, t, None if rotate else max(10, 3 * len(g))) for t, g in groups.items()],
-                         rotation=30 if rotate else 0, ha="right" if rotate else "center", fontsize=8)
+    ax_p.set_xticklabels(
+        [_task_label(task_names, t, None if rotate else max(10, 3 * len(g))) for t, g in groups.items()],
+        rotation=30 if rotate else 0,
+        ha="right" if rotate else "center",
+        fontsize=8,
+    )
     ax_p.set_xlabel("task (bars: its initial states)")
     fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes, label="success rate", shrink=0.9)
     return fig

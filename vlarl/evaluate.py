@@ -113,24 +113,25 @@ def best_of_actions(policy: Policy, images, instructions: list,
 
 # %% ../nbs/06a_eval.ipynb #3a291287
 @torch.no_grad()
-def evaluate(policy: Policy,
-             env: str = "tabletop",          # env kind
-             suite: str = "spatial",
-             episodes: int | None = None,    # default: every (task, init state) of the split once
-             split: str = "eval",            # `eval` (held-out init states) or `train`
-             n_envs: int = 16,
-             n_workers: int = 2,
-             greedy: bool = True,            # argmax decoding (False: sample at `temperature`)
-             temperature: float | None = None,   # sampling temperature: required to sample (no default)
-             seed: int = 0,
-             gif: str | Path | None = None,  # write the first `gif_episodes` episodes here
-             gif_episodes: int = 4,
-             model=None,                     # acting module instead of `policy.model` (e.g. the trainer's actor-critic)
-             env_kwargs: dict | None = None,
-             progress: bool = True,
-             best_of: int = 1,               # > 1: sample this many actions per step at `temperature`, act with the best-scored
-             scorer="logp",                  # how `best_of` ranks them: `logp` or `f(images, instructions, token_ids) -> [B]`
-            ) -> EvalResult:
+def evaluate(
+    policy: Policy,
+    env: str = "tabletop",  # env kind
+    suite: str = "spatial",
+    episodes: int | None = None,  # default: every (task, init state) of the split once
+    split: str = "eval",  # `eval` (held-out init states) or `train`
+    n_envs: int = 16,
+    n_workers: int = 2,
+    greedy: bool = True,  # argmax decoding (False: sample at `temperature`)
+    temperature: float | None = None,  # sampling temperature: required to sample (no default)
+    seed: int = 0,
+    gif: str | Path | None = None,  # write the first `gif_episodes` episodes here
+    gif_episodes: int = 4,
+    model=None,  # acting module instead of `policy.model` (e.g. the trainer's actor-critic)
+    env_kwargs: dict | None = None,
+    progress: bool = True,
+    best_of: int = 1,  # > 1: sample this many actions per step at `temperature`, act with the best-scored
+    scorer="logp",  # how `best_of` ranks them: `logp` or `f(images, instructions, token_ids) -> [B]`
+) -> EvalResult:
     "Success rate (95% Wilson CI), per-task breakdown and mean episode length of `policy` on a suite."
     if best_of < 1: raise VlarlError(f"best_of must be >= 1, got {best_of}")
     if (not greedy or best_of > 1) and temperature is None:
@@ -192,10 +193,24 @@ def evaluate(policy: Policy,
         if s:
             per_task[name] = dict(success_rate=float(np.mean(s)), ci=wilson_ci(int(np.sum(s)), len(s)), episodes=len(s))
     if gif and frames: _gif(gif, [(frames[k], outcomes[k][2]) for k in sorted(frames)])
-    return EvalResult(float(succ.mean()), wilson_ci(int(succ.sum()), len(succ)), len(out), len(set(plan)), per_task,
-                      float(np.mean([o[3] for o in out])), time.time() - t0, env, suite, split, greedy and best_of == 1, out, best_of,
-                      ("logp" if scorer == "logp" else getattr(scorer, "name", type(scorer).__name__))
-                      if best_of > 1 else "", None if greedy and best_of == 1 else temperature)
+    return EvalResult(
+        float(succ.mean()),
+        wilson_ci(int(succ.sum()), len(succ)),
+        len(out),
+        len(set(plan)),
+        per_task,
+        float(np.mean([o[3] for o in out])),
+        time.time() - t0,
+        env,
+        suite,
+        split,
+        greedy and best_of == 1,
+        out,
+        best_of,
+        ("logp" if scorer == "logp" else getattr(scorer, "name", type(scorer).__name__)) if best_of > 1 else "",
+        None if greedy and best_of == 1 else temperature,
+    )
+
 
 # %% ../nbs/06a_eval.ipynb #60a2070c
 def n_held_out(env: str, vec) -> int:
@@ -245,12 +260,21 @@ def classify_episode(trace: dict) -> dict:
     e = eef[1:]                                                         # after each action: [T, 3]
     floor = e[:, 2] - WORKSPACE_LO[2] < BOUND_TOL
     edge = np.any(e[:, :2] - WORKSPACE_LO[:2] < BOUND_TOL, 1) | np.any(WORKSPACE_HI - e < BOUND_TOL, 1)
-    r = dict(length=T, success=bool(trace["success"]), ever_reached=bool(near.any()), ever_closed_near=bool((near & closed).any()),
-             ever_grasped=bool(holding.any()), wrong_object=any(h is not None and h != tgt for h in held),
-             ever_lifted=bool(lifted.any()), ever_over_destination=bool((lifted & over).any()), drops=len(drops),
-             motionless_steps=int((np.linalg.norm(np.diff(eef, axis=0), axis=1) < MOTIONLESS).sum()),
-             floor_steps=int(floor.sum()), edge_steps=int(edge.sum()),
-             min_distance=float(np.linalg.norm(obj - eef, axis=1).min()))
+    r = dict(
+        length=T,
+        success=bool(trace["success"]),
+        ever_reached=bool(near.any()),
+        ever_closed_near=bool((near & closed).any()),
+        ever_grasped=bool(holding.any()),
+        wrong_object=any(h is not None and h != tgt for h in held),
+        ever_lifted=bool(lifted.any()),
+        ever_over_destination=bool((lifted & over).any()),
+        drops=len(drops),
+        motionless_steps=int((np.linalg.norm(np.diff(eef, axis=0), axis=1) < MOTIONLESS).sum()),
+        floor_steps=int(floor.sum()),
+        edge_steps=int(edge.sum()),
+        min_distance=float(np.linalg.norm(obj - eef, axis=1).min()),
+    )
     if "twin" in trace and not np.isnan(np.asarray(trace["twin"], float)).any():   # where greedy episodes go: named cube, its twin, between
         twin = np.asarray(trace["twin"], float)
         r.update(min_distance_twin=float(np.linalg.norm(twin - eef, axis=1).min()),
@@ -298,18 +322,28 @@ def _finish(env, rec, success: bool) -> dict:
         else next((i for i, (o, d) in enumerate(goals) if not env.goal_done(o, d)), len(goals) - 1)
     )
     obj, dest = goals[gi]
-    return dict(eef=np.array(rec["eef"]), obj=np.array([p[gi] for p in rec["objs"]]), dest=np.array([p[gi] for p in rec["dests"]]),
-                twin=np.array([p[gi] for p in rec["twins"]]),
-                held=rec["held"], closed=np.array(rec["closed"]), target=obj, dest_half=_dest_half(env, dest), success=bool(success))
+    return dict(
+        eef=np.array(rec["eef"]),
+        obj=np.array([p[gi] for p in rec["objs"]]),
+        dest=np.array([p[gi] for p in rec["dests"]]),
+        twin=np.array([p[gi] for p in rec["twins"]]),
+        held=rec["held"],
+        closed=np.array(rec["closed"]),
+        target=obj,
+        dest_half=_dest_half(env, dest),
+        success=bool(success),
+    )
+
 
 # %% ../nbs/06a_eval.ipynb #7a42e294
-def trace_episodes(act,                           # actor: `act(envs, obs, new) -> actions [N, 7]` for the envs still running
-                   suite: str = "spatial",
-                   plan: list | None = None,      # (task, init state) per episode; default: every held-out pair once
-                   n_envs: int = 16,
-                   env_kwargs: dict | None = None,  # passed to each `TabletopEnv` (e.g. `camera=False`, `max_steps`)
-                   progress: bool = False,
-                  ) -> list[dict]:
+def trace_episodes(
+    act,  # actor: `act(envs, obs, new) -> actions [N, 7]` for the envs still running
+    suite: str = "spatial",
+    plan: list | None = None,  # (task, init state) per episode; default: every held-out pair once
+    n_envs: int = 16,
+    env_kwargs: dict | None = None,  # passed to each `TabletopEnv` (e.g. `camera=False`, `max_steps`)
+    progress: bool = False,
+) -> list[dict]:
     "Run `plan` with privileged-state tracing; one `{task, init, trace}` per planned episode, in plan order."
     from tqdm.auto import tqdm
     from vlarl.envs.tabletop import TabletopEnv
@@ -359,8 +393,14 @@ def policy_actor(policy: Policy, temperature: float | None = None, seed: int = 0
         raise VlarlError(f"temperature must be > 0 (or None for greedy), got {temperature}")
     gen = torch.Generator(device=policy.model.device).manual_seed(seed)
     def act(envs, obs, new):
-        a, _ = policy.act(np.stack([o["agentview_image"] for o in obs]), [e.instruction for e in envs], greedy=temperature is None,
-                          temperature=None if temperature is None else float(temperature), generator=gen, model=model)
+        a, _ = policy.act(
+            np.stack([o["agentview_image"] for o in obs]),
+            [e.instruction for e in envs],
+            greedy=temperature is None,
+            temperature=None if temperature is None else float(temperature),
+            generator=gen,
+            model=model,
+        )
         return a
     return act
 
@@ -392,17 +432,18 @@ def _as_policy(policy):
 
 # %% ../nbs/06a_eval.ipynb #1cdaa35e
 @torch.no_grad()
-def failure_analysis(policy,                               # `Policy`, policy/checkpoint folder, or actor `act(envs, obs, new)`
-                     suite: str = "spatial",               # tabletop suite (failure stages need the env's privileged state)
-                     episodes: int | None = 100,           # episodes per setting (None: every held-out pair once)
-                     temperatures: tuple = (None, 1.0, 1.5),  # decoding settings: None = greedy, a number = sampled at it
-                     seed: int = 0,
-                     init_ids: list | None = None,         # initial states (default: the held-out ones, as `evaluate` uses)
-                     n_envs: int = 16,
-                     env_kwargs: dict | None = None,
-                     model=None,                           # acting module instead of `policy.model`
-                     progress: bool = False,
-                    ) -> dict:
+def failure_analysis(
+    policy,  # `Policy`, policy/checkpoint folder, or actor `act(envs, obs, new)`
+    suite: str = "spatial",  # tabletop suite (failure stages need the env's privileged state)
+    episodes: int | None = 100,  # episodes per setting (None: every held-out pair once)
+    temperatures: tuple = (None, 1.0, 1.5),  # decoding settings: None = greedy, a number = sampled at it
+    seed: int = 0,
+    init_ids: list | None = None,  # initial states (default: the held-out ones, as `evaluate` uses)
+    n_envs: int = 16,
+    env_kwargs: dict | None = None,
+    model=None,  # acting module instead of `policy.model`
+    progress: bool = False,
+) -> dict:
     ("Count each decoding setting's episodes by where they fail (`FAILURE_CATEGORIES`) and by stage reached "
      "(`STAGES`), with per-episode records.")
     from vlarl.envs.tabletop import SUITES, NUM_INIT_STATES, N_EVAL
@@ -473,9 +514,13 @@ def format_failures(res: dict) -> str:
         rows += ["", "| setting | closest approach: named cube (cm, median) | the other identical cube | midway "
                      "between them | twin approached closer |",
                  "|---|---:|---:|---:|---:|"]
-        rows += [f"| {k} | {v['median_min_distance_cm']:.1f} | {v['median_min_distance_twin_cm']:.1f} | "
-                 f"{v['median_min_distance_midpoint_cm']:.1f} | "
-                 f"{v['closer_to_twin']} of {v['with_twin']} |" for k, v in s.items() if "median_min_distance_twin_cm" in v]
+        rows += [
+            f"| {k} | {v['median_min_distance_cm']:.1f} | {v['median_min_distance_twin_cm']:.1f} | "
+            f"{v['median_min_distance_midpoint_cm']:.1f} | "
+            f"{v['closer_to_twin']} of {v['with_twin']} |"
+            for k, v in s.items()
+            if "median_min_distance_twin_cm" in v
+        ]
     return "\n".join(rows)
 
 # %% ../nbs/06a_eval.ipynb #bf9c7707

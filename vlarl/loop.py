@@ -81,9 +81,14 @@ def episode_metrics(episodes: list) -> dict:
     "The `rollout/*` metrics of a list of episode records (same names in every trainer)."
     nan = float("nan")
     mean = lambda k: float(np.mean([e[k] for e in episodes])) if episodes else nan
-    return {"rollout/episodes": len(episodes), "rollout/success_rate": mean("success"), "rollout/episode_length": mean("length"),
-            "rollout/return": mean("ret"),
-            "reward/rprm_success_corr": _corr([e.get("dense", nan) for e in episodes], [e["success"] for e in episodes])}
+    return {
+        "rollout/episodes": len(episodes),
+        "rollout/success_rate": mean("success"),
+        "rollout/episode_length": mean("length"),
+        "rollout/return": mean("ret"),
+        "reward/rprm_success_corr": _corr([e.get("dense", nan) for e in episodes], [e["success"] for e in episodes]),
+    }
+
 
 # %% ../nbs/11a_loop.ipynb #09bfac15
 def minibatch_loss(cfg,                     # a `TrainConfig`
@@ -94,12 +99,33 @@ def minibatch_loss(cfg,                     # a `TrainConfig`
                   ) -> tuple[torch.Tensor, dict]:
     "The PPO loss of a minibatch under `cfg` and its `losses/*` metrics."
     dims, dv = action_dims(cfg.action_dims), logp.device     # only the token positions the env uses enter the ratio
-    o = ppo_losses(logp[:, dims], old_logp[:, dims].to(dv), adv.to(dv), values.float(), old_values.to(dv), returns.to(dv), entropy[:, dims],
-                   clip_eps=cfg.clip_eps, vf_clip=cfg.vf_clip or None, vf_coef=0.0 if critic_free else cfg.vf_coef,
-                   ent_coef=cfg.ent_coef, mask=mask, level=cfg.ratio_level, clip_eps_high=cfg.clip_eps_high or None)
-    out = {"losses/policy": o["pg_loss"].item(), "losses/value": o["vf_loss"].item(), "losses/entropy": o["entropy"].item(),
-           "losses/approx_kl": o["approx_kl"], "losses/clipfrac": o["clipfrac"], "losses/ratio_mean": o["ratio_mean"],
-           "losses/ratio_max": o["ratio_max"], "losses/ratio_min": o["ratio_min"], "losses/explained_variance": o["explained_variance"]}
+    o = ppo_losses(
+        logp[:, dims],
+        old_logp[:, dims].to(dv),
+        adv.to(dv),
+        values.float(),
+        old_values.to(dv),
+        returns.to(dv),
+        entropy[:, dims],
+        clip_eps=cfg.clip_eps,
+        vf_clip=cfg.vf_clip or None,
+        vf_coef=0.0 if critic_free else cfg.vf_coef,
+        ent_coef=cfg.ent_coef,
+        mask=mask,
+        level=cfg.ratio_level,
+        clip_eps_high=cfg.clip_eps_high or None,
+    )
+    out = {
+        "losses/policy": o["pg_loss"].item(),
+        "losses/value": o["vf_loss"].item(),
+        "losses/entropy": o["entropy"].item(),
+        "losses/approx_kl": o["approx_kl"],
+        "losses/clipfrac": o["clipfrac"],
+        "losses/ratio_mean": o["ratio_mean"],
+        "losses/ratio_max": o["ratio_max"],
+        "losses/ratio_min": o["ratio_min"],
+        "losses/explained_variance": o["explained_variance"],
+    }
     if critic_free:
         del out["losses/value"], out["losses/explained_variance"]  # no critic is trained: nothing to report
     return o["loss"], out

@@ -112,8 +112,13 @@ def render_toy(pos, target, size: int = 32) -> np.ndarray:
     img[max(py - 1, 0):py + 2, max(px - 1, 0):px + 2] = (255, 255, 255)
     return img
 
-def toy_episode(tok,                   # action tokenizer: `encode(actions [7]) -> ids`, `decode(ids) -> actions` (02's `ActionTokenizer`)
-                start=(0.1, 0.2), target=(0.8, 0.7), max_steps: int = 20, step: float = 0.1) -> Episode:
+def toy_episode(
+    tok,  # action tokenizer: `encode(actions [7]) -> ids`, `decode(ids) -> actions` (02's `ActionTokenizer`)
+    start=(0.1, 0.2),
+    target=(0.8, 0.7),
+    max_steps: int = 20,
+    step: float = 0.1,
+) -> Episode:
     "A scripted reach-the-target episode on a 2-D toy table, written as a conversation."
     ep, pos = Episode(), np.array(start, dtype=np.float64)
     for t in range(max_steps):

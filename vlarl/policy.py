@@ -11,8 +11,13 @@ import numpy as np
 import torch
 from .core import VlarlError, atomic_write_text, check_shape, atomic_dir
 from .mdp import prompt_input_ids, N_ACTION_TOKENS
-from .action_tokenizer import (ActionNormalizer, action_tokenizer_for, tokens_to_env_action, libero_to_openvla_gripper,
-                                    load_text_tokenizer)
+from vlarl.action_tokenizer import (
+    ActionNormalizer,
+    action_tokenizer_for,
+    tokens_to_env_action,
+    libero_to_openvla_gripper,
+    load_text_tokenizer,
+)
 from .models.vla import VLA, VLAConfig, save_vla, load_vla, load_openvla_checkpoint
 from .rollout.engine import make_batch, generate_actions, ActionSample
 
@@ -76,8 +81,14 @@ class Policy:
     def act(self, images, instructions, greedy: bool = True, temperature: float | None = None, generator=None, model=None) -> tuple[np.ndarray, ActionSample]:
         ("Decode actions for a batch: `(env_actions [B, 7], sample)`; sampling (`greedy=False`) needs `temperature`. "
          "`model` overrides the acting module (e.g. a `VLAActorCritic`).")
-        s = generate_actions(model or self.model, self.batch(images, instructions), temperature=temperature, greedy=greedy,
-                             action_tokenizer=self.action_tokenizer, generator=generator)
+        s = generate_actions(
+            model or self.model,
+            self.batch(images, instructions),
+            temperature=temperature,
+            greedy=greedy,
+            action_tokenizer=self.action_tokenizer,
+            generator=generator,
+        )
         return self.to_env_actions(s.token_ids), s
 
 # %% ../nbs/06_policy.ipynb #c3cc2028
@@ -87,10 +98,19 @@ def save_policy(policy: Policy, folder: str | Path, overwrite: bool = False) -> 
     with atomic_dir(folder, overwrite) as tmp:
         save_vla(policy.model, tmp)
         policy.tokenizer.save_pretrained(str(tmp / "tokenizer"))
-        norm = None if policy.normalizer is None else dict(q01=policy.normalizer.q01.tolist(), q99=policy.normalizer.q99.tolist(),
-                                                           mask=policy.normalizer.mask.tolist())
-        atomic_write_text(tmp / "policy.json", json.dumps(dict(format=POLICY_FORMAT, gripper=policy.gripper, normalizer=norm,
-                                                               meta=policy.meta), indent=1))
+        norm = (
+            None
+            if policy.normalizer is None
+            else dict(
+                q01=policy.normalizer.q01.tolist(),
+                q99=policy.normalizer.q99.tolist(),
+                mask=policy.normalizer.mask.tolist(),
+            )
+        )
+        atomic_write_text(
+            tmp / "policy.json",
+            json.dumps(dict(format=POLICY_FORMAT, gripper=policy.gripper, normalizer=norm, meta=policy.meta), indent=1),
+        )
     return folder
 
 # %% ../nbs/06_policy.ipynb #67524cfa
@@ -118,8 +138,13 @@ def load_policy(folder: str | Path, device="cpu", dtype=None, unnorm_key: str | 
         key = unnorm_key or (keys[0] if len(keys) == 1 else None)
         if key not in cfg["norm_stats"]: raise VlarlError(f"{folder}: pass unnorm_key, one of: {', '.join(keys)}")
         model = load_openvla_checkpoint(folder, device=device, dtype=dtype or torch.float32)
-        return Policy(model, load_text_tokenizer(folder), ActionNormalizer.from_norm_stats(cfg["norm_stats"], key), "libero",
-                      dict(source="openvla", unnorm_key=key))
+        return Policy(
+            model,
+            load_text_tokenizer(folder),
+            ActionNormalizer.from_norm_stats(cfg["norm_stats"], key),
+            "libero",
+            dict(source="openvla", unnorm_key=key),
+        )
     raise VlarlError(f"{folder} is neither a vlarl policy folder (policy.json) nor an OpenVLA checkpoint (config.json "
                      f"with norm_stats)")
 

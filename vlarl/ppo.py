@@ -68,15 +68,17 @@ def _flags(x, shape, name, device) -> torch.Tensor:
     return t
 
 # %% ../nbs/08_ppo.ipynb #d70bbcd7
-def compute_gae(rewards: torch.Tensor,      # [T, N] reward of step t in env n
-                values: torch.Tensor,       # [T, N] V(s_t), the observation the action was chosen from
-                terminated,                 # [T, N] bool: step t ended its episode in a terminal state
-                truncated,                  # [T, N] bool: step t ended its episode by the time limit
-                last_values: torch.Tensor,  # [N] V of the observation after the last step (bootstrap at the rollout cut)
-                final_values: torch.Tensor | None = None,  # [T, N] V of the true final observation where truncated (other entries ignored); None: bootstrap 0
-                gamma: float = 0.99,        # discount
-                lam: float = 0.95,          # GAE lambda
-               ) -> tuple[torch.Tensor, torch.Tensor]:
+def compute_gae(
+    rewards: torch.Tensor,  # [T, N] reward of step t in env n
+    values: torch.Tensor,  # [T, N] V(s_t), the observation the action was chosen from
+    terminated,  # [T, N] bool: step t ended its episode in a terminal state
+    truncated,  # [T, N] bool: step t ended its episode by the time limit
+    last_values: torch.Tensor,  # [N] V of the observation after the last step (bootstrap at the rollout cut)
+    final_values: torch.Tensor
+    | None = None,  # [T, N] V of the true final observation where truncated (other entries ignored); None: bootstrap 0
+    gamma: float = 0.99,  # discount
+    lam: float = 0.95,  # GAE lambda
+) -> tuple[torch.Tensor, torch.Tensor]:
     ("Advantages and returns `[T, N]` (dtype of `values`, no gradient), bootstrapping truncated episodes and the "
      "rollout cut.")
     if not (0 <= gamma <= 1) or not (0 <= lam <= 1):
@@ -164,14 +166,15 @@ def approx_kl(logp: torch.Tensor,       # [B, K] or [B] log-probs of the rollout
     return masked_mean(torch.expm1(lr) - lr, m)
 
 # %% ../nbs/08_ppo.ipynb #b8018fbd
-def policy_loss(logp: torch.Tensor,        # [B, K] per-token (or [B] summed) log-probs under the current policy (with grad)
-                old_logp: torch.Tensor,    # same shape, recorded by the rollout
-                advantages: torch.Tensor,  # [B]
-                clip_eps: float = 0.2,     # epsilon of the clip
-                mask=None,                 # [B] bool or 0/1 (level="token" also accepts [B, K])
-                level: str = "sequence",   # "sequence": one ratio per action; "token": one per token
-                clip_eps_high: float | None = None,  # upper epsilon (asymmetric "clip-higher"); None: `clip_eps`
-               ) -> tuple[torch.Tensor, dict]:
+def policy_loss(
+    logp: torch.Tensor,  # [B, K] per-token (or [B] summed) log-probs under the current policy (with grad)
+    old_logp: torch.Tensor,  # same shape, recorded by the rollout
+    advantages: torch.Tensor,  # [B]
+    clip_eps: float = 0.2,  # epsilon of the clip
+    mask=None,  # [B] bool or 0/1 (level="token" also accepts [B, K])
+    level: str = "sequence",  # "sequence": one ratio per action; "token": one per token
+    clip_eps_high: float | None = None,  # upper epsilon (asymmetric "clip-higher"); None: `clip_eps`
+) -> tuple[torch.Tensor, dict]:
     ("Clipped PPO surrogate loss (to minimise) and float diagnostics `clipfrac, approx_kl, ratio_mean, ratio_max, "
      "ratio_min`.")
     if level not in ("sequence", "token"):

@@ -92,15 +92,35 @@ class FrameData:
         "Write atomically to one `.npz`."
         with atomic_path(Path(path)) as tmp:
             with open(tmp, "wb") as f:
-                np.savez(f, images=self.images, instructions=np.array(self.instructions), labels=self.labels, ground=self.ground,
-                         scene=self.scene, episode=self.episode, layout=self.layout, suite=np.array(self.suite), view=np.array(self.view))
+                np.savez(
+                    f,
+                    images=self.images,
+                    instructions=np.array(self.instructions),
+                    labels=self.labels,
+                    ground=self.ground,
+                    scene=self.scene,
+                    episode=self.episode,
+                    layout=self.layout,
+                    suite=np.array(self.suite),
+                    view=np.array(self.view),
+                )
         return Path(path)
 
     @classmethod
     def load(cls, path: str | Path) -> "FrameData":
         with np.load(path) as z:
-            return cls(z["images"], [str(s) for s in z["instructions"]], z["labels"], z["ground"], z["scene"], z["episode"],
-                       z["layout"], str(z["suite"]), str(z["view"]))
+            return cls(
+                z["images"],
+                [str(s) for s in z["instructions"]],
+                z["labels"],
+                z["ground"],
+                z["scene"],
+                z["episode"],
+                z["layout"],
+                str(z["suite"]),
+                str(z["view"]),
+            )
+
 
 # %% ../nbs/06_pretrain.ipynb #c2cdef07
 def _pose_randomly(env, rng) -> None:
@@ -110,18 +130,19 @@ def _pose_randomly(env, rng) -> None:
     env.pose_gripper(pos, openness=float(rng.uniform(0, 1)), hold=hold)
 
 # %% ../nbs/06_pretrain.ipynb #6b2eb198
-def collect_frames(suite: str = "spatial",
-                   n_per_task: int = 150,       # demonstrations per task, each on its own fresh layout
-                   view: str = "close",         # agent-view camera (05a `VIEWS`)
-                   noise: float = 0.1,          # the expert's execution noise (labels stay clean: DART)
-                   perturb: float = 0.0,        # probability per step of a perturbation burst (05b)
-                   poses: int = 4,              # posed frames per layout (for the towers)
-                   seed: int = 0,
-                   image_size: int = 64,
-                   layouts: str = "fresh",      # `fresh` (demonstration layouts) or `train` (the training initial states, cycled)
-                   first_layout: int = 0,       # fresh layouts are DEMO_LAYOUT_OFFSET + first_layout + k
-                   progress: bool = True,
-                  ) -> FrameData:
+def collect_frames(
+    suite: str = "spatial",
+    n_per_task: int = 150,  # demonstrations per task, each on its own fresh layout
+    view: str = "close",  # agent-view camera (05a `VIEWS`)
+    noise: float = 0.1,  # the expert's execution noise (labels stay clean: DART)
+    perturb: float = 0.0,  # probability per step of a perturbation burst (05b)
+    poses: int = 4,  # posed frames per layout (for the towers)
+    seed: int = 0,
+    image_size: int = 64,
+    layouts: str = "fresh",  # `fresh` (demonstration layouts) or `train` (the training initial states, cycled)
+    first_layout: int = 0,  # fresh layouts are DEMO_LAYOUT_OFFSET + first_layout + k
+    progress: bool = True,
+) -> FrameData:
     "Expert demonstrations with per-step targets, plus posed frames; no held-out layout is ever rendered."
     from tqdm.auto import tqdm
     from vlarl.envs.tabletop import TabletopEnv, DEMO_LAYOUT_OFFSET
@@ -293,14 +314,35 @@ def feature_probe(policy: Policy, data: FrameData, n_frames: int = 2000, test_fr
 def scene_error(policy: Policy, heads: PretrainHeads, data: FrameData, batch_size: int = 256) -> dict:
     "RMSE (cm, 3-D) of the scene head's gripper and cube positions on `data`, and of predicting `data`'s mean."
     names = scene_target_names(data.suite)
-    pred = torch.cat([heads.scene(policy.model.embed_images(preprocess_images(data.images[s:s + batch_size], policy.config.image_size,
-                                                                             device=policy.model.device)).flatten(1)).float().cpu()
-                      for s in range(0, len(data), batch_size)]).numpy()
+    pred = torch.cat(
+        [
+            heads.scene(
+                policy.model.embed_images(
+                    preprocess_images(
+                        data.images[s : s + batch_size], policy.config.image_size, device=policy.model.device
+                    )
+                ).flatten(1)
+            )
+            .float()
+            .cpu()
+            for s in range(0, len(data), batch_size)
+        ]
+    ).numpy()
     out = {}
     for what, cols in (("gripper", [0, 1, 2]), ("cubes", [i for i, n in enumerate(names) if "cube" in n and not n.endswith(" z")])):
         y = data.scene[:, cols]
-        out[what] = dict(rmse_cm=float(np.sqrt(((pred[:, cols] - y) ** 2).sum(1).mean()) * 10 / np.sqrt(len(cols) / (3 if what == "gripper" else 2))),
-                         mean_cm=float(np.sqrt(((y.mean(0) - y) ** 2).sum(1).mean()) * 10 / np.sqrt(len(cols) / (3 if what == "gripper" else 2))))
+        out[what] = dict(
+            rmse_cm=float(
+                np.sqrt(((pred[:, cols] - y) ** 2).sum(1).mean())
+                * 10
+                / np.sqrt(len(cols) / (3 if what == "gripper" else 2))
+            ),
+            mean_cm=float(
+                np.sqrt(((y.mean(0) - y) ** 2).sum(1).mean())
+                * 10
+                / np.sqrt(len(cols) / (3 if what == "gripper" else 2))
+            ),
+        )
     return out
 
 # %% ../nbs/06_pretrain.ipynb #462d20a2

@@ -48,18 +48,61 @@ def _every(colour): return lambda t, n, rng: np.full(n, colour)
 def _coin(t, n, rng): return np.where(rng.random(n) < 0.5, "black", "white")
 def _black_then_white(t, n, rng): return np.full(n, ("black", "white")[t])
 
-PROBES = {p.name: p for p in [
-    Probe("constant", "reward 1 on every one-step episode", "value", _every("gray"),
-          lambda t, c, b: np.ones(len(c)), values={"gray": 1.0}, steps=15),
-    Probe("image", "reward 1 on white, 0 on black", "value", _coin,
-          lambda t, c, b: (c == "white").astype(float), values={"black": 0.0, "white": 1.0}, steps=15),
-    Probe("delayed", "black, then white; reward 1 on the second step only", "value", _black_then_white,
-          lambda t, c, b: np.full(len(c), float(t == 1)), horizon=2, values={"black": 0.5, "white": 1.0}, gamma=0.5, steps=15),
-    Probe("bandit", "reward 1 when the first action token is one of bins 0..63", "policy", _every("gray"),
-          lambda t, c, b: (b[:, 0] < 64).astype(float), target=0.9, chance=64 / 256, steps=20),
-    Probe("contextual", "black: reward 1 for bins 0..127 of the first token; white: for bins 128..255", "policy", _coin,
-          lambda t, c, b: ((b[:, 0] < 128) == (c == "black")).astype(float), target=0.9, chance=0.5, steps=20),
-]}
+PROBES = {
+    p.name: p
+    for p in [
+        Probe(
+            "constant",
+            "reward 1 on every one-step episode",
+            "value",
+            _every("gray"),
+            lambda t, c, b: np.ones(len(c)),
+            values={"gray": 1.0},
+            steps=15,
+        ),
+        Probe(
+            "image",
+            "reward 1 on white, 0 on black",
+            "value",
+            _coin,
+            lambda t, c, b: (c == "white").astype(float),
+            values={"black": 0.0, "white": 1.0},
+            steps=15,
+        ),
+        Probe(
+            "delayed",
+            "black, then white; reward 1 on the second step only",
+            "value",
+            _black_then_white,
+            lambda t, c, b: np.full(len(c), float(t == 1)),
+            horizon=2,
+            values={"black": 0.5, "white": 1.0},
+            gamma=0.5,
+            steps=15,
+        ),
+        Probe(
+            "bandit",
+            "reward 1 when the first action token is one of bins 0..63",
+            "policy",
+            _every("gray"),
+            lambda t, c, b: (b[:, 0] < 64).astype(float),
+            target=0.9,
+            chance=64 / 256,
+            steps=20,
+        ),
+        Probe(
+            "contextual",
+            "black: reward 1 for bins 0..127 of the first token; white: for bins 128..255",
+            "policy",
+            _coin,
+            lambda t, c, b: ((b[:, 0] < 128) == (c == "black")).astype(float),
+            target=0.9,
+            chance=0.5,
+            steps=20,
+        ),
+    ]
+}
+
 
 # %% ../nbs/08a_probes.ipynb #46773a4c
 _TOKENIZER = {}
@@ -109,10 +152,22 @@ def probe_rollout(probe: Probe, policy: Policy, ac: VLAActorCritic, images: dict
     st = lambda k: torch.stack(
         [getattr(s, k).float().cpu() if k != "token_ids" else s.token_ids.cpu() for s in samples]
     )
-    ro = Rollout(images=np.stack([np.stack([images[k] for k in c]) for c in cols]), tasks=np.zeros((M, n), int),
-                 token_ids=st("token_ids"), logp=st("logprobs"), values=st("values"), rewards=rew, sparse=rew, dense=zeros,
-                 terminated=term, truncated=torch.zeros_like(term), final_values=zeros, last_values=torch.zeros(n),
-                 entropy=st("entropy"), episodes=[])
+    ro = Rollout(
+        images=np.stack([np.stack([images[k] for k in c]) for c in cols]),
+        tasks=np.zeros((M, n), int),
+        token_ids=st("token_ids"),
+        logp=st("logprobs"),
+        values=st("values"),
+        rewards=rew,
+        sparse=rew,
+        dense=zeros,
+        terminated=term,
+        truncated=torch.zeros_like(term),
+        final_values=zeros,
+        last_values=torch.zeros(n),
+        entropy=st("entropy"),
+        episodes=[],
+    )
     return ro, np.stack(cols)
 
 # %% ../nbs/08a_probes.ipynb #ce50cc0e
@@ -169,9 +224,23 @@ class ProbeResult:
                 f"{self.target}{f', chance {self.chance:.2f}' if self.chance is not None else ''}), "
                 f"{self.updates} updates, {self.seconds:.1f} s")
 
-_PINNED = dict(temperature=1.5, clip_eps=0.2, vf_clip=0.2, vf_coef=0.5, ent_coef=0.0, ratio_level="sequence", norm_adv=True,
-               max_grad_norm=1.0, adam_eps=1e-5, gae_lambda=0.95, ppo_epochs=1, target_kl=0.0, action_dims="all", value_init="zero",
-               device="cpu")
+_PINNED = dict(
+    temperature=1.5,
+    clip_eps=0.2,
+    vf_clip=0.2,
+    vf_coef=0.5,
+    ent_coef=0.0,
+    ratio_level="sequence",
+    norm_adv=True,
+    max_grad_norm=1.0,
+    adam_eps=1e-5,
+    gae_lambda=0.95,
+    ppo_epochs=1,
+    target_kl=0.0,
+    action_dims="all",
+    value_init="zero",
+    device="cpu",
+)
 
 @contextlib.contextmanager
 def _torch_threads(n: int | None):

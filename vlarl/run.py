@@ -54,9 +54,17 @@ def plot_run(metrics: list[dict], out):
     fig, ax = plt.subplots(2, 2, figsize=(10, 6.5))
     ax[0, 0].plot(x, [m["rollout/success_rate"] for m in tr], label="rollout (sampled, train states)")
     if ev:
-        ax[0, 0].errorbar([m["step"] for m in ev], [m["eval/success_rate"] for m in ev],
-                          yerr=[[m["eval/success_rate"] - m["eval/ci_low"] for m in ev], [m["eval/ci_high"] - m["eval/success_rate"] for m in ev]],
-                          marker="o", capsize=3, label="eval (greedy, held-out, 95% CI)")
+        ax[0, 0].errorbar(
+            [m["step"] for m in ev],
+            [m["eval/success_rate"] for m in ev],
+            yerr=[
+                [m["eval/success_rate"] - m["eval/ci_low"] for m in ev],
+                [m["eval/ci_high"] - m["eval/success_rate"] for m in ev],
+            ],
+            marker="o",
+            capsize=3,
+            label="eval (greedy, held-out, 95% CI)",
+        )
     ax[0, 0].set(title="success rate", xlabel="iteration", ylim=(-0.02, 1.02))
     ax[0, 0].legend(fontsize=8)
     ax[0, 1].plot(x, [m.get("reward/total", nan) for m in tr], label="total")
@@ -86,10 +94,11 @@ def plot_run(metrics: list[dict], out):
     plt.close(fig)
 
 # %% ../nbs/12b_run.ipynb #4cb19adc
-def collapse_warnings(metrics: list[dict],   # metrics rows so far (the newest last); a row at step 0 holds the starting eval
-                      window: int = 5,        # iterations compared for the rollout-success trend
-                      ev_patience: int = 3,   # policy-update iterations in a row with explained variance <= 0
-                     ) -> list[str]:
+def collapse_warnings(
+    metrics: list[dict],  # metrics rows so far (the newest last); a row at step 0 holds the starting eval
+    window: int = 5,  # iterations compared for the rollout-success trend
+    ev_patience: int = 3,  # policy-update iterations in a row with explained variance <= 0
+) -> list[str]:
     ("Warnings for the newest row: held-out success below the start by more than its CI, a critic that explains "
      "nothing, rollout success falling.")
     if not metrics: return []
@@ -121,8 +130,13 @@ def collapse_warnings(metrics: list[dict],   # metrics rows so far (the newest l
 # %% ../nbs/12b_run.ipynb #a7279c65
 def eval_row(r) -> dict:
     "The `eval/*` metrics of an `EvalResult` (`vlarl.evaluate`)."
-    return {"eval/success_rate": r.success_rate, "eval/ci_low": r.ci[0], "eval/ci_high": r.ci[1], "eval/episodes": r.episodes,
-            "eval/episode_length": r.mean_length}
+    return {
+        "eval/success_rate": r.success_rate,
+        "eval/ci_low": r.ci[0],
+        "eval/ci_high": r.ci[1],
+        "eval/episodes": r.episodes,
+        "eval/episode_length": r.mean_length,
+    }
 
 def stored_start(meta: dict | None, env: str, suite: str) -> dict | None:
     "The `eval/*` row of a policy's stored greedy held-out result (from `vlarl sft`) if measured on `env`/`suite`."
@@ -154,15 +168,19 @@ def _timed(m: dict, key: str, fn):
     return r
 
 # %% ../nbs/12b_run.ipynb #f304ab39
-def run_loop(out, cfg,                    # run folder (from `open_run`) and the TrainConfig (iterations, eval_every, save_every)
-             start: int,                  # the trainer's iteration now: 0, or the checkpoint's when resuming
-             step, save,                  # `step() -> metrics row` of one iteration; `save()` writes a checkpoint
-             held_out=None,               # `held_out(step) -> eval metrics`; None: no evaluation
-             progress: bool = True, desc: str = "vla-rl",
-             stop_after: int | None = None,   # stop (as if killed) after this many iterations of this call (tests)
-             on_iteration=None,           # `on_iteration(row)` after each row is written
-             start_eval: dict | None = None,  # the start's stored `eval/*` row (`stored_start`): row 0 for free
-            ) -> list[dict]:
+def run_loop(
+    out,
+    cfg,  # run folder (from `open_run`) and the TrainConfig (iterations, eval_every, save_every)
+    start: int,  # the trainer's iteration now: 0, or the checkpoint's when resuming
+    step,
+    save,  # `step() -> metrics row` of one iteration; `save()` writes a checkpoint
+    held_out=None,  # `held_out(step) -> eval metrics`; None: no evaluation
+    progress: bool = True,
+    desc: str = "vla-rl",
+    stop_after: int | None = None,  # stop (as if killed) after this many iterations of this call (tests)
+    on_iteration=None,  # `on_iteration(row)` after each row is written
+    start_eval: dict | None = None,  # the start's stored `eval/*` row (`stored_start`): row 0 for free
+) -> list[dict]:
     ("Iterate `step()` up to `cfg.iterations` with evaluation, checkpoints, metrics.jsonl, TensorBoard, collapse "
      "warnings, plots and a progress bar.")
     from tqdm.auto import tqdm
@@ -198,8 +216,12 @@ def run_loop(out, cfg,                    # run folder (from `open_run`) and the
                 for w in warn: bar.write(f"warning (iteration {it}): {w}")
             _write_row(out, writer, m, it)
             if "eval/success_rate" in m or last: plot_run(metrics, out / "plots")
-            bar.update(1); bar.set_postfix(success=f"{m['rollout/success_rate']:.2f}", eval=f"{m.get('eval/success_rate', float('nan')):.2f}",
-                                           **({"warnings": n_warn} if n_warn else {}))
+            bar.update(1)
+            bar.set_postfix(
+                success=f"{m['rollout/success_rate']:.2f}",
+                eval=f"{m.get('eval/success_rate', float('nan')):.2f}",
+                **({"warnings": n_warn} if n_warn else {}),
+            )
             if on_iteration is not None: on_iteration(m)
             done += 1
             if stop_after is not None and done >= stop_after and it < cfg.iterations: break

@@ -63,8 +63,14 @@ def frames_to_sft(frames: FrameData, policy: Policy) -> SFTData:
      "frames are left out.")
     i = frames.acted
     if len(i) == 0: raise VlarlError("these frames hold no expert step")
-    return SFTData(frames.images[i], [frames.instructions[k] for k in i], np.asarray(policy.encode_actions(frames.labels[i]), np.int64),
-                   frames.episode[i], frames.ground[i])
+    return SFTData(
+        frames.images[i],
+        [frames.instructions[k] for k in i],
+        np.asarray(policy.encode_actions(frames.labels[i]), np.int64),
+        frames.episode[i],
+        frames.ground[i],
+    )
+
 
 # %% ../nbs/06_sft.ipynb #3437b424
 @torch.no_grad()
@@ -198,8 +204,18 @@ def train_sft(policy: Policy, data: SFTData,
         hist.append(h)
         if log is not None: log(h)
         if on_epoch is not None:
-            on_epoch(dict(epoch=ep + 1, model=model.state_dict(), heads=heads.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(),
-                          rng=rng.bit_generator.state, gen=gen.get_state(), hist=hist))
+            on_epoch(
+                dict(
+                    epoch=ep + 1,
+                    model=model.state_dict(),
+                    heads=heads.state_dict(),
+                    opt=opt.state_dict(),
+                    sched=sched.state_dict(),
+                    rng=rng.bit_generator.state,
+                    gen=gen.get_state(),
+                    hist=hist,
+                )
+            )
     bar.close()
     model.eval()
     return hist
@@ -213,8 +229,17 @@ def _commit() -> str:
 
 def _sft_stage_frames(d: Path, cfg: dict, progress: bool) -> FrameData:
     if (d / "frames.npz").exists(): return FrameData.load(d / "frames.npz")
-    fr = collect_frames(cfg["suite"], cfg["demos_per_task"], view=cfg["view"], noise=cfg["noise"], perturb=cfg["perturb"],
-                        poses=cfg["poses"], seed=cfg["seed"], layouts=cfg["layouts"], progress=progress)
+    fr = collect_frames(
+        cfg["suite"],
+        cfg["demos_per_task"],
+        view=cfg["view"],
+        noise=cfg["noise"],
+        perturb=cfg["perturb"],
+        poses=cfg["poses"],
+        seed=cfg["seed"],
+        layouts=cfg["layouts"],
+        progress=progress,
+    )
     fr.save(d / "frames.npz")
     return fr
 
@@ -226,8 +251,18 @@ def _sft_stage_pretrain(d: Path, cfg: dict, policy: Policy, heads, frames: Frame
         heads.load_state_dict(st["heads"])
         return
     if cfg["pretrain_steps"] > 0:
-        pretrain_towers(policy, heads, frames, steps=cfg["pretrain_steps"], lr=cfg["pretrain_lr"], batch_size=128, shift=cfg["shift"],
-                        seed=cfg["seed"], log=log, progress=progress)
+        pretrain_towers(
+            policy,
+            heads,
+            frames,
+            steps=cfg["pretrain_steps"],
+            lr=cfg["pretrain_lr"],
+            batch_size=128,
+            shift=cfg["shift"],
+            seed=cfg["seed"],
+            log=log,
+            progress=progress,
+        )
     with atomic_path(f) as tmp: torch.save(dict(model=policy.model.state_dict(), heads=heads.state_dict()), tmp)
 
 # %% ../nbs/06_sft.ipynb #a33f39e9
@@ -292,33 +327,34 @@ def _plot_sft(rows: list[dict], path: Path, title: str):
     plt.close(fig)
 
 # %% ../nbs/06_sft.ipynb #f5f49a9a
-def run_sft(out: str | Path,                # run folder (created; must not exist unless overwrite or resume)
-            suite: str = "spatial",         # tabletop suite to imitate
-            demos_per_task: int = 150,      # demonstrations per task, each on its own fresh layout
-            noise: float = 0.1,             # expert's execution noise (labels stay clean)
-            epochs: int = 7,
-            lr: float = 1e-3,
-            batch_size: int = 64,
-            seed: int = 0,
-            overwrite: bool = False,
-            progress: bool = True,
-            preset: str = "tiny",           # `VLAConfig` preset of the model trained from scratch
-            layouts: str = "fresh",         # demo layouts: `fresh` (one new layout per demo) or `train` (the 30 training init states)
-            device: str = "cpu",            # where to train (`cuda` on a GPU; the saved policy is the same format)
-            perturb: float = 0.0,           # probability per step of a perturbation burst in the demonstrations (recovery data)
-            view: str = "close",            # agent-view camera the policy sees (stored in the policy)
-            poses: int = 4,                 # posed frames per layout for tower pretraining
-            pretrain_steps: int = 400,      # tower pretraining steps (0: none)
-            pretrain_lr: float = 1e-3,
-            shift: int = 4,                 # random-shift augmentation pad (pixels)
-            ground_weight: float = 1.0,     # grounding loss weight while cloning (0: plain cloning)
-            eval_episodes: int = 250,       # greedy held-out episodes measured at the end (0: none)
-            dagger_betas: tuple = (0.3, 0.15, 0.0, 0.15),  # DAgger rounds (06b): each one's expert share
-            dagger_episodes: int = 30,      # greedy rollouts per task and round, on fresh demonstration layouts
-            dagger_lr: float = 3e-4,        # peak learning rate of each round's one epoch over the aggregate
-            resume: bool = False,           # continue a run folder at its first unfinished stage
-            command_line: str | None = None,  # recorded in the policy's meta (the CLI passes its own)
-           ) -> Path:
+def run_sft(
+    out: str | Path,  # run folder (created; must not exist unless overwrite or resume)
+    suite: str = "spatial",  # tabletop suite to imitate
+    demos_per_task: int = 150,  # demonstrations per task, each on its own fresh layout
+    noise: float = 0.1,  # expert's execution noise (labels stay clean)
+    epochs: int = 7,
+    lr: float = 1e-3,
+    batch_size: int = 64,
+    seed: int = 0,
+    overwrite: bool = False,
+    progress: bool = True,
+    preset: str = "tiny",  # `VLAConfig` preset of the model trained from scratch
+    layouts: str = "fresh",  # demo layouts: `fresh` (one new layout per demo) or `train` (the 30 training init states)
+    device: str = "cpu",  # where to train (`cuda` on a GPU; the saved policy is the same format)
+    perturb: float = 0.0,  # probability per step of a perturbation burst in the demonstrations (recovery data)
+    view: str = "close",  # agent-view camera the policy sees (stored in the policy)
+    poses: int = 4,  # posed frames per layout for tower pretraining
+    pretrain_steps: int = 400,  # tower pretraining steps (0: none)
+    pretrain_lr: float = 1e-3,
+    shift: int = 4,  # random-shift augmentation pad (pixels)
+    ground_weight: float = 1.0,  # grounding loss weight while cloning (0: plain cloning)
+    eval_episodes: int = 250,  # greedy held-out episodes measured at the end (0: none)
+    dagger_betas: tuple = (0.3, 0.15, 0.0, 0.15),  # DAgger rounds (06b): each one's expert share
+    dagger_episodes: int = 30,  # greedy rollouts per task and round, on fresh demonstration layouts
+    dagger_lr: float = 3e-4,  # peak learning rate of each round's one epoch over the aggregate
+    resume: bool = False,  # continue a run folder at its first unfinished stage
+    command_line: str | None = None,  # recorded in the policy's meta (the CLI passes its own)
+) -> Path:
     ("Frames, tower pretraining, behaviour cloning with grounding; saves `out/policy` with its measured held-out "
      "success.")
     import yaml
@@ -332,10 +368,30 @@ def run_sft(out: str | Path,                # run folder (created; must not exis
     if not all(0 <= b <= 1 for b in dagger_betas):
         raise VlarlError(f"dagger_betas must lie in [0, 1], got {list(dagger_betas)}")
     if dagger_betas and dagger_episodes < 1: raise VlarlError(f"dagger_episodes must be >= 1, got {dagger_episodes}")
-    cfg = dict(command="sft", suite=suite, demos_per_task=demos_per_task, noise=noise, epochs=epochs, lr=lr, batch_size=batch_size,
-               seed=seed, preset=preset, layouts=layouts, device=device, perturb=perturb, view=view, poses=poses,
-               pretrain_steps=pretrain_steps, pretrain_lr=pretrain_lr, shift=shift, ground_weight=ground_weight,
-               eval_episodes=eval_episodes, dagger_betas=[float(b) for b in dagger_betas], dagger_episodes=dagger_episodes, dagger_lr=dagger_lr)
+    cfg = dict(
+        command="sft",
+        suite=suite,
+        demos_per_task=demos_per_task,
+        noise=noise,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        seed=seed,
+        preset=preset,
+        layouts=layouts,
+        device=device,
+        perturb=perturb,
+        view=view,
+        poses=poses,
+        pretrain_steps=pretrain_steps,
+        pretrain_lr=pretrain_lr,
+        shift=shift,
+        ground_weight=ground_weight,
+        eval_episodes=eval_episodes,
+        dagger_betas=[float(b) for b in dagger_betas],
+        dagger_episodes=dagger_episodes,
+        dagger_lr=dagger_lr,
+    )
     if resume and Path(out).is_dir() and (Path(out) / "config.yaml").exists():
         old = yaml.safe_load((Path(out) / "config.yaml").read_text())
         diff = {k: (old.get(k), v) for k, v in cfg.items() if old.get(k) != v}
@@ -378,17 +434,35 @@ def _run_sft_stages(d: Path, cfg: dict, progress: bool, command_line: str | None
         state_file.parent.mkdir(exist_ok=True)
         with atomic_path(state_file) as tmp: torch.save(st, tmp)
     data = frames_to_sft(frames, policy)
-    hist = train_sft(policy, data, epochs=cfg["epochs"], lr=cfg["lr"], batch_size=cfg["batch_size"], seed=cfg["seed"], log=log,
-                     progress=progress, shift=cfg["shift"], ground_weight=cfg["ground_weight"], heads=heads, resume=state, on_epoch=on_epoch)
+    hist = train_sft(
+        policy,
+        data,
+        epochs=cfg["epochs"],
+        lr=cfg["lr"],
+        batch_size=cfg["batch_size"],
+        seed=cfg["seed"],
+        log=log,
+        progress=progress,
+        shift=cfg["shift"],
+        ground_weight=cfg["ground_weight"],
+        heads=heads,
+        resume=state,
+        on_epoch=on_epoch,
+    )
     agg = _sft_stage_dagger(d, cfg, policy, frames, rows, log, progress)
     if agg is not frames: data = frames_to_sft(agg, policy)          # the aggregate, when DAgger ran
     acc = token_accuracy(policy, data, np.arange(0, len(data), 7))
     dag = [r for r in rows if r.get("stage") == "dagger"]
-    policy.meta.update(final_loss=hist[-1]["sft/loss"], token_accuracy=[round(float(x), 4) for x in acc], n_steps=len(data),
-                       dagger=[{k: r[k] for k in ("round", "beta", "rollout_success", "frames", "dagger/loss")}
-                               for r in dag],
-                       n_frames=len(frames), commit=_commit(), train_seconds=round(time.time() - t_start, 1),
-                       command_line=command_line or f"run_sft({cfg})")
+    policy.meta.update(
+        final_loss=hist[-1]["sft/loss"],
+        token_accuracy=[round(float(x), 4) for x in acc],
+        n_steps=len(data),
+        dagger=[{k: r[k] for k in ("round", "beta", "rollout_success", "frames", "dagger/loss")} for r in dag],
+        n_frames=len(frames),
+        commit=_commit(),
+        train_seconds=round(time.time() - t_start, 1),
+        command_line=command_line or f"run_sft({cfg})",
+    )
     if cfg["eval_episodes"]:
         from vlarl.evaluate import evaluate
         r = evaluate(

@@ -17,8 +17,20 @@ from .models.value import VLAActorCritic, gather_last_real
 from .rollout.engine import action_logprobs
 from .ppo import compute_gae, normalize_advantages, assert_finite, masked_mean
 from .groups import outcome_advantages
-from .loop import (EpisodeTracker, episode_metrics, minibatch_loss, critic_loss, iteration_plan, row_head, kl_too_far,
-                        ppo_epochs, optimizer_step, make_optimizer, init_value_head, training_curriculum)
+from vlarl.loop import (
+    EpisodeTracker,
+    episode_metrics,
+    minibatch_loss,
+    critic_loss,
+    iteration_plan,
+    row_head,
+    kl_too_far,
+    ppo_epochs,
+    optimizer_step,
+    make_optimizer,
+    init_value_head,
+    training_curriculum,
+)
 from .curriculum import Curriculum
 from .run import latest_checkpoint, prune_checkpoints, open_run, run_loop, eval_row, stored_start, trained_meta
 
@@ -107,9 +119,23 @@ def collect_rollout(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curricu
     st = lambda k: torch.stack([torch.as_tensor(x) for x in buf[k]])
     sparse, dense = st("sparse").float(), st("dense").float()
     rewards = assert_finite(sparse + reward_coef * dense, "rewards")
-    return Rollout(np.stack(buf["images"]), np.array(buf["tasks"]), st("token_ids"), assert_finite(st("logp"), "rollout log-probs"),
-                   assert_finite(st("values"), "values"), rewards, sparse, dense, st("term").bool(), st("trunc").bool(),
-                   st("final"), assert_finite(last, "last values"), st("entropy"), tr.episodes)
+    return Rollout(
+        np.stack(buf["images"]),
+        np.array(buf["tasks"]),
+        st("token_ids"),
+        assert_finite(st("logp"), "rollout log-probs"),
+        assert_finite(st("values"), "values"),
+        rewards,
+        sparse,
+        dense,
+        st("term").bool(),
+        st("trunc").bool(),
+        st("final"),
+        assert_finite(last, "last values"),
+        st("entropy"),
+        tr.episodes,
+    )
+
 
 # %% ../nbs/12_trainer.ipynb #57940170
 @torch.no_grad()
@@ -154,9 +180,25 @@ def collect_groups(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curricul
     st = lambda k: torch.stack([torch.as_tensor(x) for x in buf[k]])
     sparse, dense = st("sparse").float(), st("dense").float()
     rewards = assert_finite(sparse + reward_coef * dense, "rewards")
-    return Rollout(np.stack(buf["images"]), np.array(buf["tasks"]), st("token_ids"), assert_finite(st("logp"), "rollout log-probs"),
-                   assert_finite(st("values"), "values"), rewards, sparse, dense, st("term").bool(), st("trunc").bool(),
-                   st("final"), torch.zeros(N), st("entropy"), tr.episodes, valid=st("valid").bool(), groups=groups)
+    return Rollout(
+        np.stack(buf["images"]),
+        np.array(buf["tasks"]),
+        st("token_ids"),
+        assert_finite(st("logp"), "rollout log-probs"),
+        assert_finite(st("values"), "values"),
+        rewards,
+        sparse,
+        dense,
+        st("term").bool(),
+        st("trunc").bool(),
+        st("final"),
+        torch.zeros(N),
+        st("entropy"),
+        tr.episodes,
+        valid=st("valid").bool(),
+        groups=groups,
+    )
+
 
 # %% ../nbs/12_trainer.ipynb #df0983da
 def episode_advantages(ro: Rollout, kind: str, std: bool = True, low: float = 0.0, high: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, dict]:
@@ -166,9 +208,19 @@ def episode_advantages(ro: Rollout, kind: str, std: bool = True, low: float = 0.
     return outcome_advantages(ro.rewards, ro.terminated, ro.valid, ro.groups, kind, std, low, high)
 
 # %% ../nbs/12_trainer.ipynb #3c4398a9
-def ppo_update(ac: VLAActorCritic, policy: Policy, opt: torch.optim.Optimizer, ro: Rollout, adv: torch.Tensor, ret: torch.Tensor,
-               cfg: TrainConfig, instructions: list, generator: torch.Generator, critic_only: bool = False,
-               rows: torch.Tensor | None = None) -> dict:
+def ppo_update(
+    ac: VLAActorCritic,
+    policy: Policy,
+    opt: torch.optim.Optimizer,
+    ro: Rollout,
+    adv: torch.Tensor,
+    ret: torch.Tensor,
+    cfg: TrainConfig,
+    instructions: list,
+    generator: torch.Generator,
+    critic_only: bool = False,
+    rows: torch.Tensor | None = None,
+) -> dict:
     ("Algorithm 1, lines 27-29: PPO epochs over shuffled minibatches (or value-head-only steps during critic warmup); "
      "`rows` [M, N] selects the steps that enter.")
     M, N = ro.values.shape
@@ -285,11 +337,23 @@ def no_signal(ro: Rollout, rows, cfg: TrainConfig) -> bool:
 
 def iteration_metrics(st: TrainState, ro: Rollout, adv, warmup: bool, update: str, gstats: dict, losses: dict, timing: dict) -> dict:
     "The metrics row of one iteration (names documented on the reference page)."
-    return {**row_head(st.iteration, st.env_steps, warmup, update, st.opt.param_groups[0]["lr"]),
-            **episode_metrics(ro.episodes),        # rollout/episodes, success_rate, episode_length, return; reward/rprm_success_corr
-            "rollout/entropy": float(ro.entropy.mean()), "rollout/value_mean": float(ro.values.mean()), "rollout/advantage_std": float(adv.std()),
-            "reward/sparse": float(ro.sparse.mean()), "reward/rprm": float(ro.dense.mean()), "reward/total": float(ro.rewards.mean()),
-            **gstats, **losses, **st.curriculum.summary(), **timing}
+    return {
+        **row_head(st.iteration, st.env_steps, warmup, update, st.opt.param_groups[0]["lr"]),
+        **episode_metrics(
+            ro.episodes
+        ),  # rollout/episodes, success_rate, episode_length, return; reward/rprm_success_corr
+        "rollout/entropy": float(ro.entropy.mean()),
+        "rollout/value_mean": float(ro.values.mean()),
+        "rollout/advantage_std": float(adv.std()),
+        "reward/sparse": float(ro.sparse.mean()),
+        "reward/rprm": float(ro.dense.mean()),
+        "reward/total": float(ro.rewards.mean()),
+        **gstats,
+        **losses,
+        **st.curriculum.summary(),
+        **timing,
+    }
+
 
 # %% ../nbs/12_trainer.ipynb #346dd5e0
 def train_step(st: TrainState) -> dict:
@@ -398,8 +462,20 @@ def train(cfg: TrainConfig,
         def held_out(step):
             gif = out / "gifs" / f"eval_{step:06d}.gif" if cfg.gif_episodes else None
             if gif: gif.parent.mkdir(exist_ok=True)
-            return eval_row(evaluate(st.policy, cfg.env, cfg.suite, episodes=cfg.eval_episodes, n_envs=cfg.n_envs, n_workers=cfg.n_workers,
-                                     gif=gif, gif_episodes=cfg.gif_episodes, model=st.ac, progress=False))
+            return eval_row(
+                evaluate(
+                    st.policy,
+                    cfg.env,
+                    cfg.suite,
+                    episodes=cfg.eval_episodes,
+                    n_envs=cfg.n_envs,
+                    n_workers=cfg.n_workers,
+                    gif=gif,
+                    gif_episodes=cfg.gif_episodes,
+                    model=st.ac,
+                    progress=False,
+                )
+            )
         return run_loop(out, cfg, st.iteration, lambda: train_step(st), lambda: save_checkpoint(st, out),
                         held_out if cfg.eval_episodes else None, progress=progress, desc="vla-rl",
                         stop_after=stop_after,

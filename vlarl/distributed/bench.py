@@ -105,6 +105,14 @@ def bench_busy(repeats: int = 3,           # timed iterations per setting (media
                 hog.wait()
     finally: torch.set_num_threads(old)
     med = lambda xs, i: float(np.median([x[i] for x in xs]))
-    return dict(alone_s=med(alone, 0), busy_s=med(busy, 0), alone_rollout_s=med(alone, 1), busy_rollout_s=med(busy, 1),
-                alone_update_s=med(alone, 2), busy_update_s=med(busy, 2), busy_vs_alone_iteration=med(busy, 0) / med(alone, 0),
-                threads=threads or old)
+    return dict(
+        alone_s=med(alone, 0),
+        busy_s=med(busy, 0),
+        alone_rollout_s=med(alone, 1),
+        busy_rollout_s=med(busy, 1),
+        alone_update_s=med(alone, 2),
+        busy_update_s=med(busy, 2),
+        busy_vs_alone_iteration=med(busy, 0) / med(alone, 0),
+        threads=threads or old,
+    )
+

@@ -90,9 +90,25 @@ def check_train(self: DistConfig, cfg: TrainConfig) -> TrainConfig:
 # %% ../../nbs/13_distributed.ipynb #24c737bd
 DIST_PRESETS = {
     "cpu": dict(),
-    "libero-7b": dict(learners=7, envs_per_learner=10, learner_device="cuda", engine="vllm", engine_device="cuda",
-                      lora_rank=32, lora_alpha=16.0, dtype="bfloat16", num_cpus=64, learner_cpus=4.0, learner_gpus=0.5,
-                      env_cpus=4.0, env_gpus=0.5, engine_cpus=4.0, engine_gpus=1.0, timeout_s=1800.0, startup_timeout_s=3600.0),
+    "libero-7b": dict(
+        learners=7,
+        envs_per_learner=10,
+        learner_device="cuda",
+        engine="vllm",
+        engine_device="cuda",
+        lora_rank=32,
+        lora_alpha=16.0,
+        dtype="bfloat16",
+        num_cpus=64,
+        learner_cpus=4.0,
+        learner_gpus=0.5,
+        env_cpus=4.0,
+        env_gpus=0.5,
+        engine_cpus=4.0,
+        engine_gpus=1.0,
+        timeout_s=1800.0,
+        startup_timeout_s=3600.0,
+    ),
 }
 
 def dist_preset(name: str, **overrides) -> DistConfig:

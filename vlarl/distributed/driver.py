@@ -91,8 +91,14 @@ def _spawn(self: DistTrainer, cls, bundle: int, cpus: float, gpus: float, *args)
     if self.local: return LocalActor(cls(*args))
     import ray
     from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
-    opts = dict(num_cpus=cpus, num_gpus=gpus, max_restarts=0,
-                scheduling_strategy=PlacementGroupSchedulingStrategy(placement_group=self.pg, placement_group_bundle_index=bundle))
+    opts = dict(
+        num_cpus=cpus,
+        num_gpus=gpus,
+        max_restarts=0,
+        scheduling_strategy=PlacementGroupSchedulingStrategy(
+            placement_group=self.pg, placement_group_bundle_index=bundle
+        ),
+    )
     return ray.remote(cls).options(**opts).remote(*args)
 
 @patch
@@ -114,8 +120,21 @@ def _start(self: DistTrainer):
     if not self.local: self._place()
     threads = None if self.local else 1
     self.envs = [self._spawn_env(k) for k in range(d.learners)]
-    self.learners = [self._spawn(Learner, k, d.learner_cpus, d.learner_gpus, k, d.learners, self.policy_dir, self.cfg.to_dict(), d.to_dict(), threads)
-                     for k in range(d.learners)]
+    self.learners = [
+        self._spawn(
+            Learner,
+            k,
+            d.learner_cpus,
+            d.learner_gpus,
+            k,
+            d.learners,
+            self.policy_dir,
+            self.cfg.to_dict(),
+            d.to_dict(),
+            threads,
+        )
+        for k in range(d.learners)
+    ]
     rm = str(Path(self.cfg.reward_model).resolve()) if self.cfg.reward_model else ""
     self.engine = self._spawn(
         InferenceEngine,
@@ -128,8 +147,12 @@ def _start(self: DistTrainer):
         d.dtype,
         rm,
     )
-    metas = self._wait([e.info.remote() for e in self.envs] + [l.info.remote() for l in self.learners] + [self.engine.info.remote()],
-                       self._env_names() + self._learner_names() + ["inference engine"], "startup", d.startup_timeout_s)
+    metas = self._wait(
+        [e.info.remote() for e in self.envs] + [l.info.remote() for l in self.learners] + [self.engine.info.remote()],
+        self._env_names() + self._learner_names() + ["inference engine"],
+        "startup",
+        d.startup_timeout_s,
+    )
     self.meta = metas[0]
     addr, port = self._wait([self.learners[0].address.remote()], ["learner 0"], "startup", d.startup_timeout_s)[0]
     ck = str(self.resume_from) if self.resume_from else None
@@ -238,8 +261,18 @@ def _reset_worker(self: DistTrainer, k: int, assignments: list, what: str) -> np
 def _rollout_buffer(M: int, N: int, image_shape) -> dict:
     "Empty time-major arrays `[M, N, ...]` for one rollout of the driver."
     z = lambda *s, dt=np.float32: np.zeros((M, N, *s), dt)
-    return dict(images=z(*image_shape, dt=np.uint8), tasks=z(dt=np.int64), token_ids=z(7, dt=np.int64), engine_logp=z(7), rewards=z(),
-                sparse=z(), dense=z(), terminated=z(dt=bool), truncated=z(dt=bool), valid=np.ones((M, N), bool))
+    return dict(
+        images=z(*image_shape, dt=np.uint8),
+        tasks=z(dt=np.int64),
+        token_ids=z(7, dt=np.int64),
+        engine_logp=z(7),
+        rewards=z(),
+        sparse=z(),
+        dense=z(),
+        terminated=z(dt=bool),
+        truncated=z(dt=bool),
+        valid=np.ones((M, N), bool),
+    )
 
 @patch
 def _worker_step(self: DistTrainer, k: int, t: int, r, tr: EpisodeTracker, buf: dict, finals: list,
@@ -283,11 +316,23 @@ def _shards(self: DistTrainer, buf: dict, finals: list, imgs: np.ndarray, tr: Ep
     for k in range(self.dist.learners):
         sl = slice(k * n, (k + 1) * n)
         fk = [(t, i - k * n, im) for t, i, im in finals if k * n <= i < (k + 1) * n and buf["valid"][t, i]]
-        out.append(shard_from_arrays(buf["images"][:, sl], self.instructions, buf["tasks"][:, sl], buf["token_ids"][:, sl],
-                                      buf["engine_logp"][:, sl], buf["rewards"][:, sl], buf["terminated"][:, sl], buf["truncated"][:, sl],
-                                      buf["valid"][:, sl], np.array([(t, i) for t, i, _ in fk], np.int64).reshape(-1, 2),
-                                      np.stack([im for *_, im in fk]) if fk else np.zeros((0, *imgs.shape[1:]), np.uint8),
-                                      imgs[sl], np.array([c[0] for c in tr.current[sl]], np.int64)))
+        out.append(
+            shard_from_arrays(
+                buf["images"][:, sl],
+                self.instructions,
+                buf["tasks"][:, sl],
+                buf["token_ids"][:, sl],
+                buf["engine_logp"][:, sl],
+                buf["rewards"][:, sl],
+                buf["terminated"][:, sl],
+                buf["truncated"][:, sl],
+                buf["valid"][:, sl],
+                np.array([(t, i) for t, i, _ in fk], np.int64).reshape(-1, 2),
+                np.stack([im for *_, im in fk]) if fk else np.zeros((0, *imgs.shape[1:]), np.uint8),
+                imgs[sl],
+                np.array([c[0] for c in tr.current[sl]], np.int64),
+            )
+        )
     return out
 
 # %% ../../nbs/13f_driver.ipynb #3bea2822
@@ -358,8 +403,16 @@ def _group_rollout(self: DistTrainer, on_step=None) -> tuple[list[dict], dict]:
         T += 1
     if tr.alive.any(): raise VlarlError(f"group rollouts: {int(tr.alive.sum())} episodes still running after {M} steps")
     buf = {k: v[:T] for k, v in buf.items()}
-    adv, rows, gstats = outcome_advantages(buf["rewards"], buf["terminated"], buf["valid"], groups, cfg.advantage, cfg.group_std,
-                                           cfg.group_filter_low, cfg.group_filter_high)
+    adv, rows, gstats = outcome_advantages(
+        buf["rewards"],
+        buf["terminated"],
+        buf["valid"],
+        groups,
+        cfg.advantage,
+        cfg.group_std,
+        cfg.group_filter_low,
+        cfg.group_filter_high,
+    )
     self.env_steps += int(buf["valid"].sum())
     stats = {**_rollout_stats(tr, buf, discarded), **gstats}
     buf["valid"] = rows.numpy()
@@ -554,8 +607,17 @@ def _check_options(cfg: TrainConfig):
                               f"reset them with --set")
 
 # %% ../../nbs/13f_driver.ipynb #456dcbb4
-def train_distributed(cfg: TrainConfig, dist: DistConfig, out, overwrite: bool = False, resume: bool = False, policy=None,
-                      progress: bool = True, local: bool = False, on_iteration=None) -> list[dict]:
+def train_distributed(
+    cfg: TrainConfig,
+    dist: DistConfig,
+    out,
+    overwrite: bool = False,
+    resume: bool = False,
+    policy=None,
+    progress: bool = True,
+    local: bool = False,
+    on_iteration=None,
+) -> list[dict]:
     "Run VLA-RL on the distributed topology into a run folder (the lifecycle of `vlarl.run`); the metrics rows."
     import yaml
     from vlarl.evaluate import evaluate

@@ -50,8 +50,14 @@ class EnvWorker:
             rew.append(r)
             term.append(te)
             trunc.append(tr)
-        return dict(images=np.stack(imgs), rewards=np.array(rew, np.float32), terminated=np.array(term, bool), truncated=np.array(trunc, bool),
-                    done_index=np.array(done, np.int64), final_images=np.stack(finals) if finals else np.zeros((0, *imgs[0].shape), np.uint8))
+        return dict(
+            images=np.stack(imgs),
+            rewards=np.array(rew, np.float32),
+            terminated=np.array(term, bool),
+            truncated=np.array(trunc, bool),
+            done_index=np.array(done, np.int64),
+            final_images=np.stack(finals) if finals else np.zeros((0, *imgs[0].shape), np.uint8),
+        )
 
     def close(self):
         for e in self.envs:

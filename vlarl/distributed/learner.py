@@ -42,8 +42,14 @@ class _ActorCriticForward(nn.Module):
         from vlarl.rollout.engine import action_logprobs
         from vlarl.models.value import gather_last_real
         if mode == "ppo":
-            lp, ent, v = action_logprobs(self.ac, dict(input_ids=input_ids, pixel_values=pixel_values, attention_mask=attention_mask),
-                                         action_ids, temperature, return_entropy=True, return_values=True)
+            lp, ent, v = action_logprobs(
+                self.ac,
+                dict(input_ids=input_ids, pixel_values=pixel_values, attention_mask=attention_mask),
+                action_ids,
+                temperature,
+                return_entropy=True,
+                return_values=True,
+            )
             return lp.clone(), ent.clone(), v.float().clone()          # fresh tensors: no view leaves an FSDP2 forward
         if mode == "critic":                                           # critic warmup: the backbone is frozen
             with torch.no_grad(): h, m = self.ac.policy.hidden_states(input_ids, pixel_values, attention_mask)
@@ -95,8 +101,13 @@ def setup(self: Learner, master_addr: str, master_port: int, resume_from: str | 
     from vlarl.models.value import VLAActorCritic, apply_lora
     d, cuda = self.dist, self.dist.learner_device == "cuda"
     self.device = torch.device("cuda", torch.cuda.current_device()) if cuda else torch.device("cpu")
-    tdist.init_process_group("nccl" if cuda else "gloo", init_method=f"tcp://{master_addr}:{master_port}", rank=self.rank,
-                             world_size=self.world_size, timeout=timedelta(seconds=d.timeout_s))
+    tdist.init_process_group(
+        "nccl" if cuda else "gloo",
+        init_method=f"tcp://{master_addr}:{master_port}",
+        rank=self.rank,
+        world_size=self.world_size,
+        timeout=timedelta(seconds=d.timeout_s),
+    )
     self.policy = load_policy(
         self.policy_dir, device=self.device, dtype=torch.bfloat16 if d.dtype == "bfloat16" and cuda else None
     )
@@ -191,8 +202,23 @@ def _prepare(self: Learner, shard: dict) -> dict:
     last_values = self._values(writable(shard["last_images"]), [instructions[t] for t in shard["last_tasks"]], chunk)
     eng = torch.as_tensor(shard["engine_logp"]).reshape(R, -1).float()
     mismatch = float((eng - old_logp).abs()[valid].max()) if valid.any() else 0.0
-    return dict(M=M, n=n, R=R, imgs=imgs, instr=instr, ids=ids, valid=valid, chunk=chunk, old_logp=old_logp, ent=ent, values=values,
-                final_values=final_values, last_values=last_values, mismatch=mismatch)
+    return dict(
+        M=M,
+        n=n,
+        R=R,
+        imgs=imgs,
+        instr=instr,
+        ids=ids,
+        valid=valid,
+        chunk=chunk,
+        old_logp=old_logp,
+        ent=ent,
+        values=values,
+        final_values=final_values,
+        last_values=last_values,
+        mismatch=mismatch,
+    )
+
 
 # %% ../../nbs/13d_learner.ipynb #493f467c
 @patch
@@ -202,8 +228,16 @@ def _advantages(self: Learner, shard: dict, p: dict, critic_only: bool) -> tuple
     if "advantages" in shard:          # group estimators: the driver's episode advantages, no second normalisation
         A = torch.as_tensor(shard["advantages"]).float().reshape(p["R"])
         return A, torch.zeros(p["R"]), A
-    adv, ret = compute_gae(torch.as_tensor(shard["rewards"]).float(), p["values"].view(p["M"], p["n"]), shard["terminated"], shard["truncated"],
-                           p["last_values"], p["final_values"], gamma=cfg.gamma, lam=cfg.gae_lambda)
+    adv, ret = compute_gae(
+        torch.as_tensor(shard["rewards"]).float(),
+        p["values"].view(p["M"], p["n"]),
+        shard["terminated"],
+        shard["truncated"],
+        p["last_values"],
+        p["final_values"],
+        gamma=cfg.gamma,
+        lam=cfg.gae_lambda,
+    )
     A, Rt = adv.reshape(p["R"]), ret.reshape(p["R"])
     st = self._allreduce(
         torch.tensor([A[valid].double().sum(), (A[valid].double() ** 2).sum(), float(valid.sum())], dtype=torch.float64)
@@ -362,11 +396,21 @@ def shard_from_arrays(images, instructions: list, tasks, token_ids, engine_logp,
     "A learner's shard from time-major arrays `[M, n, ...]` (the rollout buffer of the learner's env worker)."
     M, n = np.asarray(rewards).shape
     z = lambda shape, dt: np.zeros(shape, dt)
-    return dict(images=np.asarray(images), instructions=list(instructions), tasks=np.asarray(tasks), token_ids=np.asarray(token_ids),
-                engine_logp=np.asarray(engine_logp, np.float32), rewards=np.asarray(rewards, np.float32),
-                terminated=np.asarray(terminated, bool), truncated=np.asarray(truncated, bool),
-                valid=np.ones((M, n), bool) if valid is None else np.asarray(valid, bool),
-                final_index=z((0, 2), np.int64) if final_index is None else np.asarray(final_index, np.int64).reshape(-1, 2),
-                final_images=z((0, *np.asarray(images).shape[2:]), np.uint8) if final_images is None else np.asarray(final_images),
-                last_images=np.asarray(images)[-1] if last_images is None else np.asarray(last_images),
-                last_tasks=np.asarray(tasks)[-1] if last_tasks is None else np.asarray(last_tasks))
+    return dict(
+        images=np.asarray(images),
+        instructions=list(instructions),
+        tasks=np.asarray(tasks),
+        token_ids=np.asarray(token_ids),
+        engine_logp=np.asarray(engine_logp, np.float32),
+        rewards=np.asarray(rewards, np.float32),
+        terminated=np.asarray(terminated, bool),
+        truncated=np.asarray(truncated, bool),
+        valid=np.ones((M, n), bool) if valid is None else np.asarray(valid, bool),
+        final_index=z((0, 2), np.int64) if final_index is None else np.asarray(final_index, np.int64).reshape(-1, 2),
+        final_images=z((0, *np.asarray(images).shape[2:]), np.uint8)
+        if final_images is None
+        else np.asarray(final_images),
+        last_images=np.asarray(images)[-1] if last_images is None else np.asarray(last_images),
+        last_tasks=np.asarray(tasks)[-1] if last_tasks is None else np.asarray(last_tasks),
+    )
+

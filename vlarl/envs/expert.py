@@ -21,12 +21,13 @@ PHASES = ("above_obj", "descend", "close", "lift", "above_dest", "lower", "open"
 class ScriptedExpert:
     ("Privileged waypoint controller for `TabletopEnv` tasks. Call `reset()` after each `env.reset`, then `act()` "
      "every step.")
-    def __init__(self,
-                 env: TabletopEnv,       # the env it controls (read for privileged state)
-                 noise: float = 0.0,     # std of Gaussian noise added to the motion part of the action
-                 seed: int = 0,          # seed of that noise
-                 perturb: float = 0.0,   # probability per step of starting a perturbation burst (2-6 steps of a random move)
-                ):
+    def __init__(
+        self,
+        env: TabletopEnv,  # the env it controls (read for privileged state)
+        noise: float = 0.0,  # std of Gaussian noise added to the motion part of the action
+        seed: int = 0,  # seed of that noise
+        perturb: float = 0.0,  # probability per step of starting a perturbation burst (2-6 steps of a random move)
+    ):
         if not isinstance(env, TabletopEnv):
             raise VlarlError("the scripted expert needs a TabletopEnv (it reads privileged simulator state)")
         if not 0 <= perturb < 1: raise VlarlError(f"perturb must be in [0, 1), got {perturb}")
@@ -158,8 +159,17 @@ def record_demos(suite: str,              # tabletop suite
     if layouts not in ("fresh", "train"): raise VlarlError(f"layouts must be 'fresh' or 'train', got {layouts!r}")
     env = TabletopEnv(suite, image_size=image_size, view=view)
     out.mkdir(parents=True, exist_ok=True)
-    meta = dict(format=DEMO_FORMAT, suite=suite, image_size=image_size, view=view, control_hz=20, layouts=layouts, noise=noise,
-                perturb=perturb, episodes=[])
+    meta = dict(
+        format=DEMO_FORMAT,
+        suite=suite,
+        image_size=image_size,
+        view=view,
+        control_hz=20,
+        layouts=layouts,
+        noise=noise,
+        perturb=perturb,
+        episodes=[],
+    )
     try:
         for ti, name in enumerate(env.task_names):
             for k in range(n_per_task):
@@ -170,12 +180,18 @@ def record_demos(suite: str,              # tabletop suite
                     if ep["success"]: break
                 else: raise VlarlError(f"expert failed 5 times on {suite}/{name} init {init}")
                 fname = f"{name}__{init:02d}_{k:03d}.npz"
-                arrays = dict(agentview_image=ep["images"].astype(np.uint8), actions=ep["actions"].astype(np.float32),
-                              expert_actions=ep["expert_actions"].astype(np.float32),
-                              eef_pos=np.asarray(ep["eef_pos"], np.float32), eef_vel=np.asarray(ep["eef_vel"], np.float32),
-                              gripper_openness=np.asarray(ep["gripper_openness"], np.float32),
-                              gripper_qpos=np.asarray(ep["gripper_qpos"], np.float32), rewards=np.asarray(ep["rewards"], np.float32),
-                              instruction=np.array(ep["instruction"]), success=np.array(ep["success"]))
+                arrays = dict(
+                    agentview_image=ep["images"].astype(np.uint8),
+                    actions=ep["actions"].astype(np.float32),
+                    expert_actions=ep["expert_actions"].astype(np.float32),
+                    eef_pos=np.asarray(ep["eef_pos"], np.float32),
+                    eef_vel=np.asarray(ep["eef_vel"], np.float32),
+                    gripper_openness=np.asarray(ep["gripper_openness"], np.float32),
+                    gripper_qpos=np.asarray(ep["gripper_qpos"], np.float32),
+                    rewards=np.asarray(ep["rewards"], np.float32),
+                    instruction=np.array(ep["instruction"]),
+                    success=np.array(ep["success"]),
+                )
                 with atomic_path(out / fname) as tmp:
                     with open(tmp, "wb") as f: np.savez_compressed(f, **arrays)
                 meta["episodes"].append(dict(file=fname, task=ti, task_name=name, instruction=ep["instruction"],

@@ -47,9 +47,16 @@ def _receptacle_xml(name, kind):
     if kind == "bowl":
         inner = f'<geom type="cylinder" size="0.042 0.0101" rgba="0.75 0.72 0.65 1" contype="0" conaffinity="0"/>'
     if kind == "basket":
-        inner = "".join(f'<geom type="box" size="{sx} {sy} 0.02" pos="{px} {py} 0.01" rgba="0.45 0.3 0.15 1" '
-                        f'contype="0" conaffinity="0"/>'
-                        for sx, sy, px, py in [(0.065, 0.004, 0, 0.065), (0.065, 0.004, 0, -0.065), (0.004, 0.065, 0.065, 0), (0.004, 0.065, -0.065, 0)])
+        inner = "".join(
+            f'<geom type="box" size="{sx} {sy} 0.02" pos="{px} {py} 0.01" rgba="0.45 0.3 0.15 1" '
+            f'contype="0" conaffinity="0"/>'
+            for sx, sy, px, py in [
+                (0.065, 0.004, 0, 0.065),
+                (0.065, 0.004, 0, -0.065),
+                (0.004, 0.065, 0.065, 0),
+                (0.004, 0.065, -0.065, 0),
+            ]
+        )
     return (f'<body name="{name}" mocap="true" pos="0 0 {top / 2}"><geom type="{shape}" size="{s}" rgba="{r} {g} {b} '
             f'1"/>{inner}</body>')
 
@@ -113,31 +120,79 @@ class Suite:
 _SP = dict(cube_a="red", cube_b="red")
 
 # %% ../../nbs/05a_tabletop.ipynb #7d150f25
-SUITES = {s.name: s for s in [
-    Suite("spatial", _SP, dict(bowl="bowl", plate="plate"), (
-        Task("left_cube_in_bowl", "put the left red cube in the bowl", (("cube_a", "bowl"),), "a_left_of_b"),
-        Task("right_cube_in_bowl", "put the right red cube in the bowl", (("cube_b", "bowl"),), "a_left_of_b"),
-        Task("front_cube_on_plate", "put the front red cube on the plate", (("cube_a", "plate"),), "a_front_of_b"),
-        Task("back_cube_on_plate", "put the back red cube on the plate", (("cube_b", "plate"),), "a_front_of_b"),
-        Task("left_cube_on_plate", "put the left red cube on the plate", (("cube_a", "plate"),), "a_left_of_b"),
-    ), 100),
-    Suite("object", {f"cube_{c}": c for c in ["red", "green", "blue", "yellow", "purple"]}, dict(basket="basket"), tuple(
-        Task(f"{c}_in_basket", f"put the {c} cube in the basket", ((f"cube_{c}", "basket"),)) for c in ["red", "green", "blue", "yellow", "purple"]
-    ), 100),
-    Suite("goal", dict(cube_red="red", cube_blue="blue"), dict(bowl="bowl", plate="plate"), (
-        Task("red_in_bowl", "put the red cube in the bowl", (("cube_red", "bowl"),)),
-        Task("blue_on_plate", "put the blue cube on the plate", (("cube_blue", "plate"),)),
-        Task("red_on_plate", "put the red cube on the plate", (("cube_red", "plate"),)),
-        Task("blue_in_bowl", "put the blue cube in the bowl", (("cube_blue", "bowl"),)),
-        Task("stack_red_on_blue", "stack the red cube on the blue cube", (("cube_red", "cube_blue"),)),
-    ), 100),
-    Suite("long", dict(cube_red="red", cube_blue="blue", cube_green="green"), dict(bowl="bowl", plate="plate"), (
-        Task("red_bowl_blue_plate", "put the red cube in the bowl and the blue cube on the plate", (("cube_red", "bowl"), ("cube_blue", "plate"))),
-        Task("green_plate_red_bowl", "put the green cube on the plate and the red cube in the bowl", (("cube_green", "plate"), ("cube_red", "bowl"))),
-        Task("blue_bowl_stack_green", "put the blue cube in the bowl and stack the green cube on the red cube", (("cube_blue", "bowl"), ("cube_green", "cube_red"))),
-        Task("stack_blue_green_in_bowl", "stack the blue cube on the red cube and put the green cube in the bowl", (("cube_blue", "cube_red"), ("cube_green", "bowl"))),
-    ), 200),
-]}
+SUITES = {
+    s.name: s
+    for s in [
+        Suite(
+            "spatial",
+            _SP,
+            dict(bowl="bowl", plate="plate"),
+            (
+                Task("left_cube_in_bowl", "put the left red cube in the bowl", (("cube_a", "bowl"),), "a_left_of_b"),
+                Task("right_cube_in_bowl", "put the right red cube in the bowl", (("cube_b", "bowl"),), "a_left_of_b"),
+                Task(
+                    "front_cube_on_plate", "put the front red cube on the plate", (("cube_a", "plate"),), "a_front_of_b"
+                ),
+                Task(
+                    "back_cube_on_plate", "put the back red cube on the plate", (("cube_b", "plate"),), "a_front_of_b"
+                ),
+                Task("left_cube_on_plate", "put the left red cube on the plate", (("cube_a", "plate"),), "a_left_of_b"),
+            ),
+            100,
+        ),
+        Suite(
+            "object",
+            {f"cube_{c}": c for c in ["red", "green", "blue", "yellow", "purple"]},
+            dict(basket="basket"),
+            tuple(
+                Task(f"{c}_in_basket", f"put the {c} cube in the basket", ((f"cube_{c}", "basket"),))
+                for c in ["red", "green", "blue", "yellow", "purple"]
+            ),
+            100,
+        ),
+        Suite(
+            "goal",
+            dict(cube_red="red", cube_blue="blue"),
+            dict(bowl="bowl", plate="plate"),
+            (
+                Task("red_in_bowl", "put the red cube in the bowl", (("cube_red", "bowl"),)),
+                Task("blue_on_plate", "put the blue cube on the plate", (("cube_blue", "plate"),)),
+                Task("red_on_plate", "put the red cube on the plate", (("cube_red", "plate"),)),
+                Task("blue_in_bowl", "put the blue cube in the bowl", (("cube_blue", "bowl"),)),
+                Task("stack_red_on_blue", "stack the red cube on the blue cube", (("cube_red", "cube_blue"),)),
+            ),
+            100,
+        ),
+        Suite(
+            "long",
+            dict(cube_red="red", cube_blue="blue", cube_green="green"),
+            dict(bowl="bowl", plate="plate"),
+            (
+                Task(
+                    "red_bowl_blue_plate",
+                    "put the red cube in the bowl and the blue cube on the plate",
+                    (("cube_red", "bowl"), ("cube_blue", "plate")),
+                ),
+                Task(
+                    "green_plate_red_bowl",
+                    "put the green cube on the plate and the red cube in the bowl",
+                    (("cube_green", "plate"), ("cube_red", "bowl")),
+                ),
+                Task(
+                    "blue_bowl_stack_green",
+                    "put the blue cube in the bowl and stack the green cube on the red cube",
+                    (("cube_blue", "bowl"), ("cube_green", "cube_red")),
+                ),
+                Task(
+                    "stack_blue_green_in_bowl",
+                    "stack the blue cube on the red cube and put the green cube in the bowl",
+                    (("cube_blue", "cube_red"), ("cube_green", "bowl")),
+                ),
+            ),
+            200,
+        ),
+    ]
+}
 NUM_INIT_STATES, N_EVAL = 80, 50
 DEMO_LAYOUT_OFFSET = 100_000          # layouts >= this number are demonstration layouts: never a benchmark state
 
@@ -187,14 +242,15 @@ def _close_all():
 # %% ../../nbs/05a_tabletop.ipynb #4028e84b
 class TabletopEnv(Env):
     "The built-in MuJoCo tabletop suite behind the `vlarl.envs.base.Env` protocol."
-    def __init__(self,
-                 suite: str = "spatial",        # spatial, object, goal or long
-                 image_size: int = 64,          # side of the square camera images, pixels
-                 eye_in_hand: bool = False,     # also render the wrist camera (`robot0_eye_in_hand_image`)
-                 camera: bool = True,           # render images at all (off: the image keys are absent; for experts and tests)
-                 max_steps: int | None = None,  # override the suite's step limit
-                 view: str = "wide",            # agent-view camera (`VIEWS`): `wide` or `close`
-                ):
+    def __init__(
+        self,
+        suite: str = "spatial",  # spatial, object, goal or long
+        image_size: int = 64,  # side of the square camera images, pixels
+        eye_in_hand: bool = False,  # also render the wrist camera (`robot0_eye_in_hand_image`)
+        camera: bool = True,  # render images at all (off: the image keys are absent; for experts and tests)
+        max_steps: int | None = None,  # override the suite's step limit
+        view: str = "wide",  # agent-view camera (`VIEWS`): `wide` or `close`
+    ):
         if suite not in SUITES: raise VlarlError(f"unknown tabletop suite {suite!r} (use one of: {', '.join(SUITES)})")
         if view not in VIEWS: raise VlarlError(f"unknown camera view {view!r} (use one of: {', '.join(VIEWS)})")
         if not 16 <= int(image_size) <= 512: raise VlarlError(f"image_size must be in 16..512, got {image_size}")

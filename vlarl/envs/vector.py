@@ -298,5 +298,11 @@ def bench_envs(n_envs: int = 16,       # environments in both settings
     finally:
         for e in envs: e.close()
     ratio = float(np.median(np.array(vec) / np.array(serial)))
-    return dict(serial_steps_per_s=float(np.median(serial)), vector_steps_per_s=float(np.median(vec)), vecenv_vs_serial=ratio,
-                n_envs=n_envs, n_workers=n_workers)
+    return dict(
+        serial_steps_per_s=float(np.median(serial)),
+        vector_steps_per_s=float(np.median(vec)),
+        vecenv_vs_serial=ratio,
+        n_envs=n_envs,
+        n_workers=n_workers,
+    )
+

@@ -12,10 +12,11 @@ def lora_scalings(model: nn.Module, adapter: str = "default") -> dict:
     from vlarl.models.value import lora_layers
     return {n: float(l.scaling[adapter]) for n, l in lora_layers(model).items() if adapter in l.scaling}
 
-def merge_lora_state_dict(sd: dict,           # a state dict with peft LoRA layers (`*.base_layer.weight`, `*.lora_A.<adapter>.weight`, ...)
-                          scalings: dict,     # `lora_scalings` of the model it came from
-                          adapter: str = "default",
-                         ) -> dict:
+def merge_lora_state_dict(
+    sd: dict,  # a state dict with peft LoRA layers (`*.base_layer.weight`, `*.lora_A.<adapter>.weight`, ...)
+    scalings: dict,  # `lora_scalings` of the model it came from
+    adapter: str = "default",
+) -> dict:
     ("The plain-model state dict with every adapter folded in, `W0 + s * B @ A` (computed in float32, stored in W0's "
      "dtype).")
     out = {}

@@ -29,12 +29,31 @@ __all__ = ['DINO_MEAN', 'DINO_STD', 'SIGLIP_MEAN', 'SIGLIP_STD', 'MODEL_TYPE', '
 # %% ../../nbs/03_vla.ipynb #d8849201
 _PRESETS = {
     "tiny": dict(),
-    "openvla-7b": dict(image_size=224, patch_size=14,
-                       dino_width=1024, dino_depth=24, dino_heads=16, dino_registers=4, dino_mlp_ratio=4, layerscale_init=1e-5,
-                       siglip_width=1152, siglip_depth=27, siglip_heads=16, siglip_mlp=4304,
-                       llm_width=4096, llm_depth=32, llm_heads=32, llm_mlp=11008, vocab_size=32064,
-                       text_vocab_size=32000, pad_token_id=32000, rms_norm_eps=1e-5, max_position_embeddings=2048),
+    "openvla-7b": dict(
+        image_size=224,
+        patch_size=14,
+        dino_width=1024,
+        dino_depth=24,
+        dino_heads=16,
+        dino_registers=4,
+        dino_mlp_ratio=4,
+        layerscale_init=1e-5,
+        siglip_width=1152,
+        siglip_depth=27,
+        siglip_heads=16,
+        siglip_mlp=4304,
+        llm_width=4096,
+        llm_depth=32,
+        llm_heads=32,
+        llm_mlp=11008,
+        vocab_size=32064,
+        text_vocab_size=32000,
+        pad_token_id=32000,
+        rms_norm_eps=1e-5,
+        max_position_embeddings=2048,
+    ),
 }
+
 
 # %% ../../nbs/03_vla.ipynb #da991371
 @dataclass
@@ -98,17 +117,33 @@ class VLAConfig(TypedConfig):
 
 # %% ../../nbs/03_vla.ipynb #9afbfb04
 def _dino_hf_config(c: VLAConfig) -> Dinov2WithRegistersConfig:
-    hf = Dinov2WithRegistersConfig(hidden_size=c.dino_width, num_hidden_layers=c.dino_depth - 1, num_attention_heads=c.dino_heads,
-                                   mlp_ratio=c.dino_mlp_ratio, image_size=c.image_size, patch_size=c.patch_size,
-                                   num_register_tokens=c.dino_registers, layerscale_value=c.layerscale_init,
-                                   layer_norm_eps=1e-6, hidden_act="gelu", qkv_bias=True)
+    hf = Dinov2WithRegistersConfig(
+        hidden_size=c.dino_width,
+        num_hidden_layers=c.dino_depth - 1,
+        num_attention_heads=c.dino_heads,
+        mlp_ratio=c.dino_mlp_ratio,
+        image_size=c.image_size,
+        patch_size=c.patch_size,
+        num_register_tokens=c.dino_registers,
+        layerscale_value=c.layerscale_init,
+        layer_norm_eps=1e-6,
+        hidden_act="gelu",
+        qkv_bias=True,
+    )
     hf._attn_implementation = c.attn_implementation
     return hf
 
 def _siglip_hf_config(c: VLAConfig) -> SiglipVisionConfig:
-    hf = SiglipVisionConfig(hidden_size=c.siglip_width, intermediate_size=c.siglip_mlp, num_hidden_layers=c.siglip_depth - 1,
-                            num_attention_heads=c.siglip_heads, image_size=c.image_size, patch_size=c.patch_size,
-                            layer_norm_eps=1e-6, hidden_act="gelu")
+    hf = SiglipVisionConfig(
+        hidden_size=c.siglip_width,
+        intermediate_size=c.siglip_mlp,
+        num_hidden_layers=c.siglip_depth - 1,
+        num_attention_heads=c.siglip_heads,
+        image_size=c.image_size,
+        patch_size=c.patch_size,
+        layer_norm_eps=1e-6,
+        hidden_act="gelu",
+    )
     hf._attn_implementation = c.attn_implementation
     return hf
 
@@ -161,10 +196,21 @@ class Projector(nn.Module):
 # %% ../../nbs/03_vla.ipynb #ae7faf2d
 def llama_config(c: VLAConfig) -> LlamaConfig:
     "The `transformers` Llama config of a `VLAConfig`."
-    lc = LlamaConfig(vocab_size=c.vocab_size, hidden_size=c.llm_width, intermediate_size=c.llm_mlp, num_hidden_layers=c.llm_depth,
-                     num_attention_heads=c.llm_heads, num_key_value_heads=c.llm_heads, max_position_embeddings=c.max_position_embeddings,
-                     rms_norm_eps=c.rms_norm_eps, pad_token_id=c.pad_token_id, bos_token_id=c.bos_token_id, eos_token_id=c.eos_token_id,
-                     tie_word_embeddings=False, rope_parameters={"rope_type": "default", "rope_theta": c.rope_theta})
+    lc = LlamaConfig(
+        vocab_size=c.vocab_size,
+        hidden_size=c.llm_width,
+        intermediate_size=c.llm_mlp,
+        num_hidden_layers=c.llm_depth,
+        num_attention_heads=c.llm_heads,
+        num_key_value_heads=c.llm_heads,
+        max_position_embeddings=c.max_position_embeddings,
+        rms_norm_eps=c.rms_norm_eps,
+        pad_token_id=c.pad_token_id,
+        bos_token_id=c.bos_token_id,
+        eos_token_id=c.eos_token_id,
+        tie_word_embeddings=False,
+        rope_parameters={"rope_type": "default", "rope_theta": c.rope_theta},
+    )
     lc._attn_implementation = c.attn_implementation
     return lc
 
@@ -348,9 +394,17 @@ def load_vla(folder: str | Path, config: VLAConfig | None = None, device="cpu", 
 
 # %% ../../nbs/03_vla.ipynb #76e3c592
 import re as _re
-_DINO_BLOCK = {"norm1": "norm1", "norm2": "norm2", "attn.proj": "attention.o_proj", "mlp.fc1": "mlp.fc1", "mlp.fc2": "mlp.fc2",
-               "ls1.scale_factor": "layer_scale1.lambda1", "ls2.scale_factor": "layer_scale2.lambda1",
-               "ls1.gamma": "layer_scale1.lambda1", "ls2.gamma": "layer_scale2.lambda1"}
+_DINO_BLOCK = {
+    "norm1": "norm1",
+    "norm2": "norm2",
+    "attn.proj": "attention.o_proj",
+    "mlp.fc1": "mlp.fc1",
+    "mlp.fc2": "mlp.fc2",
+    "ls1.scale_factor": "layer_scale1.lambda1",
+    "ls2.scale_factor": "layer_scale2.lambda1",
+    "ls1.gamma": "layer_scale1.lambda1",
+    "ls2.gamma": "layer_scale2.lambda1",
+}
 _SIGLIP_BLOCK = {
     "norm1": "layer_norm1",
     "norm2": "layer_norm2",
@@ -454,18 +508,30 @@ def openvla_config_to_vla(cfg: dict,     # an OpenVLA `config.json`, parsed
     dw = shape("vision_backbone.featurizer.cls_token")[-1]
     emb = shape("language_model.model.embed_tokens.weight")
     return VLAConfig(
-        image_size=int(sizes[0]), patch_size=int(shape("vision_backbone.featurizer.patch_embed.proj.weight")[-1]),
-        dino_width=dw, dino_depth=depth("vision_backbone.featurizer"), dino_heads=int(heads[0]),
+        image_size=int(sizes[0]),
+        patch_size=int(shape("vision_backbone.featurizer.patch_embed.proj.weight")[-1]),
+        dino_width=dw,
+        dino_depth=depth("vision_backbone.featurizer"),
+        dino_heads=int(heads[0]),
         dino_registers=shape("vision_backbone.featurizer.reg_token")[1],
         dino_mlp_ratio=shape("vision_backbone.featurizer.blocks.0.mlp.fc1.weight")[0] // dw,
         siglip_width=shape("vision_backbone.fused_featurizer.patch_embed.proj.weight")[0],
-        siglip_depth=depth("vision_backbone.fused_featurizer"), siglip_heads=int(heads[1]),
+        siglip_depth=depth("vision_backbone.fused_featurizer"),
+        siglip_heads=int(heads[1]),
         siglip_mlp=shape("vision_backbone.fused_featurizer.blocks.0.mlp.fc1.weight")[0],
-        llm_width=emb[1], llm_depth=1 + max(int(k.split(".")[3]) for k in shapes if k.startswith("language_model.model.layers.")),
-        llm_heads=int(tc.get("num_attention_heads", 32)), llm_mlp=shape("language_model.model.layers.0.mlp.gate_proj.weight")[0],
-        vocab_size=emb[0], text_vocab_size=int(cfg.get("pad_token_id", 32000)), n_action_bins=int(cfg.get("n_action_bins", 256)),
-        pad_token_id=int(cfg.get("pad_token_id", 32000)), rms_norm_eps=float(tc.get("rms_norm_eps", 1e-5)),
-        rope_theta=float(tc.get("rope_theta", 10000.0)), max_position_embeddings=int(tc.get("max_position_embeddings", cfg.get("llm_max_length", 2048))))
+        llm_width=emb[1],
+        llm_depth=1 + max(int(k.split(".")[3]) for k in shapes if k.startswith("language_model.model.layers.")),
+        llm_heads=int(tc.get("num_attention_heads", 32)),
+        llm_mlp=shape("language_model.model.layers.0.mlp.gate_proj.weight")[0],
+        vocab_size=emb[0],
+        text_vocab_size=int(cfg.get("pad_token_id", 32000)),
+        n_action_bins=int(cfg.get("n_action_bins", 256)),
+        pad_token_id=int(cfg.get("pad_token_id", 32000)),
+        rms_norm_eps=float(tc.get("rms_norm_eps", 1e-5)),
+        rope_theta=float(tc.get("rope_theta", 10000.0)),
+        max_position_embeddings=int(tc.get("max_position_embeddings", cfg.get("llm_max_length", 2048))),
+    )
+
 
 # %% ../../nbs/03_vla.ipynb #4ec54ecf
 def load_openvla_checkpoint(folder: str | Path, device="cpu", dtype=torch.float32) -> VLA:
@@ -547,13 +613,29 @@ def write_openvla_like_checkpoint(folder: str | Path, config: VLAConfig, seed: i
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     save_file(sd, str(folder / "model.safetensors"), metadata={"format": "pt"})
-    cfg = {"architectures": ["OpenVLAForActionPrediction"], "model_type": "openvla", "use_fused_vision_backbone": True,
-           "vision_backbone_id": "dinosiglip-vit-so-224px", "image_sizes": [c.image_size, c.image_size],
-           "timm_model_ids": ["tiny_dinov2_reg4", "tiny_siglip"], "vlarl_vision_heads": [c.dino_heads, c.siglip_heads],
-           "arch_specifier": "no-align+fused-gelu-mlp", "llm_backbone_id": "llama2-7b-pure", "hf_llm_id": "meta-llama/Llama-2-7b-hf",
-           "n_action_bins": c.n_action_bins, "pad_token_id": c.pad_token_id, "pad_to_multiple_of": 64, "llm_max_length": c.max_position_embeddings,
-           "text_config": {"model_type": "llama", "vocab_size": c.vocab_size, "pad_token_id": c.pad_token_id,
-                           "num_attention_heads": c.llm_heads, "rms_norm_eps": c.rms_norm_eps},
-           "norm_stats": {"toy": {"action": {"q01": [-1.0] * 7, "q99": [1.0] * 7, "mask": [True] * 6 + [False]}}}}
+    cfg = {
+        "architectures": ["OpenVLAForActionPrediction"],
+        "model_type": "openvla",
+        "use_fused_vision_backbone": True,
+        "vision_backbone_id": "dinosiglip-vit-so-224px",
+        "image_sizes": [c.image_size, c.image_size],
+        "timm_model_ids": ["tiny_dinov2_reg4", "tiny_siglip"],
+        "vlarl_vision_heads": [c.dino_heads, c.siglip_heads],
+        "arch_specifier": "no-align+fused-gelu-mlp",
+        "llm_backbone_id": "llama2-7b-pure",
+        "hf_llm_id": "meta-llama/Llama-2-7b-hf",
+        "n_action_bins": c.n_action_bins,
+        "pad_token_id": c.pad_token_id,
+        "pad_to_multiple_of": 64,
+        "llm_max_length": c.max_position_embeddings,
+        "text_config": {
+            "model_type": "llama",
+            "vocab_size": c.vocab_size,
+            "pad_token_id": c.pad_token_id,
+            "num_attention_heads": c.llm_heads,
+            "rms_norm_eps": c.rms_norm_eps,
+        },
+        "norm_stats": {"toy": {"action": {"q01": [-1.0] * 7, "q99": [1.0] * 7, "mask": [True] * 6 + [False]}}},
+    }
     (folder / "config.json").write_text(json.dumps(cfg, indent=2))
     return folder

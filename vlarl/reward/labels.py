@@ -286,10 +286,25 @@ def label_episodes(episodes: list[dict], cfg: LabelConfig | None = None) -> dict
     if not info: raise VlarlError(f"none of the {len(episodes)} episodes is successful: nothing to label")
     if len({im.shape[1:] for im in imgs}) > 1: raise VlarlError("episodes have different image sizes")
     y = np.concatenate(ys)
-    meta = dict(format=LABELS_FORMAT, config=cfg.to_dict(), n_steps=len(y), n_positive=int(y.sum()), n_episodes=len(info),
-                n_skipped=skipped, episodes=info)
-    return dict(images=np.concatenate(imgs), instructions=instr, actions=np.concatenate(acts).astype(np.float32), labels=y,
-                episode=np.concatenate(epi).astype(np.int64), t=np.concatenate(ts).astype(np.int64), meta=meta)
+    meta = dict(
+        format=LABELS_FORMAT,
+        config=cfg.to_dict(),
+        n_steps=len(y),
+        n_positive=int(y.sum()),
+        n_episodes=len(info),
+        n_skipped=skipped,
+        episodes=info,
+    )
+    return dict(
+        images=np.concatenate(imgs),
+        instructions=instr,
+        actions=np.concatenate(acts).astype(np.float32),
+        labels=y,
+        episode=np.concatenate(epi).astype(np.int64),
+        t=np.concatenate(ts).astype(np.int64),
+        meta=meta,
+    )
+
 
 # %% ../../nbs/09_pseudo_labels.ipynb #7204e81a
 def save_labels(data: dict, folder: str | Path, overwrite: bool = False) -> Path:
@@ -301,9 +316,15 @@ def save_labels(data: dict, folder: str | Path, overwrite: bool = False) -> Path
     pos = {s: i for i, s in enumerate(uniq)}
     with atomic_dir(folder, overwrite) as tmp:
         with open(tmp / "labels.npz", "wb") as f:
-            np.savez_compressed(f, images=np.asarray(data["images"], np.uint8), actions=np.asarray(data["actions"], np.float32),
-                                labels=np.asarray(data["labels"], np.int8), episode=np.asarray(data["episode"], np.int64),
-                                t=np.asarray(data["t"], np.int64), instruction_id=np.array([pos[s] for s in data["instructions"]], np.int64))
+            np.savez_compressed(
+                f,
+                images=np.asarray(data["images"], np.uint8),
+                actions=np.asarray(data["actions"], np.float32),
+                labels=np.asarray(data["labels"], np.int8),
+                episode=np.asarray(data["episode"], np.int64),
+                t=np.asarray(data["t"], np.int64),
+                instruction_id=np.array([pos[s] for s in data["instructions"]], np.int64),
+            )
         atomic_write_text(
             tmp / "meta.json", json.dumps(dict(data["meta"], format=LABELS_FORMAT, instructions=uniq), indent=1)
         )

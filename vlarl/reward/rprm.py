@@ -383,8 +383,20 @@ def save_rprm(rm: RewardModel, folder: str | Path, overwrite: bool = False, metr
     with atomic_dir(folder, overwrite) as tmp:
         save_vla(merge_lora(rm.model) if lora_layers(rm.model) else rm.model, tmp)
         rm.tokenizer.save_pretrained(str(tmp / "tokenizer"))
-        atomic_write_text(tmp / "rprm.json", json.dumps(dict(format=RPRM_FORMAT, pos_token_id=rm.pos_id, neg_token_id=rm.neg_id,
-                                                             config=rm.cfg.to_dict(), meta=rm.meta, metrics=metrics or {}), indent=1))
+        atomic_write_text(
+            tmp / "rprm.json",
+            json.dumps(
+                dict(
+                    format=RPRM_FORMAT,
+                    pos_token_id=rm.pos_id,
+                    neg_token_id=rm.neg_id,
+                    config=rm.cfg.to_dict(),
+                    meta=rm.meta,
+                    metrics=metrics or {},
+                ),
+                indent=1,
+            ),
+        )
     return folder
 
 def load_rprm(folder: str | Path, device="cpu") -> RewardModel:
@@ -419,9 +431,18 @@ def run_rprm(labels_dir: str | Path,          # a labels folder (`run_label` / `
     data = rprm_dataset(labels, policy)
     tr, va = split_episodes(data, cfg.val_frac, cfg.seed)
     if cfg.perturb_negatives:                      # augment the training episodes only; held-out data stays as labelled
-        aug = rprm_dataset(dict(labels, **{k: (np.asarray(labels[k])[tr] if k != "instructions" else [labels[k][i] for i in tr])
-                                           for k in ("images", "instructions", "actions", "labels", "episode", "t")}),
-                           policy, cfg.perturb_negatives, cfg.seed)
+        aug = rprm_dataset(
+            dict(
+                labels,
+                **{
+                    k: (np.asarray(labels[k])[tr] if k != "instructions" else [labels[k][i] for i in tr])
+                    for k in ("images", "instructions", "actions", "labels", "episode", "t")
+                },
+            ),
+            policy,
+            cfg.perturb_negatives,
+            cfg.seed,
+        )
         n = len(data)
         data = RPRMData(np.concatenate([data.images, aug.images]), data.instructions + aug.instructions,
                         np.concatenate([data.token_ids, aug.token_ids]), np.concatenate([data.labels, aug.labels]),
@@ -431,11 +452,19 @@ def run_rprm(labels_dir: str | Path,          # a labels folder (`run_label` / `
     hist = train_rprm(rm, data, tr, cfg, progress=progress)
     train_time = time.time() - t0
     val, trn = evaluate_rprm(rm, data, va), evaluate_rprm(rm, data, tr)
-    metrics = {"rprm/val_accuracy": val["accuracy"], "rprm/val_balanced_accuracy": val["balanced_accuracy"], "rprm/val_auc": val["auc"],
-               "rprm/train_auc": trn["auc"], "rprm/val_action_sensitivity": action_sensitivity(rm, data, va, cfg.seed),
-               "rprm/final_loss": hist[-1]["rprm/loss"], "rprm/n_train": int(len(tr)),
-               "rprm/n_val": int(len(va)), "rprm/val_episodes": int(len(np.unique(data.episode[va]))),
-               "rprm/val_positive_fraction": float(data.labels[va].mean()), "timing/train": train_time}
+    metrics = {
+        "rprm/val_accuracy": val["accuracy"],
+        "rprm/val_balanced_accuracy": val["balanced_accuracy"],
+        "rprm/val_auc": val["auc"],
+        "rprm/train_auc": trn["auc"],
+        "rprm/val_action_sensitivity": action_sensitivity(rm, data, va, cfg.seed),
+        "rprm/final_loss": hist[-1]["rprm/loss"],
+        "rprm/n_train": int(len(tr)),
+        "rprm/n_val": int(len(va)),
+        "rprm/val_episodes": int(len(np.unique(data.episode[va]))),
+        "rprm/val_positive_fraction": float(data.labels[va].mean()),
+        "timing/train": train_time,
+    }
     rm.meta.update(labels=str(Path(labels_dir).resolve()), history=hist, env=labels["meta"].get("env", {}))
     save_rprm(rm, out, overwrite=overwrite, metrics=metrics)
     return metrics

@@ -129,12 +129,14 @@ def generate_actions(model,                        # a `VLA` or `VLAActorCritic`
     return ActionSample(toks, acts, logp, values, ent)
 
 # %% ../../nbs/07_rollout.ipynb #371b923c
-def action_logprobs(model,                 # a `VLA` or `VLAActorCritic`
-                    batch: dict,           # the prompts the actions were decoded from (left-padded)
-                    action_ids: torch.Tensor,  # [B, 7] vocabulary ids of the actions
-                    temperature: float,    # the temperature the actions were sampled at (no default: it changes every number)
-                    return_entropy: bool = False,
-                    return_values: bool = False):
+def action_logprobs(
+    model,  # a `VLA` or `VLAActorCritic`
+    batch: dict,  # the prompts the actions were decoded from (left-padded)
+    action_ids: torch.Tensor,  # [B, 7] vocabulary ids of the actions
+    temperature: float,  # the temperature the actions were sampled at (no default: it changes every number)
+    return_entropy: bool = False,
+    return_values: bool = False,
+):
     ("Per-token `log pi(a_k | s, a_<k)` `[B, 7]` of the tempered distribution over action tokens (+ entropy `[B, 7]`, "
      "values `[B]`).")
     vla, ac = _split(model)
@@ -213,7 +215,19 @@ def bench_policy(repeats: int = 5,    # measurements per ratio (median taken)
     full_vocab()
     sliced()
     r_vocab, t_full, t_sliced = _median_ratio(full_vocab, sliced, repeats)
-    return {"decode_batched_vs_sequential": r_seq, "decode_cached_vs_uncached": r_cache, "train_forward_action_logits_vs_full_vocab": r_vocab,
-            "seconds": {"decode_batched": statistics.median([t_b1, t_b2]), "decode_sequential": t_seq, "decode_uncached": t_unc,
-                        "train_full_vocab": t_full, "train_action_logits": t_sliced},
-            "n_envs": n_envs, "repeats": repeats, "threads": torch.get_num_threads()}
+    return {
+        "decode_batched_vs_sequential": r_seq,
+        "decode_cached_vs_uncached": r_cache,
+        "train_forward_action_logits_vs_full_vocab": r_vocab,
+        "seconds": {
+            "decode_batched": statistics.median([t_b1, t_b2]),
+            "decode_sequential": t_seq,
+            "decode_uncached": t_unc,
+            "train_full_vocab": t_full,
+            "train_action_logits": t_sliced,
+        },
+        "n_envs": n_envs,
+        "repeats": repeats,
+        "threads": torch.get_num_threads(),
+    }
+

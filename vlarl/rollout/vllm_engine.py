@@ -58,8 +58,11 @@ def export_for_vllm(policy_dir,          # a vlarl policy folder or an OpenVLA c
         )
         pol.tokenizer.save_pretrained(str(tmp))
         n = pol.normalizer
-        spec = dict(gripper=pol.gripper, n_action_bins=c.n_action_bins,
-                    normalizer=None if n is None else dict(q01=n.q01.tolist(), q99=n.q99.tolist(), mask=n.mask.tolist()))
+        spec = dict(
+            gripper=pol.gripper,
+            n_action_bins=c.n_action_bins,
+            normalizer=None if n is None else dict(q01=n.q01.tolist(), q99=n.q99.tolist(), mask=n.mask.tolist()),
+        )
         (tmp / "vlarl_policy.json").write_text(json.dumps(spec, indent=1))
     return out
 
@@ -123,8 +126,15 @@ def _build_vllm_model():
         def _get_prompt_updates(self, mm_items, hf_processor_mm_kwargs, out_mm_kwargs):
             c = self.info.vla_config()
             ph = [c.pad_token_id] * c.n_patches
-            return [PromptReplacement(modality="image", target=[c.bos_token_id],
-                                      replacement=PromptUpdateDetails.select_token_id([c.bos_token_id] + ph, embed_token_id=c.pad_token_id))]
+            return [
+                PromptReplacement(
+                    modality="image",
+                    target=[c.bos_token_id],
+                    replacement=PromptUpdateDetails.select_token_id(
+                        [c.bos_token_id] + ph, embed_token_id=c.pad_token_id
+                    ),
+                )
+            ]
         def _hf_processor_applies_updates(self, *args, **kwargs) -> bool: return False
 
     @MULTIMODAL_REGISTRY.register_processor(VlarlProcessor, info=VlarlProcessingInfo, dummy_inputs=VlarlDummyInputs)
@@ -146,8 +156,12 @@ def _build_vllm_model():
                 self.vision_backbone = VisionBackbone(c)
                 self.projector = Projector(c.vision_dim, c.llm_width)
             with (lang(vllm_config) if lang else nullcontext()):
-                self.language_model = init_vllm_registered_model(vllm_config=vllm_config, hf_config=hf, prefix=maybe_prefix(prefix, "language_model"),
-                                                                 architectures=["LlamaForCausalLM"])
+                self.language_model = init_vllm_registered_model(
+                    vllm_config=vllm_config,
+                    hf_config=hf,
+                    prefix=maybe_prefix(prefix, "language_model"),
+                    architectures=["LlamaForCausalLM"],
+                )
 
         def get_language_model(self) -> nn.Module: return self.language_model
 
@@ -202,8 +216,16 @@ class VlarlWorkerExtension:
 # %% ../../nbs/13b_vllm_engine.ipynb #20435058
 class VLLMEngine:
     "The vLLM rollout engine behind the inference-engine interface (`generate`, `load_weights`)."
-    def __init__(self, policy_dir, dtype: str = "bfloat16", gpu_memory_utilization: float = 0.85, max_num_seqs: int = 256,
-                 work_dir: str | None = None, enforce_eager: bool = False, seed: int = 0):
+    def __init__(
+        self,
+        policy_dir,
+        dtype: str = "bfloat16",
+        gpu_memory_utilization: float = 0.85,
+        max_num_seqs: int = 256,
+        work_dir: str | None = None,
+        enforce_eager: bool = False,
+        seed: int = 0,
+    ):
         require_vllm()
         import vllm
         from vlarl.action_tokenizer import ActionNormalizer, action_tokenizer_for, load_text_tokenizer
@@ -223,10 +245,20 @@ class VLLMEngine:
         n = spec["normalizer"]
         self.normalizer = None if n is None else ActionNormalizer(n["q01"], n["q99"], n["mask"])
         self.gripper, self._prompts = spec["gripper"], {}
-        self.llm = vllm.LLM(model=str(self.folder), tokenizer=str(self.folder), dtype=dtype, seed=seed,
-                            logprobs_mode="processed_logprobs", enable_prefix_caching=False, limit_mm_per_prompt={"image": 1},
-                            gpu_memory_utilization=gpu_memory_utilization, max_num_seqs=max_num_seqs, enforce_eager=enforce_eager,
-                            max_model_len=self.config.n_patches + 128, worker_extension_cls=f"{MODULE}.VlarlWorkerExtension")
+        self.llm = vllm.LLM(
+            model=str(self.folder),
+            tokenizer=str(self.folder),
+            dtype=dtype,
+            seed=seed,
+            logprobs_mode="processed_logprobs",
+            enable_prefix_caching=False,
+            limit_mm_per_prompt={"image": 1},
+            gpu_memory_utilization=gpu_memory_utilization,
+            max_num_seqs=max_num_seqs,
+            enforce_eager=enforce_eager,
+            max_model_len=self.config.n_patches + 128,
+            worker_extension_cls=f"{MODULE}.VlarlWorkerExtension",
+        )
 
     def prompt_ids(self, instruction: str) -> list[int]:
         from vlarl.mdp import prompt_input_ids
@@ -247,9 +279,21 @@ class VLLMEngine:
             {"prompt_token_ids": self.prompt_ids(s), "multi_modal_data": {"image": Image.fromarray(im)}}
             for im, s in zip(images, instructions)
         ]
-        params = [SamplingParams(temperature=0.0 if greedy else temperature, top_p=1.0, top_k=-1, max_tokens=7, min_tokens=7, ignore_eos=True,
-                                 allowed_token_ids=allowed, logprobs=1, detokenize=False, seed=None if greedy else int(seed) + i)
-                  for i in range(len(reqs))]
+        params = [
+            SamplingParams(
+                temperature=0.0 if greedy else temperature,
+                top_p=1.0,
+                top_k=-1,
+                max_tokens=7,
+                min_tokens=7,
+                ignore_eos=True,
+                allowed_token_ids=allowed,
+                logprobs=1,
+                detokenize=False,
+                seed=None if greedy else int(seed) + i,
+            )
+            for i in range(len(reqs))
+        ]
         outs = self.llm.generate(reqs, params, use_tqdm=False)
         toks = np.array([list(o.outputs[0].token_ids) for o in outs], dtype=np.int64)
         lps = np.array(
