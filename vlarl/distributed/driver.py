@@ -15,7 +15,7 @@ from ..config import TrainConfig
 from ..curriculum import Curriculum
 from ..loop import EpisodeTracker, episode_metrics, iteration_plan, row_head, training_curriculum
 from ..groups import outcome_advantages
-from ..run import open_run, run_loop, eval_row, latest_checkpoint, prune_checkpoints
+from ..run import open_run, run_loop, eval_row, latest_checkpoint, prune_checkpoints, stored_start
 from ..rollout.inference import InferenceEngine
 from .config import DistConfig, plan_bundles, read_run_configs, RESUME_FIXED, DIST_NOT_YET
 from .env_worker import EnvWorker
@@ -647,9 +647,12 @@ def train_distributed(
             def after(m):
                 if tr.events: atomic_write_text(out / "events.jsonl", "".join(json.dumps(e) + "\n" for e in tr.events))
                 if on_iteration is not None: on_iteration(tr, m)
+            spec = Path(tr.policy_dir) / "policy.json"         # the start's stored result (not for cut-short episodes)
+            stored = spec.exists() and not dist.env_max_steps
+            meta = json.loads(spec.read_text()).get("meta", {}) if stored else {}
             return run_loop(out, cfg, tr.iteration, tr.train_step, lambda: tr.save_checkpoint(out),
                             held_out if cfg.eval_episodes else None, progress=progress, desc="vla-rl (distributed)",
-                            on_iteration=after)
+                            on_iteration=after, start_eval=stored_start(meta, tr.env_kind, tr.suite))
     except BaseException:
         if created and latest_checkpoint(out) is None: shutil.rmtree(out, ignore_errors=True)
         raise
