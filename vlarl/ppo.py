@@ -261,7 +261,7 @@ def value_loss(values: torch.Tensor,       # [B] V_theta(s) of the current criti
 
 # %% ../nbs/08_ppo.ipynb #7772b3f8
 def restricted_entropy(logits: torch.Tensor,     # [..., 256] logits over the action bins
-                       temperature: float = 1.0, # sampling temperature of the policy
+                       temperature: float,       # sampling temperature of the policy (no default: the caller names it)
                       ) -> torch.Tensor:
     "Entropy `[...]` of `softmax(logits / temperature)` over the last dimension."
     if not isinstance(logits, torch.Tensor) or logits.dim() == 0:
