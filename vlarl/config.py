@@ -153,6 +153,7 @@ PRESETS = {
         lr=3e-5,
         ppo_epochs=2,
         eval_every=20,
+        eval_episodes=0,   # held-out success: the start's stored result, and one `vlarl eval` after (make demo)
     ),
     "tabletop-paper": dict(),
     **{
