@@ -1,6 +1,8 @@
 #!/usr/bin/env python
 """Lint gate (make test): ruff's error rules must find nothing in vlarl/, scripts/ and tests/, and the long lines
-(> 120 characters) and `;`-joined statements of the generated library may not grow beyond the committed budget.
+(> 120 characters) and `;`-joined statements of the generated library, and the notebooks' export cells over 40 lines
+(one long definition each: `scripts/split_cells.py --check nbs/*.ipynb` lists them), may not grow beyond the
+committed budget.
 
     python scripts/lint.py            # the gate
     python scripts/lint.py --update   # lower the budget to today's counts (never raises it)
@@ -26,7 +28,18 @@ def counts() -> dict:
              "--extend-exclude", "vlarl/_modidx.py")
     out = {"E501": 0, "E702": 0}
     for v in json.loads(r.stdout or "[]"): out[v["code"]] += 1
+    out["export_cells_over_40_lines"] = long_export_cells()
     return out
+
+def long_export_cells(limit: int = 40) -> int:
+    "Export cells of the notebooks longer than `limit` lines (scripts/split_cells.py splits those it can)."
+    n = 0
+    for p in sorted((ROOT / "nbs").rglob("*.ipynb")):
+        if ".ipynb_checkpoints" in p.parts: continue
+        for c in json.loads(p.read_text())["cells"]:
+            src = "".join(c["source"])
+            n += c["cell_type"] == "code" and src.lstrip().startswith("#| export") and len(src.splitlines()) > limit
+    return n
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv

@@ -135,6 +135,7 @@ def ablation_table(out: str | Path) -> list[dict]:
         )
     return rows
 
+# %% ../nbs/tutorials/ablations.ipynb #f9845c6f
 def format_ablation(rows: list[dict], start: dict | None = None) -> str:
     "A markdown table of `ablation_table` rows, the paper's numbers beside them; `start` adds the SFT starting point."
     lines = ["| row | held-out success | 95% CI | per seed | seeds × episodes | wall / run | paper (LIBERO-Spatial) |",

@@ -161,6 +161,7 @@ def _cmd_sft(args):
     print(f"SFT policy -> {out / 'policy'} ({time.time() - t0:.0f} s); evaluate it with: vlarl eval --checkpoint "
           f"{out / 'policy'} --suite {args.suite}")
 
+# %% ../nbs/15_cli.ipynb #d3eba078
 def _cmd_label(args):
     from vlarl.reward.labels import LabelConfig, run_label
     cfg = LabelConfig(method=args.method).with_overrides(args.set)

@@ -142,6 +142,8 @@ class TrainConfig(TypedConfig):
 
 # %% ../nbs/14_config.ipynb #b4bec806
 _LIBERO_STEPS = {"spatial": 220, "object": 280, "goal": 300, "10": 520}
+
+# %% ../nbs/14_config.ipynb #38746334
 PRESETS = {
     "tabletop": dict(
         temperature=1.0,
@@ -207,6 +209,7 @@ PRESETS = {
     },
 }
 
+# %% ../nbs/14_config.ipynb #7e5fb553
 def preset(name: str, **overrides) -> TrainConfig:
     "A named preset with optional field overrides."
     if name not in PRESETS: raise VlarlError(f"unknown preset {name!r}; available: {', '.join(PRESETS)}")

@@ -312,6 +312,7 @@ def _new_rec(env):
     _snap(env, rec, False)
     return rec
 
+# %% ../nbs/06a_eval.ipynb #18274e31
 def _finish(env, rec, success: bool) -> dict:
     ("The trace of a finished episode, for the goal it is judged on: the first one not done (the last one after a "
      "success).")
@@ -333,7 +334,6 @@ def _finish(env, rec, success: bool) -> dict:
         dest_half=_dest_half(env, dest),
         success=bool(success),
     )
-
 
 # %% ../nbs/06a_eval.ipynb #7a42e294
 def trace_episodes(
@@ -494,6 +494,7 @@ def _approach_summary(recs: list) -> dict:
 _LABELS = dict(success="success", never_reached="never reached", grasp_missed="grasp missed", dropped="dropped",
                lifted_not_placed="lifted, not placed", drifted="drifted to edge", timed_out="timed out")
 
+# %% ../nbs/06a_eval.ipynb #28f41747
 def format_failures(res: dict) -> str:
     "Two Markdown tables of a `failure_analysis` result: category counts, and the stage funnel with step counts."
     s = res["settings"]

@@ -130,6 +130,7 @@ def minibatch_loss(cfg,                     # a `TrainConfig`
         del out["losses/value"], out["losses/explained_variance"]  # no critic is trained: nothing to report
     return o["loss"], out
 
+# %% ../nbs/11a_loop.ipynb #e38565ac
 def critic_loss(cfg, values, old_values, returns, mask=None) -> tuple[torch.Tensor, dict]:
     "The critic-warmup loss of a minibatch (`vf_coef` × clipped value loss) and its metrics."
     dv = values.device

@@ -48,6 +48,7 @@ def _every(colour): return lambda t, n, rng: np.full(n, colour)
 def _coin(t, n, rng): return np.where(rng.random(n) < 0.5, "black", "white")
 def _black_then_white(t, n, rng): return np.full(n, ("black", "white")[t])
 
+# %% ../nbs/08a_probes.ipynb #aecc6dbf
 PROBES = {
     p.name: p
     for p in [
@@ -102,7 +103,6 @@ PROBES = {
         ),
     ]
 }
-
 
 # %% ../nbs/08a_probes.ipynb #46773a4c
 _TOKENIZER = {}
@@ -242,6 +242,7 @@ _PINNED = dict(
     device="cpu",
 )
 
+# %% ../nbs/08a_probes.ipynb #b2cc7faa
 @contextlib.contextmanager
 def _torch_threads(n: int | None):
     "Run the block with `n` intra-op threads (None: leave the setting alone); restored afterwards."

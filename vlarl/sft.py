@@ -243,6 +243,7 @@ def _sft_stage_frames(d: Path, cfg: dict, progress: bool) -> FrameData:
     fr.save(d / "frames.npz")
     return fr
 
+# %% ../nbs/06_sft.ipynb #a9023c12
 def _sft_stage_pretrain(d: Path, cfg: dict, policy: Policy, heads, frames: FrameData, log, progress: bool):
     f = d / "pretrain.pt"
     if f.exists():

@@ -335,6 +335,7 @@ def no_signal(ro: Rollout, rows, cfg: TrainConfig) -> bool:
     if rows is not None and not bool(rows.any()): return True
     return cfg.skip_empty_updates and not bool((ro.rewards if rows is None else ro.rewards[rows]).abs().sum() > 0)
 
+# %% ../nbs/12_trainer.ipynb #af2b493e
 def iteration_metrics(st: TrainState, ro: Rollout, adv, warmup: bool, update: str, gstats: dict, losses: dict, timing: dict) -> dict:
     "The metrics row of one iteration (names documented on the reference page)."
     return {
@@ -353,7 +354,6 @@ def iteration_metrics(st: TrainState, ro: Rollout, adv, warmup: bool, update: st
         **st.curriculum.summary(),
         **timing,
     }
-
 
 # %% ../nbs/12_trainer.ipynb #346dd5e0
 def train_step(st: TrainState) -> dict:

@@ -110,6 +110,8 @@ def _spawn_env(self: DistTrainer, k: int):
 
 @patch
 def _env_names(self: DistTrainer): return [f"env worker {k}" for k in range(self.dist.learners)]
+
+# %% ../../nbs/13f_driver.ipynb #af231ff2
 @patch
 def _learner_names(self: DistTrainer): return [f"learner {k}" for k in range(self.dist.learners)]
 
@@ -274,6 +276,7 @@ def _rollout_buffer(M: int, N: int, image_shape) -> dict:
         valid=np.ones((M, N), bool),
     )
 
+# %% ../../nbs/13f_driver.ipynb #64bad84d
 @patch
 def _worker_step(self: DistTrainer, k: int, t: int, r, tr: EpisodeTracker, buf: dict, finals: list,
                  ep_start: np.ndarray, extra: dict | None = None) -> tuple:

@@ -40,6 +40,7 @@ def _cube_xml(name, rgb):
             f'<geom type="box" size="{CUBE_HALF} {CUBE_HALF} {CUBE_HALF}" rgba="{r} {g} {b} 1" mass="0.05" friction="1 '
             f'0.01 0.001"/></body>')
 
+# %% ../../nbs/05a_tabletop.ipynb #dd35c3f4
 def _receptacle_xml(name, kind):
     shape, size, (r, g, b), _, top = RECEPTACLES[kind]
     s = " ".join(map(str, size))
@@ -193,6 +194,8 @@ SUITES = {
         ),
     ]
 }
+
+# %% ../../nbs/05a_tabletop.ipynb #4eb8e1d6
 NUM_INIT_STATES, N_EVAL = 80, 50
 DEMO_LAYOUT_OFFSET = 100_000          # layouts >= this number are demonstration layouts: never a benchmark state
 

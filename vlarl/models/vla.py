@@ -147,6 +147,7 @@ def _siglip_hf_config(c: VLAConfig) -> SiglipVisionConfig:
     hf._attn_implementation = c.attn_implementation
     return hf
 
+# %% ../../nbs/03_vla.ipynb #ff3dd71a
 class DinoTower(nn.Module):
     ("DINOv2 with registers: patch features of the second-to-last block, prefix (CLS + registers) dropped. `[B, 3, S, "
      "S] -> [B, P, d_dino]`.")
@@ -233,6 +234,7 @@ def splice_image(text_emb: torch.Tensor,  # [B, T, D] embeddings of the (padded)
     )
     return emb, mask, (mask.long().cumsum(1) - 1).clamp(min=0)
 
+# %% ../../nbs/03_vla.ipynb #dded870c
 def _init_vision(m: nn.Module, std: float = 0.02):
     if isinstance(m, (nn.Linear, nn.Conv2d)):
         m.reset_parameters()  # PyTorch's fan-in init: keeps the image signal alive (see below)
