@@ -288,13 +288,12 @@ def _cmd_train(args):
     cfg = apply_overrides(TrainConfig.from_dict(stored) if stored is not None else preset(args.preset), args.set)
     t0 = time.time()
     metrics = train(cfg, args.out, resume=args.resume, overwrite=args.overwrite)
-    ev = [m for m in metrics if "eval/success_rate" in m]
-    last = ev[-1] if ev else {}
-    print(f"done in {time.time() - t0:.0f} s: {sum('rollout/success_rate' in m for m in metrics)} iterations, held-out "
-          f"success "
-          f"{100 * last.get('eval/success_rate', float('nan')):.1f}% (95% CI "
-          f"{100 * last.get('eval/ci_low', float('nan')):.1f}-"
-          f"{100 * last.get('eval/ci_high', float('nan')):.1f}); run folder {args.out}")
+    ev = [m for m in metrics if "eval/success_rate" in m and m.get("step", 0) > 0]
+    held = (f"held-out success {100 * ev[-1]['eval/success_rate']:.1f}% (95% CI {100 * ev[-1]['eval/ci_low']:.1f}-"
+            f"{100 * ev[-1]['eval/ci_high']:.1f})" if ev else
+            f"no held-out evaluation in training (eval_episodes={cfg.eval_episodes}): vlarl eval --checkpoint {args.out}")
+    print(f"done in {time.time() - t0:.0f} s: {sum('rollout/success_rate' in m for m in metrics)} iterations, {held}; "
+          f"run folder {args.out}")
 
 # %% ../nbs/15_cli.ipynb #985efdc2
 def _parse_tools(sub):

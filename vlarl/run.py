@@ -98,6 +98,7 @@ def collapse_warnings(
     metrics: list[dict],  # metrics rows so far (the newest last); a row at step 0 holds the starting eval
     window: int = 5,  # iterations compared for the rollout-success trend
     ev_patience: int = 3,  # policy-update iterations in a row with explained variance <= 0
+    min_fall: float = 0.25,  # rollout success must also fall by this fraction of its early level
 ) -> list[str]:
     ("Warnings for the newest row: held-out success below the start by more than its CI, a critic that explains "
      "nothing, rollout success falling.")
@@ -122,7 +123,7 @@ def collapse_warnings(
             )
         (p0, n0), (p1, n1) = rate(tr[:window]), rate(tr[-window:])
         se = math.sqrt(max(p0 * (1 - p0), 1e-4) / n0 + max(p1 * (1 - p1), 1e-4) / n1)
-        if p1 < p0 - 2 * se:
+        if p1 < p0 - 2 * se and p1 < (1 - min_fall) * p0:
             out.append(f"rollout success fell from {p0:.1%} (first {window} iterations after warmup) to {p1:.1%} (last "
                        f"{window})")
     return out
