@@ -291,7 +291,8 @@ def _cmd_train(args):
     ev = [m for m in metrics if "eval/success_rate" in m and m.get("step", 0) > 0]
     held = (f"held-out success {100 * ev[-1]['eval/success_rate']:.1f}% (95% CI {100 * ev[-1]['eval/ci_low']:.1f}-"
             f"{100 * ev[-1]['eval/ci_high']:.1f})" if ev else
-            f"no held-out evaluation in training (eval_episodes={cfg.eval_episodes}): vlarl eval --checkpoint {args.out}")
+            f"no held-out evaluation in training (eval_episodes={cfg.eval_episodes}): "
+            f"vlarl eval --checkpoint {args.out}")
     print(f"done in {time.time() - t0:.0f} s: {sum('rollout/success_rate' in m for m in metrics)} iterations, {held}; "
           f"run folder {args.out}")
 
