@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV ?= .venv
 RUN ?= runs/tabletop
-.PHONY: setup setup-dev demo test docs export clean-nbs lock sft-checkpoint ablation compare figures gpu-check gpu-check-dry gpu-wheels
+.PHONY: setup setup-dev demo test docs export outputs clean-nbs lock sft-checkpoint ablation compare figures gpu-check gpu-check-dry gpu-wheels
 
 setup:           ## runtime environment (.venv, pinned packages, Debian GL libraries)
 	@bash scripts/setup.sh
@@ -50,6 +50,11 @@ docs: setup-dev  ## build the docs site offline into docs/_build/html
 
 export:          ## notebooks -> vlarl/ and clean notebooks
 	$(VENV)/bin/nbdev-export && $(VENV)/bin/nbdev-clean && $(VENV)/bin/python scripts/make_readme.py
+
+outputs: setup-dev  ## run the notebooks that carry committed outputs (scripts/outputs.py) and write their outputs into them
+	MPLBACKEND=Agg PYTHONHASHSEED=0 RAY_AUTH_MODE=disabled MUJOCO_GL=egl PYOPENGL_PLATFORM=egl \
+	  $(VENV)/bin/python scripts/run_nbs.py --n-workers 2 --timing --file-re "$$($(VENV)/bin/python scripts/outputs.py regex)"
+	$(VENV)/bin/python scripts/outputs.py refresh && $(VENV)/bin/nbdev-clean
 
 clean-nbs:
 	$(VENV)/bin/nbdev-clean

@@ -12,7 +12,7 @@ notebook with its outputs (figures as image/png, nbformat 4 validated) is writte
 execution cache, `<root>/docs/_exec/<path under nbs/>` (git-ignored), so that
 `scripts/build_docs.py` shows those outputs instead of executing the notebook a second time.
 
-An entry is used only when its key matches: a hash of the notebook file, the cells skipped
+An entry is used only when its key matches: a hash of the notebook's cell sources, the cells skipped
 (`tst_flags` minus `--flags`) and every file of the library folder (`vlarl/`, which
 `nbdev-export` generates from all the notebooks, plus its assets and checkpoints). Installed
 packages and data files outside the library are not part of the key: after changing those, run
@@ -26,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 CACHE_DIR = "docs/_exec"      # default cache folder, relative to the project root
-CACHE_FORMAT = 1              # bump when the layout of an entry or the inputs of the key change
+CACHE_FORMAT = 2              # bump when the layout of an entry or the inputs of the key change
 META = "vlarl_exec"           # notebook-metadata key that marks a cache entry and holds its key
 _ENV = "VLARL_RUN_NBS_"       # settings handed to the worker processes through the environment
 
@@ -46,10 +46,12 @@ def lib_digest(lib: Path) -> str:
 
 
 def cache_key(nb_bytes: bytes, skip_flags, lib: str) -> str:
-    "Key of one executed notebook: its file, the flags whose cells were skipped, the library digest."
+    "Key of one executed notebook: its cells' sources (not their committed outputs), the flags whose cells were skipped, the library digest."
     h = hashlib.sha256()
     h.update(f"vlarl-exec {CACHE_FORMAT}\nskip {' '.join(sorted(set(skip_flags)))}\nlib {lib}\n".encode())
-    h.update(hashlib.sha256(nb_bytes).hexdigest().encode())
+    try: cells = [(c.get("cell_type"), c.get("source")) for c in json.loads(nb_bytes).get("cells", [])]
+    except ValueError: cells = nb_bytes.decode(errors="replace")
+    h.update(hashlib.sha256(json.dumps(cells, sort_keys=True).encode()).hexdigest().encode())
     return h.hexdigest()[:32]
 
 

@@ -66,6 +66,12 @@ echo "== 3/4: nbdev-test (cells flagged $(grep '^tst_flags' pyproject.toml | cut
 begin "3 notebooks (nbdev-test)"
 "$V/python" scripts/run_nbs.py --n-workers 2 --timing ${NBDEV_TEST_FLAGS:+--flags "$NBDEV_TEST_FLAGS"} || { echo "FAIL: nbdev-test"; exit 1; }
 end
+if [ -z "${NBDEV_TEST_FLAGS:-}" ]; then
+  echo "== gate: the committed outputs equal this run's (scripts/outputs.py; 'make outputs' refreshes them)"
+  begin "gate (committed outputs)"
+  "$V/python" scripts/outputs.py check || exit 1
+  end
+fi
 
 echo "== 4/4: pytest (the docs build renders the notebooks executed in step 3)"
 begin "4 pytest"
