@@ -9,7 +9,8 @@
 cache docs/_exec/) and then `refresh`. `check` runs in `make test` after the notebooks have run: for each
 notebook of `WITH_OUTPUTS` every code cell's committed outputs must equal the fresh ones, and every other
 notebook must have none. What is compared, per cell: printed text (stdout), and each result's text, markdown
-and HTML, with memory addresses and absolute paths masked; a figure counts as present or not (its pixels are
+and HTML, with memory addresses, absolute paths and
+durations (`3.8 s`, `timing/*` entries) masked; a figure counts as present or not (its pixels are
 not compared). Left out: stderr (progress bars, warnings) and cells with a line starting `# output varies` (timings).
 """
 from __future__ import annotations
@@ -28,7 +29,9 @@ WITH_OUTPUTS = [  # the core path of the README, the lessons beside it, and the 
 ]
 VARIES = "# output varies"
 _MASKS = [(re.compile(r"0x[0-9a-fA-F]{6,}"), "0x…"),                    # memory addresses
-          (re.compile(r"(?<![\w.])/(?:[\w.+-]+/)+[\w.+-]*"), "/…")]        # absolute paths (temp folders, the checkout)
+          (re.compile(r"(?<![\w.])/(?:[\w.+-]+/)+[\w.+-]*"), "/…"),        # absolute paths (temp folders, the checkout)
+          (re.compile(r"(?<![\w.])\d+(?:\.\d+)? s\b"), "… s"),              # durations: "3.8 s"
+          (re.compile(r"('timing/[\w/]+': )[-+\d.e]+"), r"\1…")]              # timing entries of a metrics row
 _TEXT = ("text/plain", "text/markdown", "text/html", "text/latex")
 
 
