@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Committed outputs: the notebooks a learner reads carry their printed tables and figures in the repository.
 
-    python scripts/outputs.py refresh     # copy the outputs of the last test run into the notebooks below
+    python scripts/outputs.py refresh     # copy the outputs of the last test run into the notebooks below (then nbdev-clean)
     python scripts/outputs.py check       # the gate: committed outputs equal what the current code produced
     python scripts/outputs.py regex       # run_nbs.py's --file-re for exactly these notebooks
 
@@ -63,14 +63,6 @@ def _src(c) -> str:
     return "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
 
 
-def _clean(o: dict) -> dict:
-    "An output as nbdev-clean leaves it (no execution count, no metadata)."
-    o = dict(o)
-    if "execution_count" in o: o["execution_count"] = None
-    if "metadata" in o: o["metadata"] = {}
-    return o
-
-
 def fresh(name: str) -> dict:
     "The executed code cells of a notebook by id, from the cache; an error line when missing or of other sources."
     src, ex = NBS / f"{name}.ipynb", CACHE / f"{name}.ipynb"
@@ -92,8 +84,7 @@ def refresh() -> int:
         p = NBS / f"{name}.ipynb"
         nb, ex = json.loads(p.read_text()), fresh(name)
         for c, e in _pairs(nb, ex):
-            c["outputs"] = [_clean(o) for o in e.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-            c["execution_count"] = None
+            c["outputs"] = [o for o in e.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
         p.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
     print(f"outputs: {len(WITH_OUTPUTS)} notebooks refreshed from {CACHE.relative_to(ROOT)}")
     return 0
