@@ -17,7 +17,7 @@ demo: setup      ## the main job: VLA-RL training of the shipped SFT policy on t
 SFT_DEVICE ?= cpu
 SFT_SUITE ?= spatial
 SFT_RUN ?= runs/sft-$(SFT_SUITE)
-sft-checkpoint: setup  ## clone a starting policy from nothing with the CPU recipe of 06_sft (frames, tower pretraining, grounded cloning, four DAgger rounds, 250-episode evals; 59 min measured from a fresh clone on 2 CPU cores) and install it as vlarl/checkpoints/tabletop-sft; SFT_SUITE=goal for another suite, RESUME=1 continues SFT_RUN
+sft-checkpoint: setup  ## clone a starting policy from nothing with the CPU recipe of 06d_sft (frames, tower pretraining, grounded cloning, four DAgger rounds, 250-episode evals; 59 min measured from a fresh clone on 2 CPU cores) and install it as vlarl/checkpoints/tabletop-sft; SFT_SUITE=goal for another suite, RESUME=1 continues SFT_RUN
 	$(VENV)/bin/vlarl sft --suite $(SFT_SUITE) --device $(SFT_DEVICE) --out $(SFT_RUN) $(if $(RESUME),--resume,--overwrite)
 	rm -rf vlarl/checkpoints/tabletop-sft && mkdir -p vlarl/checkpoints && cp -r $(SFT_RUN)/policy vlarl/checkpoints/tabletop-sft
 

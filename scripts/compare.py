@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "nbs" / "tutorials" / "data" / "estimators"
 
 def main(argv=None) -> int:
-    from vlarl.core import VlarlError
-    from vlarl.compare import run_comparison, METHODS
+    from vlarl.core.base import VlarlError
+    from vlarl.experiments.compare import run_comparison, METHODS
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="runs/compare")
     ap.add_argument("--seeds", default="0,1,2")

@@ -21,9 +21,9 @@ def _save(fig, name: str):
     print(f"-> {out.relative_to(ROOT)}")
 
 def gae_figure():
-    "GAE (`vlarl.ppo.compute_gae`) on a hand-made 12-step episode that succeeds at its last step, for three lambdas."
+    "GAE (`vlarl.algorithms.ppo.compute_gae`) on a hand-made 12-step episode that succeeds at its last step, for three lambdas."
     import numpy as np, torch, matplotlib.pyplot as plt
-    from vlarl.ppo import compute_gae
+    from vlarl.algorithms.ppo import compute_gae
     T, gamma = 12, 0.99
     rew = torch.zeros(T, 1); rew[-1] = 1.0                               # sparse success reward
     val = torch.tensor([.20, .25, .30, .30, .45, .40, .50, .60, .55, .70, .80, .90])[:, None]   # an imperfect critic
@@ -41,9 +41,9 @@ def gae_figure():
     _save(fig, "gae.png")
 
 def clipping_figure():
-    "Per-sample PPO objective (`vlarl.ppo.policy_loss`, negated) against the ratio, for A = +1 and A = -1."
+    "Per-sample PPO objective (`vlarl.algorithms.ppo.policy_loss`, negated) against the ratio, for A = +1 and A = -1."
     import torch, matplotlib.pyplot as plt
-    from vlarl.ppo import policy_loss
+    from vlarl.algorithms.ppo import policy_loss
     grid = torch.linspace(0.4, 1.6, 241)
     def surrogate(a, **kw): return [-policy_loss(r.log()[None], torch.zeros(1), torch.tensor([a]), **kw)[0].item() for r in grid]
     fig, axs = plt.subplots(1, 2, figsize=SIZE, sharex=True, constrained_layout=True)
@@ -74,9 +74,9 @@ def pseudo_labels_figure():
     _save(fig, "pseudo_labels.png")
 
 def curriculum_figure():
-    "`vlarl.curriculum.curriculum_probs` of both forms against the success rate, for several temperatures."
+    "`vlarl.algorithms.curriculum.curriculum_probs` of both forms against the success rate, for several temperatures."
     import numpy as np, matplotlib.pyplot as plt
-    from vlarl.curriculum import curriculum_probs
+    from vlarl.algorithms.curriculum import curriculum_probs
     s = np.linspace(0, 1, 101)
     fig, axs = plt.subplots(1, 2, figsize=SIZE, sharey=True, constrained_layout=True)
     for ax, form, title in ((axs[0], "paper", "form='paper' (default)\nexp((0.5 − s)/τ)"),
@@ -89,7 +89,7 @@ def curriculum_figure():
     _save(fig, "curriculum.png")
 
 def sft_diagnosis_figure():
-    "Old and new starting policy (06_sft): what their features locate, and where their greedy success lands, from committed data."
+    "Old and new starting policy (06d_sft): what their features locate, and where their greedy success lands, from committed data."
     import json, numpy as np, matplotlib.pyplot as plt
     f = ROOT / "nbs" / "tutorials" / "data" / "sft" / "diagnosis.json"
     if not f.exists(): print(f"skip: {f.relative_to(ROOT)} missing (scripts/sft_diagnosis.py)"); return
@@ -129,7 +129,7 @@ def sft_diagnosis_figure():
 
 def main() -> int:
     import matplotlib; matplotlib.use("Agg")
-    from vlarl.compare import plot_comparison
+    from vlarl.experiments.compare import plot_comparison
     IMAGES.mkdir(parents=True, exist_ok=True)
     for draw in (gae_figure, clipping_figure, pseudo_labels_figure, curriculum_figure, sft_diagnosis_figure): draw()
     data = ROOT / "nbs" / "tutorials" / "data" / "estimators"

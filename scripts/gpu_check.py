@@ -26,7 +26,7 @@ stopped by an alarm and recorded the same way):
   per-action log-prob drift of the same sampled actions, the engine-decode vs learner-recompute
   mismatch, and what the drift does to the PPO ratio at the first minibatch (ratio range, clip
   fraction) when pi_old is taken from a bf16 engine instead of being recomputed.
-* `time_split`  - the single-process trainer (`vlarl.trainer.train_step`) on the tiny model, environments
+* `time_split`  - the single-process trainer (`vlarl.training.trainer.train_step`) on the tiny model, environments
   in CPU worker processes: median seconds of rollout / update / sync per iteration (the first
   iteration is not counted) with the learner on the CPU and on CUDA, same configuration. Should the
   trainer's CPU `torch.Generator` be refused by CUDA sampling, that error is recorded
@@ -49,7 +49,7 @@ docstring has the details), let `runs/gpu_wheels` travel with the working tree, 
 The JSON records which torch ran (`env.torch`, `env.torch_source`: the pinned 2.13.0 or the
 machine's own), the CUDA version and the device. The tabletop environments render through EGL
 (`MUJOCO_GL=egl`); without it the time split records the error and the parity section falls back
-to random images (recorded). The GPU numbers belong in `nbs/13g_bench.ipynb` ("GPU check").
+to random images (recorded). The GPU numbers belong in `nbs/07g_bench.ipynb` ("GPU check").
 
 Exit status: 0 when every section is ok or skipped, 1 when one of them failed (the files are written
 either way), 2 on bad arguments.
@@ -183,7 +183,7 @@ def lora_ppo_7b(ctx: dict) -> dict:
     from vlarl.models.vla import VLA, VLAConfig
     from vlarl.models.value import merged_state_dict, sync_weights, lora_layers
     from vlarl.rollout.engine import generate_actions, action_logprobs
-    from vlarl.ppo import ppo_losses
+    from vlarl.algorithms.ppo import ppo_losses
     dry = ctx["dry_run"]
     if not dry and not _cuda(): raise Skip("no CUDA")
     dev = torch.device("cuda" if _cuda() and not dry else "cpu")
@@ -302,9 +302,9 @@ def _observations(n: int):
 
 
 def _ratio_stats(new, old, seed: int = 0) -> dict:
-    "PPO ratio diagnostics (`vlarl.ppo.policy_loss`) of log-probs `new` against `old` `[B, 7]`, sequence and token level."
+    "PPO ratio diagnostics (`vlarl.algorithms.ppo.policy_loss`) of log-probs `new` against `old` `[B, 7]`, sequence and token level."
     torch = _torch()
-    from vlarl.ppo import policy_loss
+    from vlarl.algorithms.ppo import policy_loss
     adv = torch.randn(new.shape[0], generator=torch.Generator().manual_seed(seed))
     out = {}
     for level in ("sequence", "token"):
@@ -317,7 +317,7 @@ def _ratio_stats(new, old, seed: int = 0) -> dict:
 def parity(ctx: dict) -> dict:
     "The rollout engine on CUDA (fp32, bf16) against CPU fp32 on the tiny SFT policy."
     torch = _torch()
-    from vlarl.policy import load_policy, default_policy_path
+    from vlarl.rollout.policy import load_policy, default_policy_path
     from vlarl.rollout.engine import generate_actions, action_logprobs
     if not _cuda() and not ctx["dry_run"]: raise Skip("no CUDA")
     dev = torch.device("cuda" if _cuda() else "cpu")
@@ -362,7 +362,7 @@ def parity(ctx: dict) -> dict:
 def _sampling_generator_on_device(device: str):
     "Give `train_step`'s rollout a `torch.Generator` on the learner's device (same seed); the PPO shuffle keeps its CPU one."
     torch = _torch()
-    import vlarl.trainer as trainer
+    import vlarl.training.trainer as trainer
     orig = trainer._generator
     def on_device(cfg, it, purpose):
         g = orig(cfg, it, purpose)
@@ -375,14 +375,14 @@ def _sampling_generator_on_device(device: str):
 def _trainer_split(cfg, iterations: int) -> dict:
     "Median seconds per phase of `train_step` (first iteration not counted), as `vlarl.distributed.bench.time_split` measures the single process."
     import numpy as np
-    from vlarl.core import seed_everything
-    from vlarl.trainer import TrainState, train_step, make_optimizer
+    from vlarl.core.base import seed_everything
+    from vlarl.training.trainer import TrainState, train_step, make_optimizer
     from vlarl.envs.vector import VectorEnv
     from vlarl.envs.base import split_ids
-    from vlarl.evaluate import n_held_out
-    from vlarl.policy import load_policy, default_policy_path
+    from vlarl.rollout.evaluate import n_held_out
+    from vlarl.rollout.policy import load_policy, default_policy_path
     from vlarl.models.value import VLAActorCritic
-    from vlarl.curriculum import Curriculum
+    from vlarl.algorithms.curriculum import Curriculum
     seed_everything(cfg.seed)
     pol = load_policy(default_policy_path() if cfg.policy == "default" else cfg.policy, device=cfg.device)
     ac = VLAActorCritic(pol.model).to(cfg.device)
@@ -403,7 +403,7 @@ def _trainer_split(cfg, iterations: int) -> dict:
 def time_split(ctx: dict) -> dict:
     "The single-process trainer with the learner on the CPU and on CUDA, environments in CPU workers."
     torch = _torch()
-    from vlarl.config import preset, TrainConfig
+    from vlarl.core.config import preset, TrainConfig
     if ctx["dry_run"]:
         base, iterations = preset("smoke", steps_per_update=4, critic_warmup=0, iterations=1), 1
     else:
@@ -428,7 +428,7 @@ def time_split(ctx: dict) -> dict:
                 r["cuda_as_is_error"] = r[dev]["error"]
                 try:
                     with _sampling_generator_on_device(dev): r[dev] = _trainer_split(cfg, iterations)
-                    r[dev]["workaround"] = "rollout sampling generator created on the device (vlarl.trainer._generator patched for this run)"
+                    r[dev]["workaround"] = "rollout sampling generator created on the device (vlarl.training.trainer._generator patched for this run)"
                 except SectionTimeout:
                     raise
                 except Exception as e2:

@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 NBS, CACHE = ROOT / "nbs", ROOT / "docs" / "_exec"
 
 WITH_OUTPUTS = [  # the core path of the README, the lessons beside it, and the tutorials with tables and figures
-    "01_mdp", "02_action_tokenizer", "04_value", "06_sft", "07_rollout", "08_ppo", "08a_probes", "08b_groups",
-    "09_pseudo_labels", "10_rprm", "11_curriculum", "12_trainer", "12a_critic_warmup",
+    "01_mdp", "01a_action_tokenizer", "01d_value", "03_ppo", "03a_groups", "03b_curriculum", "03c_critic_warmup",
+    "04_rollout", "05_pseudo_labels", "05a_rprm", "06_trainer", "06d_sft", "08_probes",
     "tutorials/at_a_glance", "tutorials/end_to_end", "tutorials/estimators", "tutorials/paper_figures",
     "tutorials/ablations", "tutorials/results",
 ]

@@ -7,7 +7,7 @@ Each seed trains into runs/rl-sweep/ID/seedS with one held-out evaluation at the
 the trainer's `evaluate`), then optionally samples at the rollout temperature on the same held-out states and
 runs greedy on 150 training states. The run's config, metrics and the scores are copied to
 nbs/tutorials/data/rl/ID/seedS/ and one row per seed is appended to nbs/tutorials/data/rl/sweep.jsonl, the
-data the pages read through `vlarl.report`. Wall times are of this machine; say in --machine whether it ran
+data the pages read through `vlarl.experiments.report`. Wall times are of this machine; say in --machine whether it ran
 alone.
 """
 import argparse, json, shutil, sys, time
@@ -28,12 +28,12 @@ def main():
     ap.add_argument("--note", default="")
     ap.add_argument("--out", default=str(ROOT / "runs" / "rl-sweep"))
     a = ap.parse_args()
-    from vlarl.core import VlarlError, atomic_write_text
-    from vlarl.config import preset, apply_overrides
-    from vlarl.trainer import train
-    from vlarl.run import latest_checkpoint
-    from vlarl.policy import load_policy
-    from vlarl.evaluate import evaluate
+    from vlarl.core.base import VlarlError, atomic_write_text
+    from vlarl.core.config import preset, apply_overrides
+    from vlarl.training.trainer import train
+    from vlarl.training.lifecycle import latest_checkpoint
+    from vlarl.rollout.policy import load_policy
+    from vlarl.rollout.evaluate import evaluate
     evals = {e.strip() for e in a.evals.split(",") if e.strip()} | {"greedy"}
     if evals - {"greedy", "sampled", "train"}: sys.exit(f"error: unknown --evals {sorted(evals - {'greedy', 'sampled', 'train'})}")
     try: base = apply_overrides(preset(a.preset), a.sets + ["eval_every=0", f"eval_episodes={a.episodes}", "gif_episodes=0"])

@@ -1,9 +1,9 @@
 #!/usr/bin/env python
-"""Diagnose a cloned starting policy next to another one (06_sft's diagnosis), into one JSON file.
+"""Diagnose a cloned starting policy next to another one (06d_sft's diagnosis), into one JSON file.
 
     python scripts/sft_diagnosis.py --new runs/sft-spatial --old OLD_POLICY_DIR --out nbs/tutorials/data/sft/diagnosis.json
 
-For each policy: the feature probe (06_pretrain `feature_probe`: how well a ridge probe on the policy's features
+For each policy: the feature probe (06c_pretrain `feature_probe`: how well a ridge probe on the policy's features
 locates the gripper and the named cube, cm RMSE, on fresh layouts no run ever saw), greedy success on the training
 states, sampled success at T = 1.0 on the held-out states, and the failure analysis (06a) greedy and at T = 1.0. For
 the new run, also the privileged upper bound: the same labels cloned from simulator state (`clone_from_state`,
@@ -23,15 +23,15 @@ def main(argv=None) -> int:
     if a.towers_only:
         out = json.loads(Path(a.out).read_text())
         out["towers"] = towers(Path(a.new))
-        from vlarl.core import atomic_write_text
+        from vlarl.core.base import atomic_write_text
         atomic_write_text(Path(a.out), json.dumps(out, indent=1, default=float) + "\n")
         print("towers", out["towers"]); return 0
     import vlarl.envs.tabletop                       # noqa: F401  (sets up the GL backend before mujoco loads)
     import numpy as np
-    from vlarl.core import atomic_write_text
-    from vlarl.policy import load_policy, env_settings
-    from vlarl.evaluate import evaluate, failure_analysis
-    from vlarl.pretrain import FrameData, collect_frames, feature_probe, clone_from_state, state_success
+    from vlarl.core.base import atomic_write_text
+    from vlarl.rollout.policy import load_policy, env_settings
+    from vlarl.rollout.evaluate import evaluate, failure_analysis
+    from vlarl.training.pretrain import FrameData, collect_frames, feature_probe, clone_from_state, state_success
     new_dir = Path(a.new)
     t0, out = time.time(), dict(made_by="scripts/sft_diagnosis.py", suite="spatial", policies={})
     run_eval = json.loads((new_dir / "eval.json").read_text())
@@ -69,8 +69,8 @@ def main(argv=None) -> int:
 def towers(run: Path) -> dict:
     "Scene error (cm) of the pretrained towers with their scene head, before and after cloning, on fresh posed layouts."
     import torch
-    from vlarl.policy import load_policy
-    from vlarl.pretrain import PretrainHeads, collect_frames, scene_error
+    from vlarl.rollout.policy import load_policy
+    from vlarl.training.pretrain import PretrainHeads, collect_frames, scene_error
     pol = load_policy(run / "policy")
     frames = collect_frames("spatial", 20, view="close", poses=3, first_layout=6000, progress=False, seed=2)
     st = torch.load(run / "pretrain.pt", weights_only=False)

@@ -20,13 +20,13 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from vlarl.core import VlarlError
-from vlarl.config import TrainConfig
+from vlarl.core.base import VlarlError
+from vlarl.core.config import TrainConfig
 from vlarl.distributed.config import DistConfig
 from vlarl.distributed.driver import DistTrainer, dry_run
 from vlarl.distributed.learner import Learner, free_port, shard_from_arrays
 from vlarl.distributed.actors import start_ray, stop_ray, session_processes
-from vlarl.policy import default_policy_path, load_policy
+from vlarl.rollout.policy import default_policy_path, load_policy
 
 INSTR = ["put the red cube in the bowl", "put the blue cube on the plate"]
 
@@ -185,12 +185,12 @@ def test_hung_engine_times_out_then_dead_engine_stops_run(ray_session):
 
 
 def test_vllm_missing_is_one_clear_error():
-    pytest.importorskip("vlarl.rollout.vllm_engine")
+    pytest.importorskip("vlarl.distributed.vllm_engine")
     try:
         import vllm  # noqa: F401
         pytest.skip("vLLM is installed here")
     except ImportError: pass
-    from vlarl.rollout.vllm_engine import VLLMEngine
+    from vlarl.distributed.vllm_engine import VLLMEngine
     with pytest.raises(VlarlError, match=r"vLLM is not installed: pip install 'vlarl\[vllm\]'"):
         VLLMEngine(default_policy_path())
 
@@ -198,7 +198,7 @@ def test_vllm_missing_is_one_clear_error():
 def test_learner_killed_then_resume_matches_uninterrupted(ray_session, tmp_path):
     "A learner dies after the checkpoint of iteration 1: the run stops naming it; `resume=True` continues to the end, and the result equals a run that never stopped."
     from vlarl.distributed.driver import train_distributed
-    from vlarl.run import latest_checkpoint
+    from vlarl.training.lifecycle import latest_checkpoint
     d = DistConfig(lora_rank=4, lora_alpha=8.0, env_max_steps=3, timeout_s=60, startup_timeout_s=300)
     cfg = TrainConfig(steps_per_update=3, iterations=2, critic_warmup=0, minibatch_size=4, ppo_epochs=1, lr=1e-3, critic_lr=1e-3,
                       seed=0, save_every=1, eval_every=0, eval_episodes=4, gif_episodes=0)   # held-out evaluation at the end only

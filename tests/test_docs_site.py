@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 ROOT = Path(os.environ.get("VLARL_DOCS_ROOT", REPO)).resolve()
 OUT = Path(os.environ.get("VLARL_DOCS_OUT", ROOT / "docs/_build/html")).resolve()
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text()).get("project", {}).get("name", "vlarl")
-PREFERRED_PAGE = "02_action_tokenizer"
+PREFERRED_PAGE = "01a_action_tokenizer"
 # Timeouts guard against hangs only; they are set from measured times with a wide margin.
 # Rendering the site from the execution cache (staging, sphinx-build with autodoc, no notebook
 # executed) took 90-117 s for 6 notebooks + the full library's 23 API pages on a 2-core machine
@@ -184,7 +184,7 @@ def site() -> Path:
 
 @pytest.fixture(scope="module")
 def notebook_page(site) -> str:
-    "02_action_tokenizer if it has a figure, else the first numbered notebook page that has one."
+    "01a_action_tokenizer if it has a figure, else the first numbered notebook page that has one."
     pages = sorted(p.stem for p in site.glob("[0-9]*.html"))
     assert pages, f"no numbered notebook pages in {site}"
     for name in [PREFERRED_PAGE] + pages:
@@ -207,7 +207,7 @@ def has_math(page: Path) -> bool:
 
 @pytest.fixture(scope="module")
 def math_page(site) -> str:
-    "02_action_tokenizer if it has equations, else the first numbered notebook page that has some."
+    "01a_action_tokenizer if it has equations, else the first numbered notebook page that has some."
     pages = sorted(p.stem for p in site.glob("[0-9]*.html"))
     for name in [PREFERRED_PAGE] + pages:
         if (site / f"{name}.html").is_file() and has_math(site / f"{name}.html"):
@@ -303,7 +303,7 @@ def test_tutorial_page(site):
         assert png.is_file() and png.stat().st_size > 0, f"tutorial figure {img['src']} missing or empty"
     local = [a["href"].split("#")[0] for a in soup.select("article a[href]")
              if not a["href"].startswith(("http", "#", "mailto:")) and a["href"].split("#")[0]]
-    assert any("06_sft" in h for h in local), f"tutorial page has no link to the SFT chapter: {local}"
+    assert any("06d_sft" in h for h in local), f"tutorial page has no link to the SFT chapter: {local}"
     broken = [h for h in local if not (page.parent / h).resolve().is_file()]
     assert not broken, f"tutorial page: broken links {broken}"
     screenshot(page, "tutorial")

@@ -8,19 +8,19 @@ from pathlib import Path
 PKG = Path(__file__).resolve().parents[1] / "vlarl"
 
 LAYERS = {                      # lower layers never import higher ones
-    "vlarl.core": 0,
-    "vlarl.mdp": 1, "vlarl.action_tokenizer": 1, "vlarl.config": 1, "vlarl.ppo": 1, "vlarl.groups": 1, "vlarl.curriculum": 1,
-    "vlarl.critic_warmup": 2,
+    "vlarl.core.base": 0,
+    "vlarl.models.mdp": 1, "vlarl.models.action_tokenizer": 1, "vlarl.core.config": 1, "vlarl.algorithms.ppo": 1, "vlarl.algorithms.groups": 1, "vlarl.algorithms.curriculum": 1,
+    "vlarl.algorithms.critic_warmup": 2,
     "vlarl.models.vla": 2, "vlarl.models.value": 2, "vlarl.models.lora": 2, "vlarl.envs.base": 2, "vlarl.distributed.config": 2,
     "vlarl.distributed.actors": 3,
     "vlarl.envs.tabletop": 3, "vlarl.envs.libero": 3, "vlarl.envs.expert": 3, "vlarl.envs.vector": 3, "vlarl.rollout.engine": 3,
-    "vlarl.policy": 4, "vlarl.loop": 4, "vlarl.run": 4, "vlarl.distributed.env_worker": 4,
-    "vlarl.sft": 5, "vlarl.pretrain": 5, "vlarl.dagger": 5, "vlarl.evaluate": 5, "vlarl.reward.labels": 5, "vlarl.reward.rprm": 5, "vlarl.rollout.vllm_engine": 5,
-    "vlarl.trainer": 6, "vlarl.probes": 6,
-    "vlarl.rollout.inference": 7, "vlarl.distributed.learner": 7, "vlarl.ablation": 7, "vlarl.compare": 7,
-    "vlarl.distributed.driver": 8, "vlarl.report": 8,
+    "vlarl.rollout.policy": 4, "vlarl.training.iteration": 4, "vlarl.training.lifecycle": 4, "vlarl.distributed.env_worker": 4,
+    "vlarl.training.sft": 5, "vlarl.training.pretrain": 5, "vlarl.training.dagger": 5, "vlarl.rollout.evaluate": 5, "vlarl.reward.labels": 5, "vlarl.reward.rprm": 5, "vlarl.distributed.vllm_engine": 5,
+    "vlarl.training.trainer": 6, "vlarl.experiments.probes": 6,
+    "vlarl.distributed.inference": 7, "vlarl.distributed.learner": 7, "vlarl.experiments.ablation": 7, "vlarl.experiments.compare": 7,
+    "vlarl.distributed.driver": 8, "vlarl.experiments.report": 8,
     "vlarl.distributed.bench": 9,
-    "vlarl.cli": 10,
+    "vlarl.cli.main": 10,
 }
 
 
@@ -114,7 +114,7 @@ def test_no_private_names_across_modules():
 
 
 def test_policy_is_imported_from_where_it_lives():
-    bad = [f"{m} imports Policy from {s}" for m, s, a in imported_names(modules()) if a == "Policy" and s != "vlarl.policy"]
+    bad = [f"{m} imports Policy from {s}" for m, s, a in imported_names(modules()) if a == "Policy" and s != "vlarl.rollout.policy"]
     assert bad == []
 
 

@@ -7,7 +7,7 @@ import importlib, inspect, pkgutil
 import numpy as np
 import pytest
 import vlarl
-from vlarl.core import VlarlError
+from vlarl.core.base import VlarlError
 
 
 def _functions():
@@ -27,7 +27,7 @@ def test_no_numeric_temperature_default():
     found, bad = [], []
     for name, fn in _functions():
         p = inspect.signature(fn).parameters.get("temperature")
-        if p is None or name == "vlarl.config.TrainConfig.__init__": continue   # the config is where the temperature comes from
+        if p is None or name == "vlarl.core.config.TrainConfig.__init__": continue   # the config is where the temperature comes from
         found.append(name)
         if p.default is not inspect.Parameter.empty and p.default is not None: bad.append(f"{name} (default {p.default!r})")
     assert len(found) >= 8, found                     # the check reaches the entry points (decoding, act, evaluate, engines, rollout)
@@ -36,15 +36,15 @@ def test_no_numeric_temperature_default():
 
 @pytest.fixture(scope="module")
 def policy():
-    from vlarl.policy import load_policy, default_policy_path
+    from vlarl.rollout.policy import load_policy, default_policy_path
     return load_policy(default_policy_path())
 
 
 def test_sampling_without_temperature_is_refused(policy):
     from vlarl.rollout.engine import generate_actions
-    from vlarl.evaluate import evaluate, best_of_actions
-    from vlarl.rollout.inference import TorchEngine
-    from vlarl.policy import default_policy_path
+    from vlarl.rollout.evaluate import evaluate, best_of_actions
+    from vlarl.distributed.inference import TorchEngine
+    from vlarl.rollout.policy import default_policy_path
     S = policy.model.config.image_size
     img, ins = np.zeros((1, S, S, 3), np.uint8), ["put the left cube in the bowl"]
     with pytest.raises(VlarlError, match="temperature"): generate_actions(policy.model, policy.batch(img, ins), greedy=False)
@@ -58,7 +58,7 @@ def test_sampling_without_temperature_is_refused(policy):
 
 
 def test_greedy_default_is_the_same_wherever_act_is_claimed():
-    from vlarl.policy import Policy
+    from vlarl.rollout.policy import Policy
     from vlarl.distributed.driver import EnginePolicy
     want = inspect.signature(Policy.act).parameters["greedy"].default
     assert want is True
@@ -66,6 +66,6 @@ def test_greedy_default_is_the_same_wherever_act_is_claimed():
 
 
 def test_cli_refuses_sampling_without_temperature(capsys):
-    from vlarl.cli import main
+    from vlarl.cli.main import main
     assert main(["eval", "--sample"]) != 0
     assert "--temperature" in capsys.readouterr().err
