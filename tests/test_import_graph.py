@@ -1,26 +1,39 @@
-"""The package's import graph: no cycles, and no module imports one from a higher layer.
+"""The package's import graph: no cycles, no module imports one from a higher layer, and no package imports one
+above it in the package order.
 
 Every `import` counts, also the lazy ones inside functions: a cycle through a lazy import still couples
-the two modules. A new module must be given a layer here."""
-import ast
+the two modules. A new module must be given a layer here, and its package a place in PACKAGES."""
+import ast, re
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "vlarl"
 
-LAYERS = {                      # lower layers never import higher ones
-    "vlarl.core.base": 0,
-    "vlarl.models.mdp": 1, "vlarl.models.action_tokenizer": 1, "vlarl.core.config": 1, "vlarl.algorithms.ppo": 1, "vlarl.algorithms.groups": 1, "vlarl.algorithms.curriculum": 1,
-    "vlarl.algorithms.critic_warmup": 2,
-    "vlarl.models.vla": 2, "vlarl.models.value": 2, "vlarl.models.lora": 2, "vlarl.envs.base": 2, "vlarl.distributed.config": 2,
-    "vlarl.distributed.actors": 3,
-    "vlarl.envs.tabletop": 3, "vlarl.envs.libero": 3, "vlarl.envs.expert": 3, "vlarl.envs.vector": 3, "vlarl.rollout.engine": 3,
-    "vlarl.rollout.policy": 4, "vlarl.training.iteration": 4, "vlarl.training.lifecycle": 4, "vlarl.distributed.env_worker": 4,
-    "vlarl.training.sft": 5, "vlarl.training.pretrain": 5, "vlarl.training.dagger": 5, "vlarl.rollout.evaluate": 5, "vlarl.reward.labels": 5, "vlarl.reward.rprm": 5, "vlarl.distributed.vllm_engine": 5,
-    "vlarl.training.trainer": 6, "vlarl.experiments.probes": 6,
-    "vlarl.distributed.inference": 7, "vlarl.distributed.learner": 7, "vlarl.experiments.ablation": 7, "vlarl.experiments.compare": 7,
-    "vlarl.distributed.driver": 8, "vlarl.experiments.report": 8,
-    "vlarl.distributed.bench": 9,
-    "vlarl.cli.main": 10,
+PACKAGES = [                    # the package order, lowest first; packages on one line are peers (neither imports the other)
+    ("core",),                  # errors, atomic files, typed configs; the training config
+    ("models", "envs", "algorithms"),   # the VLA and its tokens; the environments; PPO, group advantages, curriculum
+    ("rollout",),               # the decoding engine, Policy, evaluation
+    ("reward",),                # pseudo-labels and the reward model (uses Policy)
+    ("training",),              # one iteration's pieces, the run lifecycle, the trainer, SFT
+    ("distributed",),           # the scale-out: engines, env workers, learners, actors, driver
+    ("experiments",),           # probes, comparisons, ablations, the report
+    ("cli",),                   # the `vlarl` command
+]
+RANK = {p: i for i, ps in enumerate(PACKAGES) for p in ps}
+
+LAYERS = {                      # lower layers never import higher ones; the layers follow the package order
+    "vlarl.core.base": 0, "vlarl.core.config": 1,
+    "vlarl.models.mdp": 2, "vlarl.models.vla": 2, "vlarl.models.action_tokenizer": 3, "vlarl.models.value": 3, "vlarl.models.lora": 4,
+    "vlarl.envs.base": 2, "vlarl.envs.tabletop": 3, "vlarl.envs.libero": 3, "vlarl.envs.expert": 4, "vlarl.envs.vector": 4,
+    "vlarl.algorithms.ppo": 2, "vlarl.algorithms.groups": 2, "vlarl.algorithms.curriculum": 2, "vlarl.algorithms.critic_warmup": 3,
+    "vlarl.rollout.engine": 5, "vlarl.rollout.policy": 6, "vlarl.rollout.evaluate": 7,
+    "vlarl.reward.labels": 8, "vlarl.reward.rprm": 9,
+    "vlarl.training.lifecycle": 10, "vlarl.training.iteration": 10, "vlarl.training.trainer": 11, "vlarl.training.pretrain": 11,
+    "vlarl.training.dagger": 12, "vlarl.training.sft": 13,
+    "vlarl.distributed.config": 14, "vlarl.distributed.actors": 15, "vlarl.distributed.env_worker": 15,
+    "vlarl.distributed.vllm_engine": 15, "vlarl.distributed.inference": 16, "vlarl.distributed.learner": 17,
+    "vlarl.distributed.driver": 18, "vlarl.distributed.bench": 19,
+    "vlarl.experiments.probes": 20, "vlarl.experiments.compare": 20, "vlarl.experiments.ablation": 20, "vlarl.experiments.report": 21,
+    "vlarl.cli.main": 22,
 }
 
 
@@ -88,9 +101,52 @@ def test_no_upward_imports():
     assert bad == []
 
 
+def package(m: str) -> str:
+    "The sub-package of module `m` (`vlarl.training.trainer` -> `training`); `vlarl` itself has none."
+    return m.split(".")[1] if "." in m else ""
+
+
+def named_modules(mods: dict) -> dict:
+    "module -> the vlarl modules it names in a string (`'vlarl.envs.tabletop:TabletopEnv'`, loaded by importlib)."
+    res = {}
+    for m, f in mods.items():
+        refs = {s.value.split(":")[0] for s in ast.walk(ast.parse(f.read_text())) if isinstance(s, ast.Constant)
+                and isinstance(s.value, str) and re.fullmatch(r"vlarl(\.\w+)+(:\w+)?", s.value)}
+        res[m] = {r for r in refs if r in mods and r != m and mods[r].name != "__init__.py"}
+    return res
+
+
+def upward_packages(g: dict, rank: dict) -> list:
+    "Imports from a module to one in a package of the same or a higher rank (its own package excepted)."
+    return [f"{m} ({package(m)}) imports {d} ({package(d)})" for m, ds in sorted(g.items()) for d in sorted(ds)
+            if package(d) != package(m) and rank[package(d)] >= rank[package(m)]]
+
+
+def test_every_module_is_in_a_package():
+    bad = sorted(m for m in modules() if m != "vlarl" and package(m) not in RANK)
+    assert bad == [], f"put these in a package listed in PACKAGES: {bad}"
+
+
+def test_package_order():
+    "A module imports only from its own package or from packages below it (lazy imports and importlib strings too)."
+    mods = modules()
+    g, named = edges(mods), named_modules(mods)
+    assert upward_packages({m: g[m] | named[m] for m in g if package(m)}, RANK) == []
+
+
+def test_layers_follow_the_package_order():
+    bad = [(a, b) for a in LAYERS for b in LAYERS if RANK[package(a)] < RANK[package(b)] and LAYERS[a] >= LAYERS[b]]
+    assert bad == []
+
+
 def test_the_checks_can_fail():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+    rank = {"core": 0, "models": 1, "envs": 1, "rollout": 2}
+    g = {"vlarl.core.base": {"vlarl.rollout.engine"}, "vlarl.models.vla": {"vlarl.envs.base", "vlarl.models.mdp"},
+         "vlarl.rollout.engine": {"vlarl.core.base", "vlarl.models.vla"}}
+    assert upward_packages(g, rank) == ["vlarl.core.base (core) imports vlarl.rollout.engine (rollout)",
+                                        "vlarl.models.vla (models) imports vlarl.envs.base (envs)"]
 
 
 def imported_names(mods: dict) -> list:
