@@ -203,6 +203,10 @@ def discover_modules(root: Path, lib_path: str) -> list[str]:
     return mods
 
 
+# the sidebar's caption for each group of numbered notebooks: the two-digit prefix follows the package of `vlarl`
+# the notebooks export (00 core, 01 models, ...); a prefix not listed here goes under "Notebooks"
+PACKAGE_CAPTIONS = {"00": "core", "01": "models", "02": "envs", "03": "algorithms", "04": "rollout", "05": "reward",
+                    "06": "training", "07": "distributed", "08": "experiments", "09": "cli"}
 TUTORIAL_ORDER = ["at_a_glance", "end_to_end", "paper_figures", "reference", "ablations", "estimators", "implementation_details", "results", "development"]
 
 
@@ -279,7 +283,10 @@ def stage(root: Path, src: Path, flags: list[str], nbs: Path, lib_path: str,
             return ""
         return ("```{toctree}\n:hidden:\n:maxdepth: 1\n" + f":caption: {caption}\n\n"
                 + "\n".join(entries) + "\n```\n\n")
-    block = (toc("Notebooks", chapters) + toc("Tutorials", tuts)
+    groups: dict[str, list[str]] = {}   # caption -> notebooks, in file-name order
+    for c in chapters:
+        groups.setdefault(PACKAGE_CAPTIONS.get(c[:2], "Notebooks"), []).append(c)
+    block = ("".join(toc(cap, entries) for cap, entries in groups.items()) + toc("Tutorials", tuts)
              + toc("API reference", [f"api/{m}" for m in modules]))
     idx = src / "index.ipynb"
     nb = json.loads(idx.read_text())
