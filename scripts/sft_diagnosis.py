@@ -5,7 +5,7 @@
 
 For each policy: the feature probe (06c_pretrain `feature_probe`: how well a ridge probe on the policy's features
 locates the gripper and the named cube, cm RMSE, on fresh layouts no run ever saw), greedy success on the training
-states, sampled success at T = 1.0 on the held-out states, and the failure analysis (06a) greedy and at T = 1.0. For
+states, sampled success at T = 1.0 on the held-out states, and the failure analysis (04b) greedy and at T = 1.0. For
 the new run, also the privileged upper bound: the same labels cloned from simulator state (`clone_from_state`,
 `state_success`). Held-out greedy success comes from the run's own `eval.json` (made by `vlarl sft`)."""
 import argparse, json, sys, time

@@ -150,7 +150,7 @@ def record_demos(suite: str,              # tabletop suite
                  seed: int = 0,
                  layouts: str = "fresh",  # `fresh`: one new layout per episode (>= DEMO_LAYOUT_OFFSET); `train`: the training init states, cycled
                  perturb: float = 0.0,    # probability per step of a perturbation burst (labels stay the expert's correction)
-                 view: str = "wide",      # agent-view camera (05a `VIEWS`); recorded in meta.json
+                 view: str = "wide",      # agent-view camera (02a `VIEWS`); recorded in meta.json
                 ) -> Path:
     "Record expert demonstrations of every task of a tabletop suite as `.npz` episodes plus `meta.json`."
     out = Path(out_dir)

@@ -133,9 +133,9 @@ def _pose_randomly(env, rng) -> None:
 def collect_frames(
     suite: str = "spatial",
     n_per_task: int = 150,  # demonstrations per task, each on its own fresh layout
-    view: str = "close",  # agent-view camera (05a `VIEWS`)
+    view: str = "close",  # agent-view camera (02a `VIEWS`)
     noise: float = 0.1,  # the expert's execution noise (labels stay clean: DART)
-    perturb: float = 0.0,  # probability per step of a perturbation burst (05b)
+    perturb: float = 0.0,  # probability per step of a perturbation burst (02b)
     poses: int = 4,  # posed frames per layout (for the towers)
     seed: int = 0,
     image_size: int = 64,

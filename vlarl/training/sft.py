@@ -270,7 +270,7 @@ def _sft_stage_pretrain(d: Path, cfg: dict, policy: Policy, heads, frames: Frame
 DAGGER_FIRST_LAYOUT = 20_000     # DAgger rollouts use demonstration layouts DEMO_LAYOUT_OFFSET + this + 1000 r + k
 
 def _sft_stage_dagger(d: Path, cfg: dict, policy: Policy, frames: FrameData, rows: list, log, progress: bool):
-    "DAgger rounds after cloning (06b); returns the aggregated frames. Each finished round is reloaded on resume."
+    "DAgger rounds after cloning (06e); returns the aggregated frames. Each finished round is reloaded on resume."
     from vlarl.training.dagger import label_rollouts, concat_frames
     from vlarl.envs.tabletop import SUITES, DEMO_LAYOUT_OFFSET
     parts, n_tasks = [frames], len(SUITES[cfg["suite"]].tasks)
@@ -350,7 +350,7 @@ def run_sft(
     shift: int = 4,  # random-shift augmentation pad (pixels)
     ground_weight: float = 1.0,  # grounding loss weight while cloning (0: plain cloning)
     eval_episodes: int = 250,  # greedy held-out episodes measured at the end (0: none)
-    dagger_betas: tuple = (0.3, 0.15, 0.0, 0.15),  # DAgger rounds (06b): each one's expert share
+    dagger_betas: tuple = (0.3, 0.15, 0.0, 0.15),  # DAgger rounds (06e): each one's expert share
     dagger_episodes: int = 30,  # greedy rollouts per task and round, on fresh demonstration layouts
     dagger_lr: float = 3e-4,  # peak learning rate of each round's one epoch over the aggregate
     resume: bool = False,  # continue a run folder at its first unfinished stage

@@ -203,7 +203,7 @@ def collect_groups(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curricul
 # %% ../../nbs/06_trainer.ipynb #df0983da
 def episode_advantages(ro: Rollout, kind: str, std: bool = True, low: float = 0.0, high: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, dict]:
     ("Group advantages of a group rollout, broadcast to the steps: `(adv [M, N], rows [M, N] kept for the update, "
-     "stats)` (`outcome_advantages`, 08b).")
+     "stats)` (`outcome_advantages`, 03a).")
     if ro.valid is None: raise VlarlError("episode_advantages needs a group rollout (collect_groups)")
     return outcome_advantages(ro.rewards, ro.terminated, ro.valid, ro.groups, kind, std, low, high)
 
