@@ -66,6 +66,34 @@ def _jsonable_key(k):
 
 def _task_of(k): return k[0] if isinstance(k, tuple) and len(k) > 0 else k
 
+# %% ../../nbs/03b_curriculum.ipynb #1e4f0523
+def _check_keys(keys) -> tuple[list, dict]:
+    "The keys, normalised (`_norm_key`), and their index; an empty list, unhashable or duplicate keys are refused."
+    keys = [_norm_key(k) for k in keys]
+    if not keys: raise VlarlError("the curriculum needs at least one key")
+    try: index = {k: i for i, k in enumerate(keys)}
+    except TypeError as e: raise VlarlError(f"curriculum keys must be hashable: {e}") from None
+    if len(index) != len(keys):
+        seen, dup = set(), None
+        for k in keys:
+            if k in seen:
+                dup = k
+                break
+            seen.add(k)
+        raise VlarlError(f"duplicate curriculum key {dup!r}")
+    return keys, index
+
+def _check_settings(prior, prior_weight, window, seed):
+    "Refuse a `prior`, `prior_weight`, `window` or `seed` that a `Curriculum` cannot use."
+    if isinstance(prior, bool) or not isinstance(prior, (int, float, np.integer, np.floating)) or not 0 <= prior <= 1:
+        raise VlarlError(f"prior must be a success rate in [0, 1], got {prior!r}")
+    if isinstance(prior_weight, bool) or not isinstance(prior_weight, (int, float, np.integer, np.floating)) or not (math.isfinite(prior_weight) and prior_weight >= 0):
+        raise VlarlError(f"prior_weight must be a finite number >= 0, got {prior_weight!r}")
+    if window is not None and (isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1):
+        raise VlarlError(f"window must be None or an integer >= 1, got {window!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise VlarlError(f"seed must be a non-negative integer, got {seed!r}")
+
 # %% ../../nbs/03b_curriculum.ipynb #82e4140b
 class Curriculum:
     ("Adaptive task sampler (VLA-RL §3.5): track each key's success rate, sample by eq. 4 (`form`: 'paper' favours "
@@ -81,27 +109,9 @@ class Curriculum:
         seed: int = 0,  # seed of the curriculum's own random generator
         uniform: bool = False,  # sample uniformly (ablation) while still tracking rates
     ):
-        keys = [_norm_key(k) for k in keys]
-        if not keys: raise VlarlError("the curriculum needs at least one key")
-        try: index = {k: i for i, k in enumerate(keys)}
-        except TypeError as e: raise VlarlError(f"curriculum keys must be hashable: {e}") from None
-        if len(index) != len(keys):
-            seen, dup = set(), None
-            for k in keys:
-                if k in seen:
-                    dup = k
-                    break
-                seen.add(k)
-            raise VlarlError(f"duplicate curriculum key {dup!r}")
+        keys, index = _check_keys(keys)
         self.tau, self.form = _check_tau(tau), _check_form(form)
-        if isinstance(prior, bool) or not isinstance(prior, (int, float, np.integer, np.floating)) or not 0 <= prior <= 1:
-            raise VlarlError(f"prior must be a success rate in [0, 1], got {prior!r}")
-        if isinstance(prior_weight, bool) or not isinstance(prior_weight, (int, float, np.integer, np.floating)) or not (math.isfinite(prior_weight) and prior_weight >= 0):
-            raise VlarlError(f"prior_weight must be a finite number >= 0, got {prior_weight!r}")
-        if window is not None and (isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1):
-            raise VlarlError(f"window must be None or an integer >= 1, got {window!r}")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise VlarlError(f"seed must be a non-negative integer, got {seed!r}")
+        _check_settings(prior, prior_weight, window, seed)
         self.keys, self._index = keys, index
         self.prior, self.prior_weight = float(prior), float(prior_weight)
         self.window, self.seed, self.uniform = (None if window is None else int(window)), int(seed), bool(uniform)
@@ -112,24 +122,28 @@ class Curriculum:
         self.rng = np.random.default_rng(self.seed)
 
     def __len__(self): return len(self.keys)
-    def __repr__(self):
-        return (f"Curriculum({len(self)} keys, tau={self.tau}, form={self.form!r}, prior={self.prior}, "
-                f"prior_weight={self.prior_weight}, "
-                f"window={self.window}, uniform={self.uniform}, episodes={int(self._att.sum())})")
-
-    def _idx(self, key) -> int:
-        k = _norm_key(key)
-        try: return self._index[k]
-        except (KeyError, TypeError):
-            raise VlarlError(
-                f"unknown curriculum key {k!r} (the curriculum has {len(self)} keys, e.g. {self.keys[0]!r})"
-            ) from None
 
     @staticmethod
     def _outcome(success) -> int:
         if isinstance(success, (bool, np.bool_, int, np.integer, float, np.floating)) and success in (0, 1):
             return int(success)
         raise VlarlError(f"success must be a bool (or 0/1), got {success!r}")
+
+# %% ../../nbs/03b_curriculum.ipynb #1553fcda
+@patch
+def __repr__(self: Curriculum):
+    return (f"Curriculum({len(self)} keys, tau={self.tau}, form={self.form!r}, prior={self.prior}, "
+            f"prior_weight={self.prior_weight}, "
+            f"window={self.window}, uniform={self.uniform}, episodes={int(self._att.sum())})")
+
+@patch
+def _idx(self: Curriculum, key) -> int:
+    k = _norm_key(key)
+    try: return self._index[k]
+    except (KeyError, TypeError):
+        raise VlarlError(
+            f"unknown curriculum key {k!r} (the curriculum has {len(self)} keys, e.g. {self.keys[0]!r})"
+        ) from None
 
 # %% ../../nbs/03b_curriculum.ipynb #95182da3
 @patch
@@ -285,6 +299,42 @@ def _task_label(task_names, t, width=None) -> str:
     label = textwrap.shorten(str(t if name is None else name), 32, placeholder="…")
     return label if width is None else textwrap.fill(label, width)
 
+# %% ../../nbs/03b_curriculum.ipynb #5b4cdeb0
+def _success_panel(cur: Curriculum, x, s, col, n: int) -> tuple:
+    "A new two-panel figure with the success estimates `s` (colours `col`) drawn on top: `(fig, ax_s, ax_p)`."
+    import matplotlib.pyplot as plt
+    fig, (ax_s, ax_p) = plt.subplots(
+        2, 1, sharex=True, figsize=(min(16, 4 + 0.16 * n), 4.8), constrained_layout=True
+    )
+    ax_s.axhspan(0.2, 0.8, color="0.93", zorder=0)
+    ax_s.bar(x, s, color=col, width=0.85)
+    ax_s.axhline(0.5, color="0.4", lw=0.8, ls=":")
+    ax_s.set_ylim(0, 1)
+    ax_s.set_ylabel("success rate")
+    mode = "uniform (ablation)" if cur.uniform else f"form = {cur.form!r}, τ = {cur.tau:g}"
+    ax_s.set_title(f"Curriculum: {n} keys, {int(cur._att.sum())} episodes, {mode}")
+    return fig, ax_s, ax_p
+
+def _task_axis(ax_p, axes, groups: dict, task_names, n: int):
+    "Group the bars by task: a line between tasks on every panel, the task names under the probability panel."
+    bounds, centers, start = [], [], 0
+    for g in groups.values():
+        centers.append(start + (len(g) - 1) / 2)
+        start += len(g)
+        bounds.append(start - 0.5)
+    for a in axes:
+        for b in bounds[:-1]: a.axvline(b, color="0.5", lw=0.6)
+        a.set_xlim(-0.6, n - 0.4)
+    rotate = len(groups) > 6  # many tasks: slanted one-line labels, else wrapped under each group
+    ax_p.set_xticks(centers)
+    ax_p.set_xticklabels(
+        [_task_label(task_names, t, None if rotate else max(10, 3 * len(g))) for t, g in groups.items()],
+        rotation=30 if rotate else 0,
+        ha="right" if rotate else "center",
+        fontsize=8,
+    )
+    ax_p.set_xlabel("task (bars: its initial states)")
+
 # %% ../../nbs/03b_curriculum.ipynb #509aab62
 @patch
 def plot(self: Curriculum,
@@ -303,38 +353,13 @@ def plot(self: Curriculum,
     cmap, norm = plt.get_cmap("RdYlGn"), colors.Normalize(0, 1)
     col = cmap(norm(s[order]))
     if ax is None:
-        fig, (ax_s, ax_p) = plt.subplots(
-            2, 1, sharex=True, figsize=(min(16, 4 + 0.16 * n), 4.8), constrained_layout=True
-        )
-        ax_s.axhspan(0.2, 0.8, color="0.93", zorder=0)
-        ax_s.bar(x, s[order], color=col, width=0.85)
-        ax_s.axhline(0.5, color="0.4", lw=0.8, ls=":")
-        ax_s.set_ylim(0, 1)
-        ax_s.set_ylabel("success rate")
-        mode = "uniform (ablation)" if self.uniform else f"form = {self.form!r}, τ = {self.tau:g}"
-        ax_s.set_title(f"Curriculum: {n} keys, {int(self._att.sum())} episodes, {mode}")
+        fig, ax_s, ax_p = _success_panel(self, x, s[order], col, n)
         axes = [ax_s, ax_p]
     else:
         fig, ax_p, axes = ax.figure, ax, [ax]
     ax_p.bar(x, p[order], color=col, width=0.85)
     ax_p.axhline(1 / n, color="k", ls="--", lw=0.8)
     ax_p.set_ylabel("sampling prob.")
-    bounds, centers, start = [], [], 0
-    for g in groups.values():
-        centers.append(start + (len(g) - 1) / 2)
-        start += len(g)
-        bounds.append(start - 0.5)
-    for a in axes:
-        for b in bounds[:-1]: a.axvline(b, color="0.5", lw=0.6)
-        a.set_xlim(-0.6, n - 0.4)
-    rotate = len(groups) > 6  # many tasks: slanted one-line labels, else wrapped under each group
-    ax_p.set_xticks(centers)
-    ax_p.set_xticklabels(
-        [_task_label(task_names, t, None if rotate else max(10, 3 * len(g))) for t, g in groups.items()],
-        rotation=30 if rotate else 0,
-        ha="right" if rotate else "center",
-        fontsize=8,
-    )
-    ax_p.set_xlabel("task (bars: its initial states)")
+    _task_axis(ax_p, axes, groups, task_names, n)
     fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes, label="success rate", shrink=0.9)
     return fig

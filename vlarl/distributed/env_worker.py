@@ -6,6 +6,7 @@
 from __future__ import annotations
 import os
 import numpy as np
+from fastcore.basics import patch
 from ..core.base import VlarlError
 
 # %% auto #0
@@ -34,33 +35,35 @@ class EnvWorker:
             raise VlarlError(f"env worker {self.rank}: {len(assignments)} assignments for {len(self.envs)} envs")
         return np.stack([e.reset(*a)["agentview_image"] for e, a in zip(self.envs, assignments)])
 
-    def step(self, actions, next_assignments: list) -> dict:
-        ("Step every env; an env whose episode ends is reset to its next assignment. `final_images [d, H, W, 3]` are "
-         "the last images of the `d` ended episodes (`done_index`).")
-        actions = np.asarray(actions, dtype=np.float64)
-        imgs, finals, done, rew, term, trunc = [], [], [], [], [], []
-        for j, (e, a, nxt) in enumerate(zip(self.envs, actions, next_assignments)):
-            obs, r, te, tr, _ = e.step(a)
-            img = obs["agentview_image"]
-            if te or tr:
-                finals.append(img)
-                done.append(j)
-                img = e.reset(*nxt)["agentview_image"]
-            imgs.append(img)
-            rew.append(r)
-            term.append(te)
-            trunc.append(tr)
-        return dict(
-            images=np.stack(imgs),
-            rewards=np.array(rew, np.float32),
-            terminated=np.array(term, bool),
-            truncated=np.array(trunc, bool),
-            done_index=np.array(done, np.int64),
-            final_images=np.stack(finals) if finals else np.zeros((0, *imgs[0].shape), np.uint8),
-        )
-
     def close(self):
         for e in self.envs:
             try: e.close()
             except Exception: pass
         self.envs = []
+
+# %% ../../nbs/07c_env_worker.ipynb #51bcb137
+@patch
+def step(self: EnvWorker, actions, next_assignments: list) -> dict:
+    ("Step every env; an env whose episode ends is reset to its next assignment. `final_images [d, H, W, 3]` are "
+     "the last images of the `d` ended episodes (`done_index`).")
+    actions = np.asarray(actions, dtype=np.float64)
+    imgs, finals, done, rew, term, trunc = [], [], [], [], [], []
+    for j, (e, a, nxt) in enumerate(zip(self.envs, actions, next_assignments)):
+        obs, r, te, tr, _ = e.step(a)
+        img = obs["agentview_image"]
+        if te or tr:
+            finals.append(img)
+            done.append(j)
+            img = e.reset(*nxt)["agentview_image"]
+        imgs.append(img)
+        rew.append(r)
+        term.append(te)
+        trunc.append(tr)
+    return dict(
+        images=np.stack(imgs),
+        rewards=np.array(rew, np.float32),
+        terminated=np.array(term, bool),
+        truncated=np.array(trunc, bool),
+        done_index=np.array(done, np.int64),
+        final_images=np.stack(finals) if finals else np.zeros((0, *imgs[0].shape), np.uint8),
+    )

@@ -20,6 +20,35 @@ __all__ = ['LABEL_METHODS', 'ACTION_KEYS', 'LABELS_FORMAT', 'LabelConfig', 'segm
 LABEL_METHODS = ("paper", "upstream")
 ACTION_KEYS = ("auto", "expert_actions", "actions")
 
+# %% ../../nbs/05_pseudo_labels.ipynb #68698b52
+def _check_label_config(c):
+    "Refuse a `LabelConfig` whose values cannot work, naming the field."
+    def bad(msg): raise VlarlError(f"LabelConfig: {msg}")
+    def is_int(x): return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+    def is_num(x):
+        return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool) and np.isfinite(x)
+    if c.method not in LABEL_METHODS:
+        bad(f"method must be one of {', '.join(LABEL_METHODS)}, got {c.method!r}")
+    if c.action_key not in ACTION_KEYS:
+        bad(f"action_key must be one of {', '.join(ACTION_KEYS)}, got {c.action_key!r}")
+    for k in ("horizon", "min_gap"):
+        if not is_int(getattr(c, k)) or getattr(c, k) < 1:
+            bad(f"{k} must be an integer >= 1, got {getattr(c, k)!r}")
+    for k in ("upstream_delay_close", "upstream_delay_open", "upstream_window", "upstream_final"):
+        if not is_int(getattr(c, k)) or getattr(c, k) < 0:
+            bad(f"{k} must be an integer >= 0, got {getattr(c, k)!r}")
+    if not is_num(c.gripper_delta) or not 0 < c.gripper_delta <= 1:
+        bad(f"gripper_delta must be in (0, 1], got {c.gripper_delta!r}")
+    if not is_num(c.settle_tol) or not 0 <= c.settle_tol < c.gripper_delta:
+        bad(f"settle_tol must be in [0, gripper_delta), got {c.settle_tol!r}")
+    if not is_num(c.speed_threshold) or c.speed_threshold <= 0:
+        bad(f"speed_threshold must be > 0, got {c.speed_threshold!r}")
+    if c.speed_relative and c.speed_threshold > 1:
+        bad(f"a relative speed_threshold must be <= 1 (a fraction of the peak speed), got {c.speed_threshold!r}")
+    if not is_num(c.control_hz) or c.control_hz <= 0: bad(f"control_hz must be > 0, got {c.control_hz!r}")
+    if not isinstance(c.label_end, bool) or not isinstance(c.speed_relative, bool):
+        bad("label_end and speed_relative must be booleans")
+
 # %% ../../nbs/05_pseudo_labels.ipynb #5a505e19
 @dataclass
 class LabelConfig(TypedConfig):
@@ -42,32 +71,7 @@ class LabelConfig(TypedConfig):
     upstream_window: int = 2         # upstream: half-width of that window
     upstream_final: int = 10         # upstream: the last this-many steps are positive
 
-    def __post_init__(self):
-        def bad(msg): raise VlarlError(f"LabelConfig: {msg}")
-        def is_int(x): return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-        def is_num(x):
-            return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool) and np.isfinite(x)
-        if self.method not in LABEL_METHODS:
-            bad(f"method must be one of {', '.join(LABEL_METHODS)}, got {self.method!r}")
-        if self.action_key not in ACTION_KEYS:
-            bad(f"action_key must be one of {', '.join(ACTION_KEYS)}, got {self.action_key!r}")
-        for k in ("horizon", "min_gap"):
-            if not is_int(getattr(self, k)) or getattr(self, k) < 1:
-                bad(f"{k} must be an integer >= 1, got {getattr(self, k)!r}")
-        for k in ("upstream_delay_close", "upstream_delay_open", "upstream_window", "upstream_final"):
-            if not is_int(getattr(self, k)) or getattr(self, k) < 0:
-                bad(f"{k} must be an integer >= 0, got {getattr(self, k)!r}")
-        if not is_num(self.gripper_delta) or not 0 < self.gripper_delta <= 1:
-            bad(f"gripper_delta must be in (0, 1], got {self.gripper_delta!r}")
-        if not is_num(self.settle_tol) or not 0 <= self.settle_tol < self.gripper_delta:
-            bad(f"settle_tol must be in [0, gripper_delta), got {self.settle_tol!r}")
-        if not is_num(self.speed_threshold) or self.speed_threshold <= 0:
-            bad(f"speed_threshold must be > 0, got {self.speed_threshold!r}")
-        if self.speed_relative and self.speed_threshold > 1:
-            bad(f"a relative speed_threshold must be <= 1 (a fraction of the peak speed), got {self.speed_threshold!r}")
-        if not is_num(self.control_hz) or self.control_hz <= 0: bad(f"control_hz must be > 0, got {self.control_hz!r}")
-        if not isinstance(self.label_end, bool) or not isinstance(self.speed_relative, bool):
-            bad("label_end and speed_relative must be booleans")
+    def __post_init__(self): _check_label_config(self)
 
     # to_dict, from_dict (unknown fields refused), diff and with_overrides come from `TypedConfig` (00_core)
 
@@ -247,44 +251,23 @@ def plot_labels(ep: dict, cfg: LabelConfig | None = None, ax=None, title: str | 
 # %% ../../nbs/05_pseudo_labels.ipynb #eda1f251
 LABELS_FORMAT = "vlarl-labels/1"
 
-# %% ../../nbs/05_pseudo_labels.ipynb #85a24041
-def label_episodes(episodes: list[dict], cfg: LabelConfig | None = None) -> dict:
-    "Label the successful episodes and flatten them: `images, instructions, actions, labels, episode, t` plus `meta`."
-    cfg = cfg or LabelConfig()
-    if not episodes: raise VlarlError("no episodes to label")
-    imgs, instr, acts, ys, epi, ts, info, skipped = [], [], [], [], [], [], [], 0
-    for i, ep in enumerate(episodes):
-        if not bool(ep.get("success", True)):
-            skipped += 1
-            continue
-        im = _get(ep, "agentview_image", "images")
-        if im is None: raise VlarlError(f"episode {i} has no 'agentview_image' (or 'images') array")
-        im = np.asarray(im)
-        if im.dtype != np.uint8: raise VlarlError(f"episode {i}: images must be uint8, got {im.dtype}")
-        a = _episode_actions(ep, cfg)
-        check_shape(im, (len(a), None, None, 3), f"episode {i} images")
-        if not isinstance(ep.get("instruction"), str) or not ep["instruction"].strip():
-            raise VlarlError(f"episode {i} has no instruction")
-        y = pseudo_labels(ep, cfg)
-        if len(y) != len(a): raise VlarlError(f"episode {i}: {len(y)} signal steps but {len(a)} actions")
-        k = len(info)
-        imgs.append(im)
-        acts.append(a)
-        ys.append(y)
-        epi.append(np.full(len(y), k))
-        ts.append(np.arange(len(y)))
-        instr += [ep["instruction"]] * len(y)
-        info.append(
-            dict(
-                index=k,
-                source=str(ep.get("file", i)),
-                instruction=ep["instruction"],
-                length=len(y),
-                n_positive=int(y.sum()),
-            )
-        )
-    if not info: raise VlarlError(f"none of the {len(episodes)} episodes is successful: nothing to label")
-    if len({im.shape[1:] for im in imgs}) > 1: raise VlarlError("episodes have different image sizes")
+# %% ../../nbs/05_pseudo_labels.ipynb #947c8dc4
+def _checked_episode(i: int, ep: dict, cfg: LabelConfig) -> tuple:
+    "Episode `i`'s images, actions and pseudo-labels, checked: uint8 images, one per action, and an instruction."
+    im = _get(ep, "agentview_image", "images")
+    if im is None: raise VlarlError(f"episode {i} has no 'agentview_image' (or 'images') array")
+    im = np.asarray(im)
+    if im.dtype != np.uint8: raise VlarlError(f"episode {i}: images must be uint8, got {im.dtype}")
+    a = _episode_actions(ep, cfg)
+    check_shape(im, (len(a), None, None, 3), f"episode {i} images")
+    if not isinstance(ep.get("instruction"), str) or not ep["instruction"].strip():
+        raise VlarlError(f"episode {i} has no instruction")
+    y = pseudo_labels(ep, cfg)
+    if len(y) != len(a): raise VlarlError(f"episode {i}: {len(y)} signal steps but {len(a)} actions")
+    return im, a, y
+
+def _flat_labels(imgs, instr, acts, ys, epi, ts, info, skipped: int, cfg: LabelConfig) -> dict:
+    "The per-episode lists concatenated into one labelled dataset, with its `meta`."
     y = np.concatenate(ys)
     meta = dict(
         format=LABELS_FORMAT,
@@ -305,6 +288,36 @@ def label_episodes(episodes: list[dict], cfg: LabelConfig | None = None) -> dict
         meta=meta,
     )
 
+# %% ../../nbs/05_pseudo_labels.ipynb #85a24041
+def label_episodes(episodes: list[dict], cfg: LabelConfig | None = None) -> dict:
+    "Label the successful episodes and flatten them: `images, instructions, actions, labels, episode, t` plus `meta`."
+    cfg = cfg or LabelConfig()
+    if not episodes: raise VlarlError("no episodes to label")
+    imgs, instr, acts, ys, epi, ts, info, skipped = [], [], [], [], [], [], [], 0
+    for i, ep in enumerate(episodes):
+        if not bool(ep.get("success", True)):
+            skipped += 1
+            continue
+        im, a, y = _checked_episode(i, ep, cfg)
+        k = len(info)
+        imgs.append(im)
+        acts.append(a)
+        ys.append(y)
+        epi.append(np.full(len(y), k))
+        ts.append(np.arange(len(y)))
+        instr += [ep["instruction"]] * len(y)
+        info.append(
+            dict(
+                index=k,
+                source=str(ep.get("file", i)),
+                instruction=ep["instruction"],
+                length=len(y),
+                n_positive=int(y.sum()),
+            )
+        )
+    if not info: raise VlarlError(f"none of the {len(episodes)} episodes is successful: nothing to label")
+    if len({im.shape[1:] for im in imgs}) > 1: raise VlarlError("episodes have different image sizes")
+    return _flat_labels(imgs, instr, acts, ys, epi, ts, info, skipped, cfg)
 
 # %% ../../nbs/05_pseudo_labels.ipynb #7204e81a
 def save_labels(data: dict, folder: str | Path, overwrite: bool = False) -> Path:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
 from ..core.base import VlarlError, check_shape, seed_everything, atomic_write_text, get_device, atomic_dir, TypedConfig
 from typing import ClassVar
 from ..models.mdp import N_ACTION_TOKENS
@@ -29,6 +30,30 @@ RPRM_PRESETS = {
     "tiny": dict(),
     "full": dict(vla_preset="openvla-7b", lr=2e-5, batch_size=16, epochs=1, lora_rank=32, device="auto"),
 }
+
+# %% ../../nbs/05a_rprm.ipynb #c5f8e5b8
+def _check_rprm_config(c):
+    "Refuse an `RPRMConfig` whose values cannot work, naming the field."
+    def bad(msg): raise VlarlError(f"RPRMConfig: {msg}")
+    def is_int(x): return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+    if c.init not in ("policy", "scratch"): bad(f"init must be 'policy' or 'scratch', got {c.init!r}")
+    if c.balance not in ("weight", "resample", "none"):
+        bad(f"balance must be 'weight', 'resample' or 'none', got {c.balance!r}")
+    if c.output not in ("prob", "logodds"): bad(f"output must be 'prob' or 'logodds', got {c.output!r}")
+    if c.loss not in ("answer", "vocab"): bad(f"loss must be 'answer' or 'vocab', got {c.loss!r}")
+    for k in ("epochs", "batch_size"):
+        if not is_int(getattr(c, k)) or getattr(c, k) < 1:
+            bad(f"{k} must be an integer >= 1, got {getattr(c, k)!r}")
+    for k in ("lora_rank", "perturb_negatives", "seed"):
+        if not is_int(getattr(c, k)) or getattr(c, k) < 0:
+            bad(f"{k} must be an integer >= 0, got {getattr(c, k)!r}")
+    if not (isinstance(c.lr, (int, float)) and math.isfinite(c.lr) and c.lr > 0):
+        bad(f"lr must be > 0, got {c.lr!r}")
+    if not (isinstance(c.val_frac, (int, float)) and 0 < c.val_frac < 1):
+        bad(f"val_frac must be in (0, 1), got {c.val_frac!r}")
+    if not isinstance(c.policy, str) or not c.policy: bad("policy must be 'default' or a policy folder")
+    if not c.pos_token or c.pos_token == c.neg_token:
+        bad("pos_token and neg_token must be two different non-empty tokens")
 
 # %% ../../nbs/05a_rprm.ipynb #f2e05ead
 @dataclass
@@ -59,27 +84,7 @@ class RPRMConfig(TypedConfig):
     device: str = "cpu"
     seed: int = 0
 
-    def __post_init__(self):
-        def bad(msg): raise VlarlError(f"RPRMConfig: {msg}")
-        def is_int(x): return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-        if self.init not in ("policy", "scratch"): bad(f"init must be 'policy' or 'scratch', got {self.init!r}")
-        if self.balance not in ("weight", "resample", "none"):
-            bad(f"balance must be 'weight', 'resample' or 'none', got {self.balance!r}")
-        if self.output not in ("prob", "logodds"): bad(f"output must be 'prob' or 'logodds', got {self.output!r}")
-        if self.loss not in ("answer", "vocab"): bad(f"loss must be 'answer' or 'vocab', got {self.loss!r}")
-        for k in ("epochs", "batch_size"):
-            if not is_int(getattr(self, k)) or getattr(self, k) < 1:
-                bad(f"{k} must be an integer >= 1, got {getattr(self, k)!r}")
-        for k in ("lora_rank", "perturb_negatives", "seed"):
-            if not is_int(getattr(self, k)) or getattr(self, k) < 0:
-                bad(f"{k} must be an integer >= 0, got {getattr(self, k)!r}")
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
-            bad(f"lr must be > 0, got {self.lr!r}")
-        if not (isinstance(self.val_frac, (int, float)) and 0 < self.val_frac < 1):
-            bad(f"val_frac must be in (0, 1), got {self.val_frac!r}")
-        if not isinstance(self.policy, str) or not self.policy: bad("policy must be 'default' or a policy folder")
-        if not self.pos_token or self.pos_token == self.neg_token:
-            bad("pos_token and neg_token must be two different non-empty tokens")
+    def __post_init__(self): _check_rprm_config(self)
 
     # to_dict, from_dict (unknown fields refused), diff and with_overrides come from `TypedConfig` (00_core)
 
@@ -127,55 +132,63 @@ class RewardModel:
                              f"got values in [{int(ids.min())}, {int(ids.max())}]")
         return ids
 
-    def answer_hidden(self, images, instructions, token_ids) -> torch.Tensor:
-        "Final hidden state `[N, d]` at the last action token, whose logits predict the answer (with gradients)."
-        if len(instructions) != len(images):
-            raise VlarlError(f"{len(images)} images but {len(instructions)} instructions")
-        ids = self.check_tokens(token_ids, len(images)).to(self.device)
-        b = self._bundle.batch(images, list(instructions))
-        x = torch.cat([b["input_ids"], ids], 1)
-        mask = torch.cat([b["attention_mask"], torch.ones_like(ids)], 1)
-        h, _ = self.model.hidden_states(x, b["pixel_values"], mask)
-        return h[:, -1]
+# %% ../../nbs/05a_rprm.ipynb #2b50e0c9
+@patch
+def answer_hidden(self: RewardModel, images, instructions, token_ids) -> torch.Tensor:
+    "Final hidden state `[N, d]` at the last action token, whose logits predict the answer (with gradients)."
+    if len(instructions) != len(images):
+        raise VlarlError(f"{len(images)} images but {len(instructions)} instructions")
+    ids = self.check_tokens(token_ids, len(images)).to(self.device)
+    b = self._bundle.batch(images, list(instructions))
+    x = torch.cat([b["input_ids"], ids], 1)
+    mask = torch.cat([b["attention_mask"], torch.ones_like(ids)], 1)
+    h, _ = self.model.hidden_states(x, b["pixel_values"], mask)
+    return h[:, -1]
 
-    def reward_logits(self, images, instructions, token_ids) -> torch.Tensor:
-        "Full-vocabulary logits `[N, V]` of the answer (with gradients)."
-        return self.model.language_model.lm_head(self.answer_hidden(images, instructions, token_ids)).float()
+@patch
+def reward_logits(self: RewardModel, images, instructions, token_ids) -> torch.Tensor:
+    "Full-vocabulary logits `[N, V]` of the answer (with gradients)."
+    return self.model.language_model.lm_head(self.answer_hidden(images, instructions, token_ids)).float()
 
-    def answer_logits(self, images, instructions, token_ids) -> torch.Tensor:
-        ("Logits of the two answers `[N, 2]` = `(z_neg, z_pos)`, from those two rows of the LM head only (with "
-         "gradients).")
-        W = self.model.language_model.lm_head.weight
-        return (self.answer_hidden(images, instructions, token_ids) @ W[[self.neg_id, self.pos_id]].T).float()
+@patch
+def answer_logits(self: RewardModel, images, instructions, token_ids) -> torch.Tensor:
+    ("Logits of the two answers `[N, 2]` = `(z_neg, z_pos)`, from those two rows of the LM head only (with "
+     "gradients).")
+    W = self.model.language_model.lm_head.weight
+    return (self.answer_hidden(images, instructions, token_ids) @ W[[self.neg_id, self.pos_id]].T).float()
 
-    @torch.no_grad()
-    def score(self, images,                 # uint8 [N, H, W, 3] observations
-              instructions,                 # N instructions
-              token_ids,                    # [N, 7] the VLA's action token ids
-              output: str | None = None,    # "prob" (default: the config's) or "logodds"
-              batch_size: int = 256,
-             ) -> torch.Tensor:             # float32 [N] on the CPU
-        "Reward of each step: P('1') among {'1', '0'} (or its log-odds), in batches, without gradients."
-        output = output or self.cfg.output
-        if output not in ("prob", "logodds"): raise VlarlError(f"output must be 'prob' or 'logodds', got {output!r}")
-        n = len(images)
-        ids = self.check_tokens(token_ids, n)
-        if len(instructions) != n: raise VlarlError(f"{n} images but {len(instructions)} instructions")
-        was = self.model.training
-        self.model.eval()
-        out = []
-        for s in range(0, n, batch_size):
-            z = self.answer_logits(
-                images[s : s + batch_size], list(instructions[s : s + batch_size]), ids[s : s + batch_size]
-            )
-            out.append((z[:, 1] - z[:, 0]).cpu())
-        self.model.train(was)
-        lo = torch.cat(out) if out else torch.zeros(0)
-        return lo if output == "logodds" else torch.sigmoid(lo)
+# %% ../../nbs/05a_rprm.ipynb #976e74d1
+@patch
+@torch.no_grad()
+def score(self: RewardModel,
+          images,                       # uint8 [N, H, W, 3] observations
+          instructions,                 # N instructions
+          token_ids,                    # [N, 7] the VLA's action token ids
+          output: str | None = None,    # "prob" (default: the config's) or "logodds"
+          batch_size: int = 256,
+         ) -> torch.Tensor:             # float32 [N] on the CPU
+    "Reward of each step: P('1') among {'1', '0'} (or its log-odds), in batches, without gradients."
+    output = output or self.cfg.output
+    if output not in ("prob", "logodds"): raise VlarlError(f"output must be 'prob' or 'logodds', got {output!r}")
+    n = len(images)
+    ids = self.check_tokens(token_ids, n)
+    if len(instructions) != n: raise VlarlError(f"{n} images but {len(instructions)} instructions")
+    was = self.model.training
+    self.model.eval()
+    out = []
+    for s in range(0, n, batch_size):
+        z = self.answer_logits(
+            images[s : s + batch_size], list(instructions[s : s + batch_size]), ids[s : s + batch_size]
+        )
+        out.append((z[:, 1] - z[:, 0]).cpu())
+    self.model.train(was)
+    lo = torch.cat(out) if out else torch.zeros(0)
+    return lo if output == "logodds" else torch.sigmoid(lo)
 
-    def __call__(self, images, instructions, token_ids) -> torch.Tensor:
-        "The trainer's dense reward hook: `reward_fn(images uint8 [N,H,W,3], instructions, token_ids [N,7]) -> [N]`."
-        return self.score(images, instructions, token_ids)
+@patch
+def __call__(self: RewardModel, images, instructions, token_ids) -> torch.Tensor:
+    "The trainer's dense reward hook: `reward_fn(images uint8 [N,H,W,3], instructions, token_ids [N,7]) -> [N]`."
+    return self.score(images, instructions, token_ids)
 
 # %% ../../nbs/05a_rprm.ipynb #ca2b580b
 def build_reward_model(cfg: RPRMConfig | None = None) -> tuple[RewardModel, Policy]:
@@ -294,6 +307,43 @@ def class_weights(labels, balance: str = "weight") -> np.ndarray:
         raise VlarlError(f"training data needs both classes, got {n_pos} positives and {n_neg} negatives")
     return np.array([len(y) / (2 * n_neg), len(y) / (2 * n_pos)])
 
+# %% ../../nbs/05a_rprm.ipynb #7dd38e2f
+def _rprm_optimizer(rm: RewardModel, data: RPRMData, idx: np.ndarray, cfg: RPRMConfig) -> tuple:
+    ("The model in training mode, its trainable parameters, AdamW and its one-cycle schedule: "
+     "`(model, params, opt, sched, n_batches)`.")
+    model = rm.model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    n_batches = len(_batches(data, idx, cfg, np.random.default_rng(0)))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * n_batches, pct_start=0.1)
+    return model, params, opt, sched, n_batches
+
+def _rprm_loss(rm: RewardModel, data: RPRMData, j: np.ndarray, cfg: RPRMConfig, w: torch.Tensor) -> torch.Tensor:
+    "The class-weighted next-token loss of the answers of examples `j` (eq. 3: `cfg.loss` picks the softmax's support)."
+    y = torch.as_tensor(data.labels[j].astype(np.int64), device=rm.device)
+    im, ins, tk = data.images[j], [data.instructions[i] for i in j], data.token_ids[j]
+    if cfg.loss == "answer": ce = F.cross_entropy(rm.answer_logits(im, ins, tk), y, reduction="none")
+    else: ce = F.cross_entropy(rm.reward_logits(im, ins, tk), torch.where(y == 1, rm.pos_id, rm.neg_id), reduction="none")
+    return (ce * w[y]).mean()
+
+def _rprm_epoch(rm: RewardModel, data: RPRMData, idx: np.ndarray, cfg: RPRMConfig, w, rng, params, opt, sched, bar,
+                ep: int) -> list[float]:
+    "One epoch of minibatch steps; returns the losses."
+    losses = []
+    for j in _batches(data, idx, cfg, rng):
+        loss = _rprm_loss(rm, data, j, cfg, w)
+        if not torch.isfinite(loss):
+            raise VlarlError(f"rprm: non-finite loss at epoch {ep + 1}; lower the learning rate")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+        opt.step()
+        sched.step()
+        losses.append(loss.item())
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss.item():.3f}")
+    return losses
+
 # %% ../../nbs/05a_rprm.ipynb #f58b384f
 def train_rprm(rm: RewardModel, data: RPRMData,
                idx=None,                       # training example indices (default: all)
@@ -312,32 +362,12 @@ def train_rprm(rm: RewardModel, data: RPRMData,
         raise VlarlError("training data needs both classes")
     seed_everything(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    model = rm.model.train()
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    n_batches = len(_batches(data, idx, cfg, np.random.default_rng(0)))
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * n_batches, pct_start=0.1)
+    model, params, opt, sched, n_batches = _rprm_optimizer(rm, data, idx, cfg)
     bar = tqdm(total=cfg.epochs * n_batches, desc="rprm", disable=not progress, leave=False)
     hist, t0 = [], time.time()
     try:
         for ep in range(cfg.epochs):
-            losses = []
-            for j in _batches(data, idx, cfg, rng):
-                y = torch.as_tensor(data.labels[j].astype(np.int64), device=rm.device)
-                im, ins, tk = data.images[j], [data.instructions[i] for i in j], data.token_ids[j]
-                if cfg.loss == "answer": ce = F.cross_entropy(rm.answer_logits(im, ins, tk), y, reduction="none")
-                else: ce = F.cross_entropy(rm.reward_logits(im, ins, tk), torch.where(y == 1, rm.pos_id, rm.neg_id), reduction="none")
-                loss = (ce * w[y]).mean()
-                if not torch.isfinite(loss):
-                    raise VlarlError(f"rprm: non-finite loss at epoch {ep + 1}; lower the learning rate")
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-                opt.step()
-                sched.step()
-                losses.append(loss.item())
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss.item():.3f}")
+            losses = _rprm_epoch(rm, data, idx, cfg, w, rng, params, opt, sched, bar, ep)
             h = {
                 "epoch": ep + 1,
                 "rprm/loss": float(np.mean(losses)),
@@ -415,6 +445,49 @@ def load_rprm(folder: str | Path, device="cpu") -> RewardModel:
                          f"{(spec['pos_token_id'], spec['neg_token_id'])}")
     return rm
 
+# %% ../../nbs/05a_rprm.ipynb #c5b862f4
+def _with_perturbed(data: RPRMData, labels: dict, policy, tr: np.ndarray,
+                    cfg: RPRMConfig) -> tuple[RPRMData, np.ndarray]:
+    ("`data` and its training rows, with `perturb_negatives` perturbed negatives per positive of the training episodes "
+     "appended (they become the training rows; held-out data stays as labelled).")
+    aug = rprm_dataset(
+        dict(
+            labels,
+            **{
+                k: (np.asarray(labels[k])[tr] if k != "instructions" else [labels[k][i] for i in tr])
+                for k in ("images", "instructions", "actions", "labels", "episode", "t")
+            },
+        ),
+        policy,
+        cfg.perturb_negatives,
+        cfg.seed,
+    )
+    n = len(data)
+    data = RPRMData(np.concatenate([data.images, aug.images]), data.instructions + aug.instructions,
+                    np.concatenate([data.token_ids, aug.token_ids]), np.concatenate([data.labels, aug.labels]),
+                    np.concatenate([data.episode, aug.episode]), np.concatenate([data.t, aug.t]))
+    tr = np.arange(n, len(data))
+    return data, tr
+
+# %% ../../nbs/05a_rprm.ipynb #4f514ca8
+def _rprm_metrics(rm: RewardModel, data: RPRMData, tr, va, cfg: RPRMConfig, hist: list, train_time: float) -> dict:
+    "The `rprm/*` metrics of a trained reward model: held-out (and training) accuracy, AUC, action sensitivity."
+    val, trn = evaluate_rprm(rm, data, va), evaluate_rprm(rm, data, tr)
+    metrics = {
+        "rprm/val_accuracy": val["accuracy"],
+        "rprm/val_balanced_accuracy": val["balanced_accuracy"],
+        "rprm/val_auc": val["auc"],
+        "rprm/train_auc": trn["auc"],
+        "rprm/val_action_sensitivity": action_sensitivity(rm, data, va, cfg.seed),
+        "rprm/final_loss": hist[-1]["rprm/loss"],
+        "rprm/n_train": int(len(tr)),
+        "rprm/n_val": int(len(va)),
+        "rprm/val_episodes": int(len(np.unique(data.episode[va]))),
+        "rprm/val_positive_fraction": float(data.labels[va].mean()),
+        "timing/train": train_time,
+    }
+    return metrics
+
 # %% ../../nbs/05a_rprm.ipynb #7b630151
 def run_rprm(labels_dir: str | Path,          # a labels folder (`run_label` / `save_labels`)
              out: str | Path,                 # reward model folder to write
@@ -431,40 +504,11 @@ def run_rprm(labels_dir: str | Path,          # a labels folder (`run_label` / `
     data = rprm_dataset(labels, policy)
     tr, va = split_episodes(data, cfg.val_frac, cfg.seed)
     if cfg.perturb_negatives:                      # augment the training episodes only; held-out data stays as labelled
-        aug = rprm_dataset(
-            dict(
-                labels,
-                **{
-                    k: (np.asarray(labels[k])[tr] if k != "instructions" else [labels[k][i] for i in tr])
-                    for k in ("images", "instructions", "actions", "labels", "episode", "t")
-                },
-            ),
-            policy,
-            cfg.perturb_negatives,
-            cfg.seed,
-        )
-        n = len(data)
-        data = RPRMData(np.concatenate([data.images, aug.images]), data.instructions + aug.instructions,
-                        np.concatenate([data.token_ids, aug.token_ids]), np.concatenate([data.labels, aug.labels]),
-                        np.concatenate([data.episode, aug.episode]), np.concatenate([data.t, aug.t]))
-        tr = np.arange(n, len(data))
+        data, tr = _with_perturbed(data, labels, policy, tr, cfg)
     t0 = time.time()
     hist = train_rprm(rm, data, tr, cfg, progress=progress)
     train_time = time.time() - t0
-    val, trn = evaluate_rprm(rm, data, va), evaluate_rprm(rm, data, tr)
-    metrics = {
-        "rprm/val_accuracy": val["accuracy"],
-        "rprm/val_balanced_accuracy": val["balanced_accuracy"],
-        "rprm/val_auc": val["auc"],
-        "rprm/train_auc": trn["auc"],
-        "rprm/val_action_sensitivity": action_sensitivity(rm, data, va, cfg.seed),
-        "rprm/final_loss": hist[-1]["rprm/loss"],
-        "rprm/n_train": int(len(tr)),
-        "rprm/n_val": int(len(va)),
-        "rprm/val_episodes": int(len(np.unique(data.episode[va]))),
-        "rprm/val_positive_fraction": float(data.labels[va].mean()),
-        "timing/train": train_time,
-    }
+    metrics = _rprm_metrics(rm, data, tr, va, cfg, hist, train_time)
     rm.meta.update(labels=str(Path(labels_dir).resolve()), history=hist, env=labels["meta"].get("env", {}))
     save_rprm(rm, out, overwrite=overwrite, metrics=metrics)
     return metrics

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import numpy as np
 import torch
+from fastcore.basics import patch
 from ..core.base import VlarlError
 from ..core.config import action_dims
 from ..algorithms.ppo import ppo_losses, value_loss, assert_finite
@@ -34,41 +35,47 @@ class EpisodeTracker:
         self.length, self.ret, self.dense = np.zeros(self.n, int), np.zeros(self.n), np.zeros(self.n)
         self.episodes: list[dict] = []
 
-    def step(self, sparse, dense, terminated, truncated,   # [n_envs] each
-             extra: dict | None = None,                   # more per-env fields for the records, e.g. `group`
-             envs=None,                                   # account only these env indices (the others did not step)
-            ) -> np.ndarray:
-        "Account one step of every env; returns the indices whose episode ended (recorded, curriculum updated)."
-        sparse, dense = np.asarray(sparse, float), np.asarray(dense, float)
-        ended = np.asarray(terminated, bool) | np.asarray(truncated, bool)
-        a = self.alive.copy()
-        if envs is not None: a &= np.isin(np.arange(self.n), np.asarray(envs, int))
-        self.length += a
-        self.ret += a * (sparse + self.coef * dense)
-        self.dense += a * dense
-        done = np.flatnonzero(a & ended)
-        for i in done:
-            key, success = self.current[i], bool(terminated[i])
-            self.episodes.append(dict(task=int(key[0]), init=int(key[1]), success=success, length=int(self.length[i]),
-                                      ret=float(self.ret[i]), dense=float(self.dense[i] / self.length[i]), env=int(i),
-                                      **{k: v[i] for k, v in (extra or {}).items()}))
-            self.curriculum.update(key, success)
-            if self.refill:
-                self.current[i] = self.pending[i]
-                self.pending[i] = tuple(self.curriculum.sample(1)[0])
-            else: self.alive[i] = False
-            self.length[i], self.ret[i], self.dense[i] = 0, 0.0, 0.0
-        return done
-
-    def discard(self, i: int):
-        "Drop env `i`'s running episode without a record (its worker crashed); it moves on to its next assignment."
-        self.current[i] = self.pending[i]
-        self.pending[i] = tuple(self.curriculum.sample(1)[0])
+# %% ../../nbs/06a_iteration.ipynb #d3eed57f
+@patch
+def step(self: EpisodeTracker,
+         sparse, dense, terminated, truncated,   # [n_envs] each
+         extra: dict | None = None,              # more per-env fields for the records, e.g. `group`
+         envs=None,                              # account only these env indices (the others did not step)
+        ) -> np.ndarray:
+    "Account one step of every env; returns the indices whose episode ended (recorded, curriculum updated)."
+    sparse, dense = np.asarray(sparse, float), np.asarray(dense, float)
+    ended = np.asarray(terminated, bool) | np.asarray(truncated, bool)
+    a = self.alive.copy()
+    if envs is not None: a &= np.isin(np.arange(self.n), np.asarray(envs, int))
+    self.length += a
+    self.ret += a * (sparse + self.coef * dense)
+    self.dense += a * dense
+    done = np.flatnonzero(a & ended)
+    for i in done:
+        key, success = self.current[i], bool(terminated[i])
+        self.episodes.append(dict(task=int(key[0]), init=int(key[1]), success=success, length=int(self.length[i]),
+                                  ret=float(self.ret[i]), dense=float(self.dense[i] / self.length[i]), env=int(i),
+                                  **{k: v[i] for k, v in (extra or {}).items()}))
+        self.curriculum.update(key, success)
+        if self.refill:
+            self.current[i] = self.pending[i]
+            self.pending[i] = tuple(self.curriculum.sample(1)[0])
+        else: self.alive[i] = False
         self.length[i], self.ret[i], self.dense[i] = 0, 0.0, 0.0
+    return done
 
-    def instructions(self, names: list) -> list:
-        "The instruction of each env's running episode."
-        return [names[c[0]] for c in self.current]
+# %% ../../nbs/06a_iteration.ipynb #a150de73
+@patch
+def discard(self: EpisodeTracker, i: int):
+    "Drop env `i`'s running episode without a record (its worker crashed); it moves on to its next assignment."
+    self.current[i] = self.pending[i]
+    self.pending[i] = tuple(self.curriculum.sample(1)[0])
+    self.length[i], self.ret[i], self.dense[i] = 0, 0.0, 0.0
+
+@patch
+def instructions(self: EpisodeTracker, names: list) -> list:
+    "The instruction of each env's running episode."
+    return [names[c[0]] for c in self.current]
 
 # %% ../../nbs/06a_iteration.ipynb #d983baa4
 def _corr(x, y) -> float:

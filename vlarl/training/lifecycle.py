@@ -40,17 +40,11 @@ def open_run(out, resume: bool = False, overwrite: bool = False, check=None) -> 
         if latest_checkpoint(out) is None: raise VlarlError(f"cannot resume: {out} has no complete checkpoint")
     return prepare_run_folder(out, resume, overwrite, resumable)                  # 00_core: the one run-folder rule
 
-# %% ../../nbs/06b_lifecycle.ipynb #c74c2e31
-def plot_run(metrics: list[dict], out):
-    "Write `training.png` (success, reward, episode length, entropy) and `timing.png` (time split per iteration)."
-    import matplotlib
+# %% ../../nbs/06b_lifecycle.ipynb #c4df063f
+def _plot_training(tr: list[dict], ev: list[dict], x: list, out: Path):
+    "`training.png`: success (rollout and held-out), reward, episode length and entropy per iteration."
     import matplotlib.pyplot as plt
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    tr = [m for m in metrics if "rollout/success_rate" in m]
-    ev = [m for m in metrics if "eval/success_rate" in m]
-    if not tr: return
-    x, nan = [m["step"] for m in tr], float("nan")          # a series a row lacks (no update this iteration) gets a gap
+    nan = float("nan")                     # a series a row lacks (no update this iteration) gets a gap
     fig, ax = plt.subplots(2, 2, figsize=(10, 6.5))
     ax[0, 0].plot(x, [m["rollout/success_rate"] for m in tr], label="rollout (sampled, train states)")
     if ev:
@@ -79,6 +73,11 @@ def plot_run(metrics: list[dict], out):
     fig.tight_layout()
     fig.savefig(out / "training.png", dpi=90)
     plt.close(fig)
+
+# %% ../../nbs/06b_lifecycle.ipynb #da2233dd
+def _plot_timing(tr: list[dict], x: list, out: Path):
+    "`timing.png`: the time of each iteration, split into its phases."
+    import matplotlib.pyplot as plt
     keys = ["timing/rollout", "timing/gae", "timing/update", "timing/sync", "timing/eval", "timing/checkpoint"]
     fig, a = plt.subplots(figsize=(8, 3.2))
     bottom = np.zeros(len(tr))
@@ -92,6 +91,20 @@ def plot_run(metrics: list[dict], out):
     fig.tight_layout()
     fig.savefig(out / "timing.png", dpi=90)
     plt.close(fig)
+
+# %% ../../nbs/06b_lifecycle.ipynb #c74c2e31
+def plot_run(metrics: list[dict], out):
+    "Write `training.png` (success, reward, episode length, entropy) and `timing.png` (time split per iteration)."
+    import matplotlib
+    import matplotlib.pyplot as plt
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tr = [m for m in metrics if "rollout/success_rate" in m]
+    ev = [m for m in metrics if "eval/success_rate" in m]
+    if not tr: return
+    x = [m["step"] for m in tr]
+    _plot_training(tr, ev, x, out)
+    _plot_timing(tr, x, out)
 
 # %% ../../nbs/06b_lifecycle.ipynb #4cb19adc
 def collapse_warnings(
@@ -168,61 +181,81 @@ def _timed(m: dict, key: str, fn):
     m[key] = time.perf_counter() - t0
     return r
 
+# %% ../../nbs/06b_lifecycle.ipynb #04dd02b0
+def _resume_metrics(out: Path, start: int) -> tuple[list, object]:
+    "The rows of `metrics.jsonl` up to iteration `start` (the file rewritten without later rows), a TensorBoard writer."
+    from torch.utils.tensorboard import SummaryWriter
+    metrics = read_metrics(out / "metrics.jsonl", start)
+    atomic_write_text(out / "metrics.jsonl", "".join(json.dumps(m) + "\n" for m in metrics))
+    return metrics, SummaryWriter(str(out / "tensorboard"), purge_step=start + 1)
+
+def _first_row(out: Path, writer, metrics: list, held_out, start_eval: dict | None):
+    "Row 0, the start of the curves and of the collapse check: the stored start result, or a held-out evaluation."
+    m0 = {"step": 0}
+    if start_eval: m0.update(start_eval, **{"timing/eval": 0.0})
+    else: m0.update(_timed(m0, "timing/eval", lambda: held_out(0)))
+    metrics.append(m0)
+    _write_row(out, writer, m0, 0)
+
+# %% ../../nbs/06b_lifecycle.ipynb #a8de84e8
+def _eval_and_save(m: dict, it: int, last: bool, cfg, held_out, save):
+    "Evaluate (every `eval_every` iterations and at the end) and checkpoint (every `save_every` and at the end), timed."
+    base = m.pop("timing/iteration", None)
+    if base is None: base = sum(v for k, v in m.items() if k.startswith("timing/"))
+    do_eval = held_out is not None and ((cfg.eval_every and it % cfg.eval_every == 0) or last)
+    m.update(_timed(m, "timing/eval", lambda: held_out(it) if do_eval else {}))
+    _timed(m, "timing/checkpoint", lambda: save() if it % cfg.save_every == 0 or last else None)
+    m["timing/iteration"] = base + m["timing/eval"] + m["timing/checkpoint"]
+
+def _warn(metrics: list, m: dict, it: int, bar) -> int:
+    "Add the collapse warnings of the newest row `m` to it and print them; returns how many."
+    warn = collapse_warnings(metrics)
+    if warn:
+        m["warnings"] = warn
+        for w in warn: bar.write(f"warning (iteration {it}): {w}")
+    return len(warn)
+
+def _advance(bar, m: dict, n_warn: int):
+    "One step of the progress bar, showing rollout and held-out success and the warnings so far."
+    bar.update(1)
+    bar.set_postfix(
+        success=f"{m['rollout/success_rate']:.2f}",
+        eval=f"{m.get('eval/success_rate', float('nan')):.2f}",
+        **({"warnings": n_warn} if n_warn else {}),
+    )
+
 # %% ../../nbs/06b_lifecycle.ipynb #f304ab39
 def run_loop(
-    out,
-    cfg,  # run folder (from `open_run`) and the TrainConfig (iterations, eval_every, save_every)
-    start: int,  # the trainer's iteration now: 0, or the checkpoint's when resuming
-    step,
-    save,  # `step() -> metrics row` of one iteration; `save()` writes a checkpoint
-    held_out=None,  # `held_out(step) -> eval metrics`; None: no evaluation
+    out, cfg,                        # run folder (`open_run`) and the TrainConfig (iterations, eval_every, save_every)
+    start: int,                      # the trainer's iteration now: 0, or the checkpoint's when resuming
+    step, save,                      # `step() -> metrics row` of one iteration; `save()` writes a checkpoint
+    held_out=None,                   # `held_out(step) -> eval metrics`; None: no evaluation
     progress: bool = True,
     desc: str = "vla-rl",
-    stop_after: int | None = None,  # stop (as if killed) after this many iterations of this call (tests)
-    on_iteration=None,  # `on_iteration(row)` after each row is written
+    stop_after: int | None = None,   # stop (as if killed) after this many iterations of this call (tests)
+    on_iteration=None,               # `on_iteration(row)` after each row is written
     start_eval: dict | None = None,  # the start's stored `eval/*` row (`stored_start`): row 0 for free
 ) -> list[dict]:
     ("Iterate `step()` up to `cfg.iterations` with evaluation, checkpoints, metrics.jsonl, TensorBoard, collapse "
      "warnings, plots and a progress bar.")
     from tqdm.auto import tqdm
-    from torch.utils.tensorboard import SummaryWriter
     out = Path(out)
-    metrics = read_metrics(out / "metrics.jsonl", start)
-    atomic_write_text(out / "metrics.jsonl", "".join(json.dumps(m) + "\n" for m in metrics))
-    writer = SummaryWriter(str(out / "tensorboard"), purge_step=start + 1)
+    metrics, writer = _resume_metrics(out, start)
     try:
         bar = tqdm(total=cfg.iterations, initial=start, desc=desc, disable=not progress)
         if cfg.eval_every and start == 0 and not metrics and (start_eval or held_out):   # the start of curves and collapse check
-            m0 = {"step": 0}
-            if start_eval: m0.update(start_eval, **{"timing/eval": 0.0})
-            else: m0.update(_timed(m0, "timing/eval", lambda: held_out(0)))
-            metrics.append(m0)
-            _write_row(out, writer, m0, 0)
+            _first_row(out, writer, metrics, held_out, start_eval)
         it, n_warn, done = start, 0, 0
         while it < cfg.iterations:
             m = step()
             it = m["step"]
             last = it == cfg.iterations
-            base = m.pop("timing/iteration", None)
-            if base is None: base = sum(v for k, v in m.items() if k.startswith("timing/"))
-            do_eval = held_out is not None and ((cfg.eval_every and it % cfg.eval_every == 0) or last)
-            m.update(_timed(m, "timing/eval", lambda: held_out(it) if do_eval else {}))
-            _timed(m, "timing/checkpoint", lambda: save() if it % cfg.save_every == 0 or last else None)
-            m["timing/iteration"] = base + m["timing/eval"] + m["timing/checkpoint"]
+            _eval_and_save(m, it, last, cfg, held_out, save)
             metrics.append(m)
-            warn = collapse_warnings(metrics)
-            if warn:
-                m["warnings"] = warn
-                n_warn += len(warn)
-                for w in warn: bar.write(f"warning (iteration {it}): {w}")
+            n_warn += _warn(metrics, m, it, bar)
             _write_row(out, writer, m, it)
             if "eval/success_rate" in m or last: plot_run(metrics, out / "plots")
-            bar.update(1)
-            bar.set_postfix(
-                success=f"{m['rollout/success_rate']:.2f}",
-                eval=f"{m.get('eval/success_rate', float('nan')):.2f}",
-                **({"warnings": n_warn} if n_warn else {}),
-            )
+            _advance(bar, m, n_warn)
             if on_iteration is not None: on_iteration(m)
             done += 1
             if stop_after is not None and done >= stop_after and it < cfg.iterations: break

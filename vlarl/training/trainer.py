@@ -84,38 +84,11 @@ def _decode_and_step(ac, policy, vec, obs, tr, temperature, generator, reward_fn
         buf[k].append(v)
     return obs, r, dense, term, trunc
 
-# %% ../../nbs/06_trainer.ipynb #bc4f3020
-@torch.no_grad()
-def collect_rollout(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curriculum, steps: int, temperature: float,
-                    generator: torch.Generator, reward_fn=None, reward_coef: float = 1.0) -> Rollout:
-    "Algorithm 1, lines 8-24: reset to curriculum draws, then `steps` batched decode + env steps."
-    N = vec.n_envs
-    tr = EpisodeTracker(curriculum, N, reward_coef)            # assignments, running episodes, records (06a_iteration)
-    vec.set_assignments(tr.current)
-    obs = vec.reset()
-    vec.set_assignments(tr.pending)
-    buf = {
-        k: []
-        for k in (
-            "images",
-            "tasks",
-            "token_ids",
-            "logp",
-            "values",
-            "entropy",
-            "sparse",
-            "dense",
-            "term",
-            "trunc",
-            "final",
-        )
-    }
-    for t in range(steps):
-        obs, r, dense, term, trunc = _decode_and_step(ac, policy, vec, obs, tr, temperature, generator, reward_fn, buf)
-        tr.step(r, dense.numpy(), term, trunc)                     # records, curriculum updates, next assignments
-        vec.set_assignments(tr.pending)
-    b = policy.batch(obs["agentview_image"], tr.instructions(vec.instructions))
-    last = ac.values(b["input_ids"], b["pixel_values"], b["attention_mask"]).float().cpu()
+# %% ../../nbs/06_trainer.ipynb #0b1e55a2
+_BUF = ("images", "tasks", "token_ids", "logp", "values", "entropy", "sparse", "dense", "term", "trunc", "final")
+
+def _rollout_from(buf: dict, reward_coef: float, last: torch.Tensor, episodes: list, groups=None) -> Rollout:
+    "Stack the per-step lists of `buf` into a `Rollout` (`valid` in `buf` and `groups`: a group rollout)."
     st = lambda k: torch.stack([torch.as_tensor(x) for x in buf[k]])
     sparse, dense = st("sparse").float(), st("dense").float()
     rewards = assert_finite(sparse + reward_coef * dense, "rewards")
@@ -133,9 +106,29 @@ def collect_rollout(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curricu
         st("final"),
         assert_finite(last, "last values"),
         st("entropy"),
-        tr.episodes,
+        episodes,
+        valid=st("valid").bool() if "valid" in buf else None,
+        groups=groups,
     )
 
+# %% ../../nbs/06_trainer.ipynb #bc4f3020
+@torch.no_grad()
+def collect_rollout(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curriculum, steps: int, temperature: float,
+                    generator: torch.Generator, reward_fn=None, reward_coef: float = 1.0) -> Rollout:
+    "Algorithm 1, lines 8-24: reset to curriculum draws, then `steps` batched decode + env steps."
+    N = vec.n_envs
+    tr = EpisodeTracker(curriculum, N, reward_coef)            # assignments, running episodes, records (06a_iteration)
+    vec.set_assignments(tr.current)
+    obs = vec.reset()
+    vec.set_assignments(tr.pending)
+    buf = {k: [] for k in _BUF}
+    for t in range(steps):
+        obs, r, dense, term, trunc = _decode_and_step(ac, policy, vec, obs, tr, temperature, generator, reward_fn, buf)
+        tr.step(r, dense.numpy(), term, trunc)                     # records, curriculum updates, next assignments
+        vec.set_assignments(tr.pending)
+    b = policy.batch(obs["agentview_image"], tr.instructions(vec.instructions))
+    last = ac.values(b["input_ids"], b["pixel_values"], b["attention_mask"]).float().cpu()
+    return _rollout_from(buf, reward_coef, last, tr.episodes)
 
 # %% ../../nbs/06_trainer.ipynb #57940170
 @torch.no_grad()
@@ -149,23 +142,7 @@ def collect_groups(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curricul
     vec.set_assignments(tr.current)
     obs = vec.reset()
     groups = np.repeat(np.arange(N // G), G)
-    buf = {
-        k: []
-        for k in (
-            "images",
-            "tasks",
-            "token_ids",
-            "logp",
-            "values",
-            "entropy",
-            "sparse",
-            "dense",
-            "term",
-            "trunc",
-            "final",
-            "valid",
-        )
-    }
+    buf = {k: [] for k in _BUF + ("valid",)}
     for t in range(vec.max_steps):
         if not tr.alive.any(): break
         buf["valid"].append(torch.as_tensor(tr.alive.copy()))    # the steps of this column's group episode
@@ -177,28 +154,7 @@ def collect_groups(ac: VLAActorCritic, policy: Policy, vec, curriculum: Curricul
         raise VlarlError(
             f"collect_groups: {int(tr.alive.sum())} episodes still running after max_steps={vec.max_steps}"
         )
-    st = lambda k: torch.stack([torch.as_tensor(x) for x in buf[k]])
-    sparse, dense = st("sparse").float(), st("dense").float()
-    rewards = assert_finite(sparse + reward_coef * dense, "rewards")
-    return Rollout(
-        np.stack(buf["images"]),
-        np.array(buf["tasks"]),
-        st("token_ids"),
-        assert_finite(st("logp"), "rollout log-probs"),
-        assert_finite(st("values"), "values"),
-        rewards,
-        sparse,
-        dense,
-        st("term").bool(),
-        st("trunc").bool(),
-        st("final"),
-        torch.zeros(N),
-        st("entropy"),
-        tr.episodes,
-        valid=st("valid").bool(),
-        groups=groups,
-    )
-
+    return _rollout_from(buf, reward_coef, torch.zeros(N), tr.episodes, groups=groups)
 
 # %% ../../nbs/06_trainer.ipynb #df0983da
 def episode_advantages(ro: Rollout, kind: str, std: bool = True, low: float = 0.0, high: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, dict]:
@@ -206,6 +162,22 @@ def episode_advantages(ro: Rollout, kind: str, std: bool = True, low: float = 0.
      "stats)` (`outcome_advantages`, 03a).")
     if ro.valid is None: raise VlarlError("episode_advantages needs a group rollout (collect_groups)")
     return outcome_advantages(ro.rewards, ro.terminated, ro.valid, ro.groups, kind, std, low, high)
+
+# %% ../../nbs/06_trainer.ipynb #a90c6bdc
+def _update_rows(ro: Rollout, adv: torch.Tensor, ret: torch.Tensor, instructions: list, rows=None) -> tuple:
+    ("The steps of `ro` that enter the update (`rows` [M, N], default all), flattened: `(n, images, instructions, "
+     "token_ids, old_logp, old_values, adv, returns)`.")
+    M, N = ro.values.shape
+    sel = (
+        torch.arange(M * N)
+        if rows is None
+        else torch.as_tensor(rows, dtype=torch.bool).reshape(-1).nonzero().squeeze(1)
+    )
+    flat = lambda x: x.reshape(M * N, *x.shape[2:])[sel]
+    imgs = ro.images.reshape(M * N, *ro.images.shape[2:])[sel.numpy()]
+    instr = [instructions[t] for t in ro.tasks.reshape(-1)[sel.numpy()]]
+    ids, old_logp, old_v, A, R = flat(ro.token_ids), flat(ro.logp), flat(ro.values), flat(adv), flat(ret)
+    return len(sel), imgs, instr, ids, old_logp, old_v, A, R
 
 # %% ../../nbs/06_trainer.ipynb #3c4398a9
 def ppo_update(
@@ -223,16 +195,7 @@ def ppo_update(
 ) -> dict:
     ("Algorithm 1, lines 27-29: PPO epochs over shuffled minibatches (or value-head-only steps during critic warmup); "
      "`rows` [M, N] selects the steps that enter.")
-    M, N = ro.values.shape
-    sel = (
-        torch.arange(M * N)
-        if rows is None
-        else torch.as_tensor(rows, dtype=torch.bool).reshape(-1).nonzero().squeeze(1)
-    )
-    flat = lambda x: x.reshape(M * N, *x.shape[2:])[sel]
-    imgs = ro.images.reshape(M * N, *ro.images.shape[2:])[sel.numpy()]
-    instr = [instructions[t] for t in ro.tasks.reshape(-1)[sel.numpy()]]
-    ids, old_logp, old_v, A, R = flat(ro.token_ids), flat(ro.logp), flat(ro.values), flat(adv), flat(ret)
+    n, imgs, instr, ids, old_logp, old_v, A, R = _update_rows(ro, adv, ret, instructions, rows)
     critic_free = cfg.advantage != "gae"                  # group advantages: no value loss, no second normalisation
     if cfg.norm_adv and not critic_only and not critic_free: A = normalize_advantages(A)
     dev = policy.model.device
@@ -250,7 +213,7 @@ def ppo_update(
             if kl_too_far(cfg, out["losses/approx_kl"]): return None     # this minibatch would move too far: stop
         out["losses/grad_norm"] = optimizer_step(opt, loss, cfg.max_grad_norm)
         return out
-    stats = ppo_epochs(cfg, len(sel), generator, step)
+    stats = ppo_epochs(cfg, n, generator, step)
     res = {k: float(np.nanmean([s[k] for s in stats])) for k in stats[0]} if stats else {}
     res["charts/ppo_steps"] = float(len(stats))
     return res
@@ -432,6 +395,43 @@ def init_state(cfg: TrainConfig, reward_fn=None) -> TrainState:
         raise
     return TrainState(cfg, policy, ac, opt, cur, vec, reward_fn=reward_fn)
 
+# %% ../../nbs/06_trainer.ipynb #2f7e5701
+def _same_config(cfg: TrainConfig, out: Path):
+    "Resume check: the run folder's stored config must equal `cfg`."
+    import yaml
+    stored = TrainConfig.from_dict(yaml.safe_load((out / "config.yaml").read_text()))
+    if stored != cfg:
+        raise VlarlError(f"cannot resume {out}: config differs from the stored one: " + "; ".join(stored.diff(cfg)))
+
+def _dense_reward(cfg: TrainConfig, reward_fn=None):
+    "The dense reward hook: `reward_fn`, else the run's reward model (`cfg.reward_model`), else None."
+    if reward_fn is None and cfg.reward_model:
+        if not Path(cfg.reward_model).is_dir():
+            raise VlarlError(f"reward_model {cfg.reward_model} is not a folder (train one with `vlarl rprm`)")
+        from vlarl.reward.rprm import load_rprm
+        reward_fn = load_rprm(cfg.reward_model, device=get_device(cfg.device))
+    return reward_fn
+
+def _held_out(st: TrainState, cfg: TrainConfig, out: Path, step: int) -> dict:
+    "The held-out evaluation row at iteration `step` (with a GIF of its first episodes under `gifs/`)."
+    from vlarl.rollout.evaluate import evaluate
+    gif = out / "gifs" / f"eval_{step:06d}.gif" if cfg.gif_episodes else None
+    if gif: gif.parent.mkdir(exist_ok=True)
+    return eval_row(
+        evaluate(
+            st.policy,
+            cfg.env,
+            cfg.suite,
+            episodes=cfg.eval_episodes,
+            n_envs=cfg.n_envs,
+            n_workers=cfg.n_workers,
+            gif=gif,
+            gif_episodes=cfg.gif_episodes,
+            model=st.ac,
+            progress=False,
+        )
+    )
+
 # %% ../../nbs/06_trainer.ipynb #580e6d98
 def train(cfg: TrainConfig,
           out: str | Path,            # run folder
@@ -443,39 +443,14 @@ def train(cfg: TrainConfig,
          ) -> list[dict]:
     "Run VLA-RL training into a run folder; returns the metrics rows."
     import yaml
-    from vlarl.rollout.evaluate import evaluate
-    def same_config(out):
-        stored = TrainConfig.from_dict(yaml.safe_load((out / "config.yaml").read_text()))
-        if stored != cfg:
-            raise VlarlError(f"cannot resume {out}: config differs from the stored one: " + "; ".join(stored.diff(cfg)))
-    if reward_fn is None and cfg.reward_model:             # checked before the run folder is touched
-        if not Path(cfg.reward_model).is_dir():
-            raise VlarlError(f"reward_model {cfg.reward_model} is not a folder (train one with `vlarl rprm`)")
-        from vlarl.reward.rprm import load_rprm
-        reward_fn = load_rprm(cfg.reward_model, device=get_device(cfg.device))
-    out, created = open_run(out, resume, overwrite, check=same_config)
+    reward_fn = _dense_reward(cfg, reward_fn)               # checked before the run folder is touched
+    out, created = open_run(out, resume, overwrite, check=lambda o: _same_config(cfg, o))
     st = None
     try:
         st = init_state(cfg, reward_fn)
         if resume: load_checkpoint(st, latest_checkpoint(out))
         else: atomic_write_text(out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-        def held_out(step):
-            gif = out / "gifs" / f"eval_{step:06d}.gif" if cfg.gif_episodes else None
-            if gif: gif.parent.mkdir(exist_ok=True)
-            return eval_row(
-                evaluate(
-                    st.policy,
-                    cfg.env,
-                    cfg.suite,
-                    episodes=cfg.eval_episodes,
-                    n_envs=cfg.n_envs,
-                    n_workers=cfg.n_workers,
-                    gif=gif,
-                    gif_episodes=cfg.gif_episodes,
-                    model=st.ac,
-                    progress=False,
-                )
-            )
+        held_out = lambda step: _held_out(st, cfg, out, step)
         return run_loop(out, cfg, st.iteration, lambda: train_step(st), lambda: save_checkpoint(st, out),
                         held_out if cfg.eval_episodes else None, progress=progress, desc="vla-rl",
                         stop_after=stop_after,
