@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Lint gate (make test): ruff's error rules must find nothing in vlarl/, scripts/ and tests/, and the long lines
 (> 120 characters) and `;`-joined statements of the generated library, and the notebooks' export cells over 40 lines
-(one long definition each: `scripts/split_cells.py --check nbs/*.ipynb` lists them), may not grow beyond the
-committed budget.
+(one long definition each: `scripts/split_cells.py --check nbs/*.ipynb` lists them; the documented exceptions in
+`LONG_CELL_EXCEPTIONS` are not counted), may not grow beyond the committed budget.
 
     python scripts/lint.py            # the gate
     python scripts/lint.py --update   # lower the budget to today's counts (never raises it)
@@ -31,12 +31,38 @@ def counts() -> dict:
     out["export_cells_over_40_lines"] = long_export_cells()
     return out
 
+# Export cells that may stay over 40 lines, by notebook and first line (after `#| export` and any decorators):
+LONG_CELL_EXCEPTIONS = {
+    ("00a_config.ipynb", "class TrainConfig(TypedConfig):"):
+        "a flat list of the run's ~50 documented fields, one per line, grouped by stage (its checks are split out)",
+    ("06d_sft.ipynb", "def run_sft("):
+        "27 documented parameters, each recorded under its name in the run's config.yaml: two flat lists, no logic",
+}
+
+def _first_line(src: str) -> str:
+    "The first line of an export cell's code, after the `#| export` directive and any decorators."
+    lines = [l for l in src.splitlines() if l.strip() and not l.startswith("#|")]
+    return next((l for l in lines if not l.startswith("@")), "")
+
 def long_export_cells() -> int:
-    "Export cells of the notebooks over 40 lines, counted by scripts/split_cells.py (which splits those it can)."
+    ("Export cells of the notebooks over 40 lines, counted by scripts/split_cells.py (which splits those it can), "
+     "less the documented exceptions; an exception that no longer matches a long cell is an error.")
     sys.path.insert(0, str(ROOT / "scripts"))
-    from split_cells import long_cells
-    return sum(len(long_cells(json.loads(p.read_text()))) for p in sorted((ROOT / "nbs").rglob("*.ipynb"))
-               if ".ipynb_checkpoints" not in p.parts)
+    from split_cells import LIMIT, long_cells
+    n, seen = 0, set()
+    for p in sorted((ROOT / "nbs").rglob("*.ipynb")):
+        if ".ipynb_checkpoints" in p.parts: continue
+        nb = json.loads(p.read_text())
+        n += len(long_cells(nb))
+        for c in nb["cells"]:
+            src = "".join(c["source"])
+            key = (p.relative_to(ROOT / "nbs").as_posix(), _first_line(src))
+            if c["cell_type"] == "code" and src.lstrip().startswith("#| export") and len(src.splitlines()) > LIMIT \
+                    and key in LONG_CELL_EXCEPTIONS:
+                n, seen = n - 1, seen | {key}
+    stale = set(LONG_CELL_EXCEPTIONS) - seen
+    if stale: raise SystemExit(f"FAIL: documented long-cell exceptions that match no export cell over 40 lines: {stale}")
+    return n
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv

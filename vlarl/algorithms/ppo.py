@@ -68,19 +68,8 @@ def _flags(x, shape, name, device) -> torch.Tensor:
     return t
 
 # %% ../../nbs/03_ppo.ipynb #d70bbcd7
-def compute_gae(
-    rewards: torch.Tensor,  # [T, N] reward of step t in env n
-    values: torch.Tensor,  # [T, N] V(s_t), the observation the action was chosen from
-    terminated,  # [T, N] bool: step t ended its episode in a terminal state
-    truncated,  # [T, N] bool: step t ended its episode by the time limit
-    last_values: torch.Tensor,  # [N] V of the observation after the last step (bootstrap at the rollout cut)
-    final_values: torch.Tensor
-    | None = None,  # [T, N] V of the true final observation where truncated (other entries ignored); None: bootstrap 0
-    gamma: float = 0.99,  # discount
-    lam: float = 0.95,  # GAE lambda
-) -> tuple[torch.Tensor, torch.Tensor]:
-    ("Advantages and returns `[T, N]` (dtype of `values`, no gradient), bootstrapping truncated episodes and the "
-     "rollout cut.")
+def _gae_inputs(rewards, values, terminated, truncated, last_values, gamma, lam):
+    "`compute_gae`'s arguments checked: rewards, the two flags and `last_values` as tensors on `values`' device."
     if not (0 <= gamma <= 1) or not (0 <= lam <= 1):
         raise VlarlError(f"compute_gae: gamma and lam must lie in [0, 1], got gamma={gamma}, lam={lam}")
     if not isinstance(values, torch.Tensor) or values.dim() != 2:
@@ -102,20 +91,43 @@ def compute_gae(
     assert_finite(rewards, "rewards")
     assert_finite(values, "values")
     assert_finite(last_values, "last_values")
+    return rewards, term, trunc, last_values
+
+# %% ../../nbs/03_ppo.ipynb #c4c6c042
+def _gae_final_values(final_values, trunc, v, shape, dev) -> torch.Tensor:
+    "`final_values` in float64 where `trunc`, 0 elsewhere (all 0 when `final_values` is None)."
+    if final_values is None: return torch.zeros_like(v)
+    final_values = torch.as_tensor(final_values, device=dev)
+    if tuple(final_values.shape) != shape:
+        raise VlarlError(
+            f"compute_gae: final_values has shape {tuple(final_values.shape)}, expected {shape} like rewards [T, N]"
+        )
+    fv = torch.where(trunc, final_values.detach().double(), torch.zeros((), dtype=torch.float64, device=dev))
+    assert_finite(fv, "final_values (where truncated)")
+    return fv
+
+# %% ../../nbs/03_ppo.ipynb #863f4a1c
+def compute_gae(
+    rewards: torch.Tensor,  # [T, N] reward of step t in env n
+    values: torch.Tensor,  # [T, N] V(s_t), the observation the action was chosen from
+    terminated,  # [T, N] bool: step t ended its episode in a terminal state
+    truncated,  # [T, N] bool: step t ended its episode by the time limit
+    last_values: torch.Tensor,  # [N] V of the observation after the last step (bootstrap at the rollout cut)
+    final_values: torch.Tensor
+    | None = None,  # [T, N] V of the true final observation where truncated (other entries ignored); None: bootstrap 0
+    gamma: float = 0.99,  # discount
+    lam: float = 0.95,  # GAE lambda
+) -> tuple[torch.Tensor, torch.Tensor]:
+    ("Advantages and returns `[T, N]` (dtype of `values`, no gradient), bootstrapping truncated episodes and the "
+     "rollout cut.")
+    rewards, term, trunc, last_values = _gae_inputs(rewards, values, terminated, truncated, last_values, gamma, lam)
+    shape, dev = tuple(values.shape), values.device
     r, v, lv = (
         rewards.detach().double(),
         values.detach().double(),
         last_values.detach().double(),
     )  # targets: no gradient
-    if final_values is None: fv = torch.zeros_like(v)
-    else:
-        final_values = torch.as_tensor(final_values, device=dev)
-        if tuple(final_values.shape) != shape:
-            raise VlarlError(
-                f"compute_gae: final_values has shape {tuple(final_values.shape)}, expected {shape} like rewards [T, N]"
-            )
-        fv = torch.where(trunc, final_values.detach().double(), torch.zeros((), dtype=torch.float64, device=dev))
-        assert_finite(fv, "final_values (where truncated)")
+    fv = _gae_final_values(final_values, trunc, v, shape, dev)
     nxt = torch.cat([v[1:], lv[None]], 0)                                   # V_{t+1}, V(s_T) at the cut
     nxt = torch.where(term, torch.zeros((), dtype=torch.float64, device=dev), torch.where(trunc, fv, nxt))
     delta = r + gamma * nxt - v
@@ -166,6 +178,19 @@ def approx_kl(logp: torch.Tensor,       # [B, K] or [B] log-probs of the rollout
     return masked_mean(torch.expm1(lr) - lr, m)
 
 # %% ../../nbs/03_ppo.ipynb #b8018fbd
+@torch.no_grad()
+def _clip_stats(ratio, lr, m, clip_eps, hi) -> dict:
+    "`policy_loss`'s float diagnostics from the ratios, the (masked) log-ratios and the mask."
+    r = ratio.detach()
+    sel = r if m is None else r[m]
+    lr_a = (lr if lr.dim() == 1 else lr.sum(-1)).detach()  # log-ratio of whole actions (selected tokens)
+    rows = None if m is None else (m if m.dim() == 1 else m.any(-1))
+    if rows is not None: lr_a = torch.where(rows, lr_a, torch.zeros((), dtype=lr_a.dtype, device=lr_a.device))
+    return dict(clipfrac=float(masked_mean(((r < 1 - clip_eps) | (r > 1 + hi)).to(r.dtype), m)),
+                approx_kl=float(masked_mean(torch.expm1(lr_a) - lr_a, rows)),
+                ratio_mean=float(sel.mean()), ratio_max=float(sel.max()), ratio_min=float(sel.min()))
+
+# %% ../../nbs/03_ppo.ipynb #a06f091d
 def policy_loss(
     logp: torch.Tensor,  # [B, K] per-token (or [B] summed) log-probs under the current policy (with grad)
     old_logp: torch.Tensor,  # same shape, recorded by the rollout
@@ -201,16 +226,7 @@ def policy_loss(
     ratio = torch.exp(lr)
     obj = torch.minimum(ratio * adv, torch.clamp(ratio, 1 - clip_eps, 1 + hi) * adv)
     loss = -masked_mean(obj, m)
-    with torch.no_grad():
-        r = ratio.detach()
-        sel = r if m is None else r[m]
-        lr_a = (lr if lr.dim() == 1 else lr.sum(-1)).detach()  # log-ratio of whole actions (selected tokens)
-        rows = None if m is None else (m if m.dim() == 1 else m.any(-1))
-        if rows is not None: lr_a = torch.where(rows, lr_a, torch.zeros((), dtype=lr_a.dtype, device=lr_a.device))
-        stats = dict(clipfrac=float(masked_mean(((r < 1 - clip_eps) | (r > 1 + hi)).to(r.dtype), m)),
-                     approx_kl=float(masked_mean(torch.expm1(lr_a) - lr_a, rows)),
-                     ratio_mean=float(sel.mean()), ratio_max=float(sel.max()), ratio_min=float(sel.min()))
-    return loss, stats
+    return loss, _clip_stats(ratio, lr, m, clip_eps, hi)
 
 # %% ../../nbs/03_ppo.ipynb #c7c1a699
 def explained_variance(pred: torch.Tensor,     # [B] predictions

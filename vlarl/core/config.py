@@ -4,6 +4,7 @@
 
 # %% ../../nbs/00a_config.ipynb #9b1568ed
 from __future__ import annotations
+from fastcore.basics import patch
 import dataclasses, json
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
@@ -87,64 +88,81 @@ class TrainConfig(TypedConfig):
 
     def __post_init__(self): self.validate()
 
-    def validate(self) -> "TrainConfig":
-        "Check types and ranges; raise `VlarlError` naming the first bad field."
-        for f in fields(self):
-            v = getattr(self, f.name)
-            want = {"int": int, "float": (int, float), "str": str, "bool": bool}[f.type]
-            if isinstance(v, bool) and f.type != "bool" or not isinstance(v, want):
-                raise VlarlError(f"config field {f.name} must be {f.type}, got {v!r}")
-        pos = [
-            "n_envs",
-            "n_workers",
-            "steps_per_update",
-            "iterations",
-            "ppo_epochs",
-            "minibatch_size",
-            "keep_checkpoints",
-        ]
-        for k in pos:
-            if getattr(self, k) < 1: raise VlarlError(f"config field {k} must be >= 1, got {getattr(self, k)}")
-        for k in ["temperature", "lr", "critic_lr", "adam_eps", "max_grad_norm", "curriculum_tau"]:
-            if not getattr(self, k) > 0: raise VlarlError(f"config field {k} must be > 0, got {getattr(self, k)}")
-        for k in ["gamma", "gae_lambda"]:
-            if not 0 <= getattr(self, k) <= 1:
-                raise VlarlError(f"config field {k} must be in [0, 1], got {getattr(self, k)}")
-        for k in ["clip_eps", "vf_clip", "vf_coef", "ent_coef", "critic_warmup", "eval_every", "eval_episodes", "save_every", "gif_episodes", "reward_model_coef"]:
-            if getattr(self, k) < 0: raise VlarlError(f"config field {k} must be >= 0, got {getattr(self, k)}")
-        if self.env not in ("tabletop", "libero"):
-            raise VlarlError(f"config field env must be 'tabletop' or 'libero', got {self.env!r}")
-        if self.ratio_level not in ("sequence", "token"):
-            raise VlarlError(f"config field ratio_level must be 'sequence' or 'token', got {self.ratio_level!r}")
-        if self.value_init not in ("random", "zero"):
-            raise VlarlError(f"config field value_init must be 'random' or 'zero', got {self.value_init!r}")
-        if self.target_kl < 0: raise VlarlError(f"config field target_kl must be >= 0, got {self.target_kl}")
-        action_dims(self.action_dims)
-        if self.clip_eps_high < 0:
-            raise VlarlError(f"config field clip_eps_high must be >= 0, got {self.clip_eps_high}")
-        if self.advantage not in ("gae", "grpo", "rloo"):
-            raise VlarlError(f"config field advantage must be 'gae', 'grpo' or 'rloo', got {self.advantage!r}")
-        if self.group_size < 1: raise VlarlError(f"config field group_size must be >= 1, got {self.group_size}")
-        if self.advantage != "gae" and self.group_size < 2:
-            raise VlarlError(f"advantage={self.advantage} compares episodes within a group: set group_size >= 2")
-        if self.n_envs % self.group_size:
-            raise VlarlError(f"n_envs ({self.n_envs}) must be a multiple of group_size ({self.group_size})")
-        if not 0 <= self.group_filter_low <= self.group_filter_high <= 1:
-            raise VlarlError(f"need 0 <= group_filter_low <= group_filter_high <= 1, got {self.group_filter_low}, "
-                             f"{self.group_filter_high}")
-        if self.curriculum_form not in ("paper", "frontier"):
-            raise VlarlError(
-                f"config field curriculum_form must be 'paper' or 'frontier', got {self.curriculum_form!r}"
-            )
-        return self
-
     # to_dict, from_dict (unknown fields refused), diff and with_overrides come from `TypedConfig` (00_core)
+
+# %% ../../nbs/00a_config.ipynb #3d27a1fa
+def _check_field_types(c) -> None:
+    for f in fields(c):
+        v = getattr(c, f.name)
+        want = {"int": int, "float": (int, float), "str": str, "bool": bool}[f.type]
+        if isinstance(v, bool) and f.type != "bool" or not isinstance(v, want):
+            raise VlarlError(f"config field {f.name} must be {f.type}, got {v!r}")
+
+def _check_field_ranges(c) -> None:
+    pos = [
+        "n_envs",
+        "n_workers",
+        "steps_per_update",
+        "iterations",
+        "ppo_epochs",
+        "minibatch_size",
+        "keep_checkpoints",
+    ]
+    for k in pos:
+        if getattr(c, k) < 1: raise VlarlError(f"config field {k} must be >= 1, got {getattr(c, k)}")
+    for k in ["temperature", "lr", "critic_lr", "adam_eps", "max_grad_norm", "curriculum_tau"]:
+        if not getattr(c, k) > 0: raise VlarlError(f"config field {k} must be > 0, got {getattr(c, k)}")
+    for k in ["gamma", "gae_lambda"]:
+        if not 0 <= getattr(c, k) <= 1:
+            raise VlarlError(f"config field {k} must be in [0, 1], got {getattr(c, k)}")
+    for k in ["clip_eps", "vf_clip", "vf_coef", "ent_coef", "critic_warmup", "eval_every", "eval_episodes",
+              "save_every", "gif_episodes", "reward_model_coef"]:
+        if getattr(c, k) < 0: raise VlarlError(f"config field {k} must be >= 0, got {getattr(c, k)}")
+
+# %% ../../nbs/00a_config.ipynb #2f56209d
+def _check_field_choices(c) -> None:
+    if c.env not in ("tabletop", "libero"):
+        raise VlarlError(f"config field env must be 'tabletop' or 'libero', got {c.env!r}")
+    if c.ratio_level not in ("sequence", "token"):
+        raise VlarlError(f"config field ratio_level must be 'sequence' or 'token', got {c.ratio_level!r}")
+    if c.value_init not in ("random", "zero"):
+        raise VlarlError(f"config field value_init must be 'random' or 'zero', got {c.value_init!r}")
+    if c.target_kl < 0: raise VlarlError(f"config field target_kl must be >= 0, got {c.target_kl}")
+    action_dims(c.action_dims)
+    if c.clip_eps_high < 0:
+        raise VlarlError(f"config field clip_eps_high must be >= 0, got {c.clip_eps_high}")
+
+def _check_field_groups(c) -> None:
+    if c.advantage not in ("gae", "grpo", "rloo"):
+        raise VlarlError(f"config field advantage must be 'gae', 'grpo' or 'rloo', got {c.advantage!r}")
+    if c.group_size < 1: raise VlarlError(f"config field group_size must be >= 1, got {c.group_size}")
+    if c.advantage != "gae" and c.group_size < 2:
+        raise VlarlError(f"advantage={c.advantage} compares episodes within a group: set group_size >= 2")
+    if c.n_envs % c.group_size:
+        raise VlarlError(f"n_envs ({c.n_envs}) must be a multiple of group_size ({c.group_size})")
+    if not 0 <= c.group_filter_low <= c.group_filter_high <= 1:
+        raise VlarlError(f"need 0 <= group_filter_low <= group_filter_high <= 1, got {c.group_filter_low}, "
+                         f"{c.group_filter_high}")
+    if c.curriculum_form not in ("paper", "frontier"):
+        raise VlarlError(
+            f"config field curriculum_form must be 'paper' or 'frontier', got {c.curriculum_form!r}"
+        )
+
+# %% ../../nbs/00a_config.ipynb #62d0944a
+@patch
+def validate(self: TrainConfig) -> "TrainConfig":
+    "Check types and ranges; raise `VlarlError` naming the first bad field."
+    _check_field_types(self)
+    _check_field_ranges(self)
+    _check_field_choices(self)
+    _check_field_groups(self)
+    return self
 
 # %% ../../nbs/00a_config.ipynb #b4bec806
 _LIBERO_STEPS = {"spatial": 220, "object": 280, "goal": 300, "10": 520}
 
 # %% ../../nbs/00a_config.ipynb #38746334
-PRESETS = {
+_TABLETOP_PRESETS = {
     "tabletop": dict(
         temperature=0.5,   # rollouts at 0.5: every seed lifts greedy held-out success (06_trainer, sweep rows P1, P2)
         value_init="zero",
@@ -178,6 +196,11 @@ PRESETS = {
         )
         for a in ("grpo", "rloo")
     },
+}
+
+# %% ../../nbs/00a_config.ipynb #39258c46
+PRESETS = {
+    **_TABLETOP_PRESETS,
     "smoke": dict(
         n_envs=2,
         n_workers=1,

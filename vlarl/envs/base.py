@@ -5,6 +5,7 @@
 # %% ../../nbs/02_envs.ipynb #9b37bc1b
 from __future__ import annotations
 import zlib
+from fastcore.basics import patch
 import numpy as np
 from ..core.base import VlarlError, check_shape
 
@@ -74,45 +75,50 @@ class Env:
     @property
     def init_state_idx(self) -> int | None: return self._init_idx
 
-    def task_index(self, task) -> int:
-        "Resolve a task given as an index or as its name (or its instruction) to an index."
-        if isinstance(task, (int, np.integer)) and not isinstance(task, bool):
-            if 0 <= task < self.num_tasks: return int(task)
-            raise VlarlError(f"task index {task} out of range for suite {self.suite!r} ({self.num_tasks} tasks: "
-                             f"0..{self.num_tasks - 1})")
-        if isinstance(task, str):
-            for names in (self.task_names, self.instructions):
-                if task in names: return names.index(task)
-            raise VlarlError(f"unknown task {task!r} in suite {self.suite!r}; known: {', '.join(self.task_names)}")
-        raise VlarlError(f"task must be an index or a name, got {type(task).__name__}")
-
-    def reset(self, task=0, init_state_idx: int = 0) -> dict:
-        "Start an episode of `task` (index or name) from its initial state number `init_state_idx`."
-        ti = self.task_index(task)
-        if not isinstance(init_state_idx, (int, np.integer)) or not 0 <= init_state_idx < self.num_init_states:
-            raise VlarlError(f"init_state_idx {init_state_idx!r} out of range: task {self.task_names[ti]!r} has "
-                             f"{self.num_init_states} initial states (0..{self.num_init_states - 1})")
-        self._task_idx, self._init_idx, self._t, self._over = ti, int(init_state_idx), 0, False
-        return self._reset(ti, int(init_state_idx))
-
-    def step(self, action):
-        "Apply one 7-D action; returns `(obs, reward, terminated, truncated, info)`."
-        if self._over: raise VlarlError("the episode is over (or never started): call reset(task, init_state_idx)")
-        a = check_action(action)
-        obs, success, info = self._step(a)
-        self._t += 1
-        terminated = bool(success)
-        truncated = (not terminated) and self._t >= self.max_steps
-        self._over = terminated or truncated
-        info = dict(info, success=terminated, instruction=self.instruction, task=self._task_idx,
-                    init_state_idx=self._init_idx, step=self._t)
-        return obs, float(terminated), terminated, truncated, info
-
     def _reset(self, task_idx: int, init_state_idx: int) -> dict: raise NotImplementedError
     def _step(self, action: np.ndarray): raise NotImplementedError
     def close(self): pass
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
+
+# %% ../../nbs/02_envs.ipynb #8cd5a41b
+@patch
+def task_index(self: Env, task) -> int:
+    "Resolve a task given as an index or as its name (or its instruction) to an index."
+    if isinstance(task, (int, np.integer)) and not isinstance(task, bool):
+        if 0 <= task < self.num_tasks: return int(task)
+        raise VlarlError(f"task index {task} out of range for suite {self.suite!r} ({self.num_tasks} tasks: "
+                         f"0..{self.num_tasks - 1})")
+    if isinstance(task, str):
+        for names in (self.task_names, self.instructions):
+            if task in names: return names.index(task)
+        raise VlarlError(f"unknown task {task!r} in suite {self.suite!r}; known: {', '.join(self.task_names)}")
+    raise VlarlError(f"task must be an index or a name, got {type(task).__name__}")
+
+@patch
+def reset(self: Env, task=0, init_state_idx: int = 0) -> dict:
+    "Start an episode of `task` (index or name) from its initial state number `init_state_idx`."
+    ti = self.task_index(task)
+    if not isinstance(init_state_idx, (int, np.integer)) or not 0 <= init_state_idx < self.num_init_states:
+        raise VlarlError(f"init_state_idx {init_state_idx!r} out of range: task {self.task_names[ti]!r} has "
+                         f"{self.num_init_states} initial states (0..{self.num_init_states - 1})")
+    self._task_idx, self._init_idx, self._t, self._over = ti, int(init_state_idx), 0, False
+    return self._reset(ti, int(init_state_idx))
+
+# %% ../../nbs/02_envs.ipynb #5c5822b7
+@patch
+def step(self: Env, action):
+    "Apply one 7-D action; returns `(obs, reward, terminated, truncated, info)`."
+    if self._over: raise VlarlError("the episode is over (or never started): call reset(task, init_state_idx)")
+    a = check_action(action)
+    obs, success, info = self._step(a)
+    self._t += 1
+    terminated = bool(success)
+    truncated = (not terminated) and self._t >= self.max_steps
+    self._over = terminated or truncated
+    info = dict(info, success=terminated, instruction=self.instruction, task=self._task_idx,
+                init_state_idx=self._init_idx, step=self._t)
+    return obs, float(terminated), terminated, truncated, info
 
 # %% ../../nbs/02_envs.ipynb #c9ec0981
 ENV_REGISTRY = {"tabletop": "vlarl.envs.tabletop:TabletopEnv",   # kind -> "module:Class" (or a class / factory)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import json, time
 from pathlib import Path
+from fastcore.basics import patch
 import numpy as np
 from ..core.base import VlarlError, atomic_path, atomic_write_text
 from .tabletop import TabletopEnv, SUITES, CUBE_HALF, MAX_DELTA, DEMO_LAYOUT_OFFSET
@@ -50,43 +51,61 @@ class ScriptedExpert:
         if name == "open": return env.eef_pos, -1.0
         return np.r_[env.eef_pos[:2], HOVER_Z], -1.0            # retreat
 
-    def act(self, obs: dict | None = None) -> np.ndarray:
-        "The next 7-D action (uses the env's state, not `obs`)."
-        env = self.env
-        for _ in range(len(PHASES) + 1):                          # advance through finished phases
-            if self.goal_i >= len(env.goals): return np.array([0, 0, 0, 0, 0, 0, -1.0])
-            w, g = self._waypoint()
-            name = PHASES[self.phase]
-            done = False
-            if name in ("close", "open"):                     # end as soon as the grasp/release has happened, so that
-                self.wait += 1                                # no two identical frames carry different labels
-                settled = env.held is not None if name == "close" else (env.held is None and env.gripper_openness > 0.9)
-                done = settled or self.wait > 4
-            else:
-                done = np.linalg.norm(w - env.eef_pos) < 0.003
-            if name == "lift" and env.held is None:
-                self.phase, self.wait = 0, 0
-                continue  # dropped: start this goal again
-            if not done: break
-            self.phase, self.wait = self.phase + 1, 0
-            if self.phase == len(PHASES): self.goal_i, self.phase = self.goal_i + 1, 0
-        a = np.zeros(7)
-        a[:3] = np.clip((w - env.eef_pos) / MAX_DELTA, -1, 1)
-        a[6] = g
-        self.clean_action = a.copy()                              # the label a learner should imitate (DART-style)
-        if self.noise > 0: a[:3] = np.clip(a[:3] + self.noise * self.rng.standard_normal(3), -1, 1)
-        if self.perturb > 0 and name not in ("close", "open"):   # a burst: the executed move is random, the label still corrects
-            if self.burst == 0 and self.rng.random() < self.perturb:
-                d = self.rng.standard_normal(3)
-                d[2] *= 0.5
-                self.burst, self.burst_dir = (
-                    int(self.rng.integers(2, 7)),
-                    d / np.linalg.norm(d) * self.rng.uniform(0.5, 1.0),
-                )
-            if self.burst > 0:
-                a[:3] = self.burst_dir
-                self.burst -= 1
-        return a
+# %% ../../nbs/02b_expert.ipynb #022338f3
+@patch
+def _advance(self: ScriptedExpert):
+    "The current waypoint, gripper command and phase name after skipping finished phases (None: all goals done)."
+    env = self.env
+    for _ in range(len(PHASES) + 1):                          # advance through finished phases
+        if self.goal_i >= len(env.goals): return None
+        w, g = self._waypoint()
+        name = PHASES[self.phase]
+        done = False
+        if name in ("close", "open"):                     # end as soon as the grasp/release has happened, so that
+            self.wait += 1                                # no two identical frames carry different labels
+            settled = env.held is not None if name == "close" else (env.held is None and env.gripper_openness > 0.9)
+            done = settled or self.wait > 4
+        else:
+            done = np.linalg.norm(w - env.eef_pos) < 0.003
+        if name == "lift" and env.held is None:
+            self.phase, self.wait = 0, 0
+            continue  # dropped: start this goal again
+        if not done: break
+        self.phase, self.wait = self.phase + 1, 0
+        if self.phase == len(PHASES): self.goal_i, self.phase = self.goal_i + 1, 0
+    return w, g, name
+
+# %% ../../nbs/02b_expert.ipynb #7f702ea9
+@patch
+def _perturb(self: ScriptedExpert, a: np.ndarray, name: str) -> None:
+    "Start or continue a perturbation burst: overwrite the motion part of `a` in place."
+    if self.perturb > 0 and name not in ("close", "open"):   # a burst: the executed move is random, the label still corrects
+        if self.burst == 0 and self.rng.random() < self.perturb:
+            d = self.rng.standard_normal(3)
+            d[2] *= 0.5
+            self.burst, self.burst_dir = (
+                int(self.rng.integers(2, 7)),
+                d / np.linalg.norm(d) * self.rng.uniform(0.5, 1.0),
+            )
+        if self.burst > 0:
+            a[:3] = self.burst_dir
+            self.burst -= 1
+
+# %% ../../nbs/02b_expert.ipynb #28eda73e
+@patch
+def act(self: ScriptedExpert, obs: dict | None = None) -> np.ndarray:
+    "The next 7-D action (uses the env's state, not `obs`)."
+    env = self.env
+    nxt = self._advance()
+    if nxt is None: return np.array([0, 0, 0, 0, 0, 0, -1.0])
+    w, g, name = nxt
+    a = np.zeros(7)
+    a[:3] = np.clip((w - env.eef_pos) / MAX_DELTA, -1, 1)
+    a[6] = g
+    self.clean_action = a.copy()                              # the label a learner should imitate (DART-style)
+    if self.noise > 0: a[:3] = np.clip(a[:3] + self.noise * self.rng.standard_normal(3), -1, 1)
+    self._perturb(a, name)
+    return a
 
 # %% ../../nbs/02b_expert.ipynb #68de588a
 def run_expert(env: TabletopEnv, task, init_state_idx: int, noise: float = 0.0, seed: int = 0, record: bool = False,
@@ -142,6 +161,32 @@ def expert_success(suite: str, init_ids=None, noise: float = 0.0) -> dict:
 DEMO_FORMAT = "vlarl-demos/1"
 
 # %% ../../nbs/02b_expert.ipynb #549816e9
+def _expert_demo(env, suite, ti, name, init, k, noise, seed, layouts, perturb) -> dict:
+    "A successful recorded expert episode of task `ti` from `init`: up to 5 attempts, each with its own noise seed."
+    for attempt in range(5):
+        ep = run_expert(env, ti, init, noise=noise, seed=seed + 1000 * k + attempt, record=True,
+                        layout=None if layouts == "train" else init, perturb=perturb)
+        if ep["success"]: return ep
+    raise VlarlError(f"expert failed 5 times on {suite}/{name} init {init}")
+
+def _save_demo(path: Path, ep: dict) -> None:
+    "Write one recorded episode as a compressed `.npz` (atomically)."
+    arrays = dict(
+        agentview_image=ep["images"].astype(np.uint8),
+        actions=ep["actions"].astype(np.float32),
+        expert_actions=ep["expert_actions"].astype(np.float32),
+        eef_pos=np.asarray(ep["eef_pos"], np.float32),
+        eef_vel=np.asarray(ep["eef_vel"], np.float32),
+        gripper_openness=np.asarray(ep["gripper_openness"], np.float32),
+        gripper_qpos=np.asarray(ep["gripper_qpos"], np.float32),
+        rewards=np.asarray(ep["rewards"], np.float32),
+        instruction=np.array(ep["instruction"]),
+        success=np.array(ep["success"]),
+    )
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f: np.savez_compressed(f, **arrays)
+
+# %% ../../nbs/02b_expert.ipynb #c2417e8b
 def record_demos(suite: str,              # tabletop suite
                  n_per_task: int,         # episodes per task
                  out_dir: str | Path,     # folder to write (created; must not already hold demos)
@@ -159,41 +204,15 @@ def record_demos(suite: str,              # tabletop suite
     if layouts not in ("fresh", "train"): raise VlarlError(f"layouts must be 'fresh' or 'train', got {layouts!r}")
     env = TabletopEnv(suite, image_size=image_size, view=view)
     out.mkdir(parents=True, exist_ok=True)
-    meta = dict(
-        format=DEMO_FORMAT,
-        suite=suite,
-        image_size=image_size,
-        view=view,
-        control_hz=20,
-        layouts=layouts,
-        noise=noise,
-        perturb=perturb,
-        episodes=[],
-    )
+    meta = dict(format=DEMO_FORMAT, suite=suite, image_size=image_size, view=view, control_hz=20, layouts=layouts,
+                noise=noise, perturb=perturb, episodes=[])
     try:
         for ti, name in enumerate(env.task_names):
             for k in range(n_per_task):
                 init = env.train_ids[k % len(env.train_ids)] if layouts == "train" else DEMO_LAYOUT_OFFSET + k
-                for attempt in range(5):
-                    ep = run_expert(env, ti, init, noise=noise, seed=seed + 1000 * k + attempt, record=True,
-                                    layout=None if layouts == "train" else init, perturb=perturb)
-                    if ep["success"]: break
-                else: raise VlarlError(f"expert failed 5 times on {suite}/{name} init {init}")
+                ep = _expert_demo(env, suite, ti, name, init, k, noise, seed, layouts, perturb)
                 fname = f"{name}__{init:02d}_{k:03d}.npz"
-                arrays = dict(
-                    agentview_image=ep["images"].astype(np.uint8),
-                    actions=ep["actions"].astype(np.float32),
-                    expert_actions=ep["expert_actions"].astype(np.float32),
-                    eef_pos=np.asarray(ep["eef_pos"], np.float32),
-                    eef_vel=np.asarray(ep["eef_vel"], np.float32),
-                    gripper_openness=np.asarray(ep["gripper_openness"], np.float32),
-                    gripper_qpos=np.asarray(ep["gripper_qpos"], np.float32),
-                    rewards=np.asarray(ep["rewards"], np.float32),
-                    instruction=np.array(ep["instruction"]),
-                    success=np.array(ep["success"]),
-                )
-                with atomic_path(out / fname) as tmp:
-                    with open(tmp, "wb") as f: np.savez_compressed(f, **arrays)
+                _save_demo(out / fname, ep)
                 meta["episodes"].append(dict(file=fname, task=ti, task_name=name, instruction=ep["instruction"],
                                              init_state_idx=init, length=ep["length"], success=ep["success"]))
     finally: env.close()

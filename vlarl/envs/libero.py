@@ -5,6 +5,7 @@
 # %% ../../nbs/02d_libero.ipynb #e268be65
 from __future__ import annotations
 import os
+from fastcore.basics import patch
 import numpy as np
 from ..core.base import VlarlError
 from .base import Env
@@ -90,35 +91,40 @@ class LiberoEnv(Env):
         self._env.seed(self.seed)
         self._env_task = ti
 
-    def _obs(self, raw):
-        obs = dict(agentview_image=_upright(raw["agentview_image"]),
-                   robot0_eef_pos=np.asarray(raw["robot0_eef_pos"], np.float64),
-                   robot0_eef_quat=np.asarray(raw["robot0_eef_quat"], np.float64),
-                   robot0_gripper_qpos=np.asarray(raw["robot0_gripper_qpos"], np.float64))
-        if self.eye_in_hand and "robot0_eye_in_hand_image" in raw:
-            obs["robot0_eye_in_hand_image"] = _upright(raw["robot0_eye_in_hand_image"])
-        return obs
+# %% ../../nbs/02d_libero.ipynb #81b9054e
+@patch
+def _obs(self: LiberoEnv, raw):
+    obs = dict(agentview_image=_upright(raw["agentview_image"]),
+               robot0_eef_pos=np.asarray(raw["robot0_eef_pos"], np.float64),
+               robot0_eef_quat=np.asarray(raw["robot0_eef_quat"], np.float64),
+               robot0_gripper_qpos=np.asarray(raw["robot0_gripper_qpos"], np.float64))
+    if self.eye_in_hand and "robot0_eye_in_hand_image" in raw:
+        obs["robot0_eye_in_hand_image"] = _upright(raw["robot0_eye_in_hand_image"])
+    return obs
 
-    def _reset(self, ti, ii):
-        self._build(ti)
-        self._env.reset()
-        raw = self._env.set_init_state(self._states(ti)[ii])
-        for _ in range(NUM_WAIT_STEPS): raw, _, _, _ = self._env.step(list(WAIT_ACTION))
-        obs = self._obs(raw)
-        self._prev_eef = obs["robot0_eef_pos"]
-        return obs
+@patch
+def _reset(self: LiberoEnv, ti, ii):
+    self._build(ti)
+    self._env.reset()
+    raw = self._env.set_init_state(self._states(ti)[ii])
+    for _ in range(NUM_WAIT_STEPS): raw, _, _, _ = self._env.step(list(WAIT_ACTION))
+    obs = self._obs(raw)
+    self._prev_eef = obs["robot0_eef_pos"]
+    return obs
 
-    def _step(self, action):
-        raw, reward, done, _ = self._env.step(action.tolist())
-        obs = self._obs(raw)
-        q = obs["robot0_gripper_qpos"]
-        info = dict(eef_vel=(obs["robot0_eef_pos"] - self._prev_eef) * 20.0,
-                    gripper_openness=float(np.clip((q[0] - q[-1]) / 0.08, 0, 1)))
-        self._prev_eef = obs["robot0_eef_pos"]
-        return obs, bool(done) or reward > 0, info
+@patch
+def _step(self: LiberoEnv, action):
+    raw, reward, done, _ = self._env.step(action.tolist())
+    obs = self._obs(raw)
+    q = obs["robot0_gripper_qpos"]
+    info = dict(eef_vel=(obs["robot0_eef_pos"] - self._prev_eef) * 20.0,
+                gripper_openness=float(np.clip((q[0] - q[-1]) / 0.08, 0, 1)))
+    self._prev_eef = obs["robot0_eef_pos"]
+    return obs, bool(done) or reward > 0, info
 
-    def close(self):
-        if getattr(self, "_env", None) is not None:
-            try: self._env.close()
-            except Exception: pass
-        self._env, self._env_task = None, None
+@patch
+def close(self: LiberoEnv):
+    if getattr(self, "_env", None) is not None:
+        try: self._env.close()
+        except Exception: pass
+    self._env, self._env_task = None, None

@@ -121,79 +121,79 @@ class Suite:
 _SP = dict(cube_a="red", cube_b="red")
 
 # %% ../../nbs/02a_tabletop.ipynb #7d150f25
-SUITES = {
-    s.name: s
-    for s in [
-        Suite(
-            "spatial",
-            _SP,
-            dict(bowl="bowl", plate="plate"),
-            (
-                Task("left_cube_in_bowl", "put the left red cube in the bowl", (("cube_a", "bowl"),), "a_left_of_b"),
-                Task("right_cube_in_bowl", "put the right red cube in the bowl", (("cube_b", "bowl"),), "a_left_of_b"),
-                Task(
-                    "front_cube_on_plate", "put the front red cube on the plate", (("cube_a", "plate"),), "a_front_of_b"
-                ),
-                Task(
-                    "back_cube_on_plate", "put the back red cube on the plate", (("cube_b", "plate"),), "a_front_of_b"
-                ),
-                Task("left_cube_on_plate", "put the left red cube on the plate", (("cube_a", "plate"),), "a_left_of_b"),
-            ),
-            100,
+_SPATIAL = Suite(
+    "spatial",
+    _SP,
+    dict(bowl="bowl", plate="plate"),
+    (
+        Task("left_cube_in_bowl", "put the left red cube in the bowl", (("cube_a", "bowl"),), "a_left_of_b"),
+        Task("right_cube_in_bowl", "put the right red cube in the bowl", (("cube_b", "bowl"),), "a_left_of_b"),
+        Task(
+            "front_cube_on_plate", "put the front red cube on the plate", (("cube_a", "plate"),), "a_front_of_b"
         ),
-        Suite(
-            "object",
-            {f"cube_{c}": c for c in ["red", "green", "blue", "yellow", "purple"]},
-            dict(basket="basket"),
-            tuple(
-                Task(f"{c}_in_basket", f"put the {c} cube in the basket", ((f"cube_{c}", "basket"),))
-                for c in ["red", "green", "blue", "yellow", "purple"]
-            ),
-            100,
+        Task(
+            "back_cube_on_plate", "put the back red cube on the plate", (("cube_b", "plate"),), "a_front_of_b"
         ),
-        Suite(
-            "goal",
-            dict(cube_red="red", cube_blue="blue"),
-            dict(bowl="bowl", plate="plate"),
-            (
-                Task("red_in_bowl", "put the red cube in the bowl", (("cube_red", "bowl"),)),
-                Task("blue_on_plate", "put the blue cube on the plate", (("cube_blue", "plate"),)),
-                Task("red_on_plate", "put the red cube on the plate", (("cube_red", "plate"),)),
-                Task("blue_in_bowl", "put the blue cube in the bowl", (("cube_blue", "bowl"),)),
-                Task("stack_red_on_blue", "stack the red cube on the blue cube", (("cube_red", "cube_blue"),)),
-            ),
-            100,
+        Task("left_cube_on_plate", "put the left red cube on the plate", (("cube_a", "plate"),), "a_left_of_b"),
+    ),
+    100,
+)
+_OBJECT = Suite(
+    "object",
+    {f"cube_{c}": c for c in ["red", "green", "blue", "yellow", "purple"]},
+    dict(basket="basket"),
+    tuple(
+        Task(f"{c}_in_basket", f"put the {c} cube in the basket", ((f"cube_{c}", "basket"),))
+        for c in ["red", "green", "blue", "yellow", "purple"]
+    ),
+    100,
+)
+
+# %% ../../nbs/02a_tabletop.ipynb #77144b99
+_GOAL = Suite(
+    "goal",
+    dict(cube_red="red", cube_blue="blue"),
+    dict(bowl="bowl", plate="plate"),
+    (
+        Task("red_in_bowl", "put the red cube in the bowl", (("cube_red", "bowl"),)),
+        Task("blue_on_plate", "put the blue cube on the plate", (("cube_blue", "plate"),)),
+        Task("red_on_plate", "put the red cube on the plate", (("cube_red", "plate"),)),
+        Task("blue_in_bowl", "put the blue cube in the bowl", (("cube_blue", "bowl"),)),
+        Task("stack_red_on_blue", "stack the red cube on the blue cube", (("cube_red", "cube_blue"),)),
+    ),
+    100,
+)
+
+# %% ../../nbs/02a_tabletop.ipynb #5e012c96
+_LONG = Suite(
+    "long",
+    dict(cube_red="red", cube_blue="blue", cube_green="green"),
+    dict(bowl="bowl", plate="plate"),
+    (
+        Task(
+            "red_bowl_blue_plate",
+            "put the red cube in the bowl and the blue cube on the plate",
+            (("cube_red", "bowl"), ("cube_blue", "plate")),
         ),
-        Suite(
-            "long",
-            dict(cube_red="red", cube_blue="blue", cube_green="green"),
-            dict(bowl="bowl", plate="plate"),
-            (
-                Task(
-                    "red_bowl_blue_plate",
-                    "put the red cube in the bowl and the blue cube on the plate",
-                    (("cube_red", "bowl"), ("cube_blue", "plate")),
-                ),
-                Task(
-                    "green_plate_red_bowl",
-                    "put the green cube on the plate and the red cube in the bowl",
-                    (("cube_green", "plate"), ("cube_red", "bowl")),
-                ),
-                Task(
-                    "blue_bowl_stack_green",
-                    "put the blue cube in the bowl and stack the green cube on the red cube",
-                    (("cube_blue", "bowl"), ("cube_green", "cube_red")),
-                ),
-                Task(
-                    "stack_blue_green_in_bowl",
-                    "stack the blue cube on the red cube and put the green cube in the bowl",
-                    (("cube_blue", "cube_red"), ("cube_green", "bowl")),
-                ),
-            ),
-            200,
+        Task(
+            "green_plate_red_bowl",
+            "put the green cube on the plate and the red cube in the bowl",
+            (("cube_green", "plate"), ("cube_red", "bowl")),
         ),
-    ]
-}
+        Task(
+            "blue_bowl_stack_green",
+            "put the blue cube in the bowl and stack the green cube on the red cube",
+            (("cube_blue", "bowl"), ("cube_green", "cube_red")),
+        ),
+        Task(
+            "stack_blue_green_in_bowl",
+            "stack the blue cube on the red cube and put the green cube in the bowl",
+            (("cube_blue", "cube_red"), ("cube_green", "bowl")),
+        ),
+    ),
+    200,
+)
+SUITES = {s.name: s for s in [_SPATIAL, _OBJECT, _GOAL, _LONG]}
 
 # %% ../../nbs/02a_tabletop.ipynb #4eb8e1d6
 NUM_INIT_STATES, N_EVAL = 80, 50
@@ -279,135 +279,153 @@ class TabletopEnv(Env):
             atexit.register(_close_all)
             _ATEXIT.append(True)  # after mujoco's GL module registered its own
 
-    # -- privileged state (for the scripted expert and success checks) --
-    def cube_pos(self, name) -> np.ndarray: return self.data.qpos[self._qadr[name]:self._qadr[name] + 3].copy()
-    def receptacle_pos(self, name) -> np.ndarray: return self.data.mocap_pos[self._mocap[name]].copy()
-    @property
-    def eef_pos(self) -> np.ndarray: return self.data.mocap_pos[self._mocap["gripper"]].copy()
-    @property
-    def finger_q(self) -> float: return float(np.mean(self.data.qpos[self._fq]))
-    @property
-    def gripper_openness(self) -> float:
-        "1 fully open, 0 closed (on a cube)."
-        return float(np.clip((self.finger_q - Q_CLOSED) / (Q_OPEN - Q_CLOSED), 0, 1))
-    @property
-    def goals(self) -> tuple: return self.spec.tasks[self._task_idx].goals
-    @property
-    def held(self) -> str | None: return self._held
+# %% ../../nbs/02a_tabletop.ipynb #9badd415
+@patch
+def cube_pos(self: TabletopEnv, name) -> np.ndarray: return self.data.qpos[self._qadr[name]:self._qadr[name] + 3].copy()
+@patch
+def receptacle_pos(self: TabletopEnv, name) -> np.ndarray: return self.data.mocap_pos[self._mocap[name]].copy()
+@patch(as_prop=True)
+def eef_pos(self: TabletopEnv) -> np.ndarray: return self.data.mocap_pos[self._mocap["gripper"]].copy()
+@patch(as_prop=True)
+def finger_q(self: TabletopEnv) -> float: return float(np.mean(self.data.qpos[self._fq]))
+@patch(as_prop=True)
+def gripper_openness(self: TabletopEnv) -> float:
+    "1 fully open, 0 closed (on a cube)."
+    return float(np.clip((self.finger_q - Q_CLOSED) / (Q_OPEN - Q_CLOSED), 0, 1))
+@patch(as_prop=True)
+def goals(self: TabletopEnv) -> tuple: return self.spec.tasks[self._task_idx].goals
+@patch(as_prop=True)
+def held(self: TabletopEnv) -> str | None: return self._held
 
-    def dest_top(self, dest) -> np.ndarray:
-        "Where the bottom of a cube placed on `dest` rests: xy of `dest` and the z of its top face."
-        if dest in self.spec.receptacles:
-            return np.r_[self.receptacle_pos(dest)[:2], RECEPTACLES[self.spec.receptacles[dest]][4]]
-        p = self.cube_pos(dest)
-        return np.r_[p[:2], p[2] + CUBE_HALF]
+# %% ../../nbs/02a_tabletop.ipynb #3d099006
+@patch
+def dest_top(self: TabletopEnv, dest) -> np.ndarray:
+    "Where the bottom of a cube placed on `dest` rests: xy of `dest` and the z of its top face."
+    if dest in self.spec.receptacles:
+        return np.r_[self.receptacle_pos(dest)[:2], RECEPTACLES[self.spec.receptacles[dest]][4]]
+    p = self.cube_pos(dest)
+    return np.r_[p[:2], p[2] + CUBE_HALF]
 
-    def goal_done(self, obj, dest) -> bool:
-        "Does `obj` rest in/on `dest` (and is it released)?"
-        if self._held == obj: return False
-        p, top = self.cube_pos(obj), self.dest_top(dest)
-        if dest in self.spec.receptacles:
-            inner = RECEPTACLES[self.spec.receptacles[dest]][3]
-            return bool(np.all(np.abs(p[:2] - top[:2]) < inner) and abs(p[2] - top[2] - CUBE_HALF) < 0.01)
-        return bool(np.linalg.norm(p[:2] - top[:2]) < 0.02 and abs(p[2] - top[2] - CUBE_HALF) < 0.01)
+@patch
+def goal_done(self: TabletopEnv, obj, dest) -> bool:
+    "Does `obj` rest in/on `dest` (and is it released)?"
+    if self._held == obj: return False
+    p, top = self.cube_pos(obj), self.dest_top(dest)
+    if dest in self.spec.receptacles:
+        inner = RECEPTACLES[self.spec.receptacles[dest]][3]
+        return bool(np.all(np.abs(p[:2] - top[:2]) < inner) and abs(p[2] - top[2] - CUBE_HALF) < 0.01)
+    return bool(np.linalg.norm(p[:2] - top[:2]) < 0.02 and abs(p[2] - top[2] - CUBE_HALF) < 0.01)
 
-    def reset_layout(self, task, layout: int) -> dict:
-        ("Start an episode of `task` from procedural layout number `layout` (any int >= 0; below `num_init_states` it "
-         "is that initial state).")
-        ti = self.task_index(task)
-        if not isinstance(layout, (int, np.integer)) or layout < 0:
-            raise VlarlError(f"layout must be an int >= 0, got {layout!r}")
-        self._task_idx, self._init_idx, self._t, self._over = ti, int(layout), 0, False
-        return self._reset(ti, int(layout))
+# %% ../../nbs/02a_tabletop.ipynb #ee63d8ba
+@patch
+def reset_layout(self: TabletopEnv, task, layout: int) -> dict:
+    ("Start an episode of `task` from procedural layout number `layout` (any int >= 0; below `num_init_states` it "
+     "is that initial state).")
+    ti = self.task_index(task)
+    if not isinstance(layout, (int, np.integer)) or layout < 0:
+        raise VlarlError(f"layout must be an int >= 0, got {layout!r}")
+    self._task_idx, self._init_idx, self._t, self._over = ti, int(layout), 0, False
+    return self._reset(ti, int(layout))
 
-    def init_state(self, task, idx: int) -> dict:
-        ti = self.task_index(task)
-        key = (ti, idx)
-        if key not in self._init_cache: self._init_cache[key] = sample_init_state(self.suite, ti, idx)
-        return self._init_cache[key]
+@patch
+def init_state(self: TabletopEnv, task, idx: int) -> dict:
+    ti = self.task_index(task)
+    key = (ti, idx)
+    if key not in self._init_cache: self._init_cache[key] = sample_init_state(self.suite, ti, idx)
+    return self._init_cache[key]
 
-    # -- protocol --
-    def _reset(self, ti, ii):
-        st = self.init_state(ti, ii)
-        m, d = self.model, self.data
-        mujoco.mj_resetData(m, d)
-        for n, p in st["pos"].items():
-            if n in self._qadr:
+# %% ../../nbs/02a_tabletop.ipynb #bb2429ed
+@patch
+def _reset(self: TabletopEnv, ti, ii):
+    st = self.init_state(ti, ii)
+    m, d = self.model, self.data
+    mujoco.mj_resetData(m, d)
+    for n, p in st["pos"].items():
+        if n in self._qadr:
+            a = self._qadr[n]
+            d.qpos[a:a + 3] = (p[0], p[1], CUBE_HALF)
+            d.qpos[a + 3:a + 7] = _yaw_quat(st["yaw"][n])
+        else: d.mocap_pos[self._mocap[n]][:2] = p
+    d.mocap_pos[self._mocap["gripper"]] = st["gripper"]
+    d.qpos[self._fq] = Q_OPEN
+    d.ctrl[:] = Q_OPEN
+    self._held, self._offset, self._held_quat, self._grip_cmd = None, None, None, GRIPPER_OPEN
+    mujoco.mj_forward(m, d)
+    for _ in range(4): mujoco.mj_step(m, d)      # let contacts settle
+    self._prev_eef = self.eef_pos
+    return self._obs()
+
+# %% ../../nbs/02a_tabletop.ipynb #58c80523
+@patch
+def _attach_rule(self: TabletopEnv):
+    if self._grip_cmd > 0 and self._held is None and self.finger_q < Q_OPEN - 0.006:
+        g = self.eef_pos
+        for n in self.spec.cubes:
+            dp = self.cube_pos(n) - g
+            if abs(dp[0]) < 0.026 and abs(dp[1]) < 0.022 and abs(dp[2]) < 0.022:
                 a = self._qadr[n]
-                d.qpos[a:a + 3] = (p[0], p[1], CUBE_HALF)
-                d.qpos[a + 3:a + 7] = _yaw_quat(st["yaw"][n])
-            else: d.mocap_pos[self._mocap[n]][:2] = p
-        d.mocap_pos[self._mocap["gripper"]] = st["gripper"]
-        d.qpos[self._fq] = Q_OPEN
-        d.ctrl[:] = Q_OPEN
-        self._held, self._offset, self._held_quat, self._grip_cmd = None, None, None, GRIPPER_OPEN
-        mujoco.mj_forward(m, d)
-        for _ in range(4): mujoco.mj_step(m, d)      # let contacts settle
-        self._prev_eef = self.eef_pos
-        return self._obs()
+                self._held, self._offset, self._held_quat = n, dp, self.data.qpos[a + 3:a + 7].copy()
+                break
+    elif self._grip_cmd < 0 and self._held is not None:
+        self._held = None
 
-    def _attach_rule(self):
-        if self._grip_cmd > 0 and self._held is None and self.finger_q < Q_OPEN - 0.006:
-            g = self.eef_pos
-            for n in self.spec.cubes:
-                dp = self.cube_pos(n) - g
-                if abs(dp[0]) < 0.026 and abs(dp[1]) < 0.022 and abs(dp[2]) < 0.022:
-                    a = self._qadr[n]
-                    self._held, self._offset, self._held_quat = n, dp, self.data.qpos[a + 3:a + 7].copy()
-                    break
-        elif self._grip_cmd < 0 and self._held is not None:
-            self._held = None
+# %% ../../nbs/02a_tabletop.ipynb #e5e92250
+@patch
+def _step(self: TabletopEnv, action):
+    m, d = self.model, self.data
+    gid = self._mocap["gripper"]
+    start = d.mocap_pos[gid].copy()
+    target = np.clip(start + MAX_DELTA * action[:3], WORKSPACE_LO, WORKSPACE_HI)
+    if action[6] != 0: self._grip_cmd = float(np.sign(action[6]))
+    d.ctrl[:] = Q_OPEN if self._grip_cmd < 0 else Q_CLOSED
+    vel = (target - start) / (N_SUB * TIMESTEP)
+    for k in range(N_SUB):
+        d.mocap_pos[gid] = start + (target - start) * (k + 1) / N_SUB
+        self._attach_rule()
+        if self._held is not None:
+            a, v = self._qadr[self._held], self._vadr[self._held]
+            d.qpos[a:a + 3] = d.mocap_pos[gid] + self._offset
+            d.qpos[a + 3:a + 7] = self._held_quat
+            d.qvel[v:v + 3] = vel
+            d.qvel[v + 3:v + 6] = 0
+        mujoco.mj_step(m, d)
+    eef = self.eef_pos
+    eef_vel = (eef - self._prev_eef) * (1.0 / (N_SUB * TIMESTEP))
+    self._prev_eef = eef
+    success = self._held is None and all(self.goal_done(o, t) for o, t in self.goals)
+    return self._obs(), success, dict(eef_vel=eef_vel, gripper_openness=self.gripper_openness, held=self._held)
 
-    def _step(self, action):
-        m, d = self.model, self.data
-        gid = self._mocap["gripper"]
-        start = d.mocap_pos[gid].copy()
-        target = np.clip(start + MAX_DELTA * action[:3], WORKSPACE_LO, WORKSPACE_HI)
-        if action[6] != 0: self._grip_cmd = float(np.sign(action[6]))
-        d.ctrl[:] = Q_OPEN if self._grip_cmd < 0 else Q_CLOSED
-        vel = (target - start) / (N_SUB * TIMESTEP)
-        for k in range(N_SUB):
-            d.mocap_pos[gid] = start + (target - start) * (k + 1) / N_SUB
-            self._attach_rule()
-            if self._held is not None:
-                a, v = self._qadr[self._held], self._vadr[self._held]
-                d.qpos[a:a + 3] = d.mocap_pos[gid] + self._offset
-                d.qpos[a + 3:a + 7] = self._held_quat
-                d.qvel[v:v + 3] = vel
-                d.qvel[v + 3:v + 6] = 0
-            mujoco.mj_step(m, d)
-        eef = self.eef_pos
-        eef_vel = (eef - self._prev_eef) * (1.0 / (N_SUB * TIMESTEP))
-        self._prev_eef = eef
-        success = self._held is None and all(self.goal_done(o, t) for o, t in self.goals)
-        return self._obs(), success, dict(eef_vel=eef_vel, gripper_openness=self.gripper_openness, held=self._held)
+# %% ../../nbs/02a_tabletop.ipynb #b7f1eb17
+@patch
+def render(self: TabletopEnv, camera: str = "agentview") -> np.ndarray:
+    "A uint8 [H, W, 3] image from `agentview` or `eye_in_hand`."
+    if self._renderer is None: raise VlarlError("this env was made with camera=False")
+    r = self._renderer
+    r.update_scene(self.data, camera=camera)
+    for f in (mujoco.mjtRndFlag.mjRND_REFLECTION, mujoco.mjtRndFlag.mjRND_SKYBOX):
+        r.scene.flags[f] = 0  # shadows stay on (see below)
+    return r.render().copy()
 
-    def render(self, camera: str = "agentview") -> np.ndarray:
-        "A uint8 [H, W, 3] image from `agentview` or `eye_in_hand`."
-        if self._renderer is None: raise VlarlError("this env was made with camera=False")
-        r = self._renderer
-        r.update_scene(self.data, camera=camera)
-        for f in (mujoco.mjtRndFlag.mjRND_REFLECTION, mujoco.mjtRndFlag.mjRND_SKYBOX):
-            r.scene.flags[f] = 0  # shadows stay on (see below)
-        return r.render().copy()
+@patch
+def _obs(self: TabletopEnv):
+    q = self.finger_q
+    obs = dict(robot0_eef_pos=self.eef_pos, robot0_eef_quat=np.array([1.0, 0.0, 0.0, 0.0]),
+               robot0_gripper_qpos=np.array([q, -q]))
+    if self.camera:
+        obs["agentview_image"] = self.render("agentview")
+        if self.eye_in_hand: obs["robot0_eye_in_hand_image"] = self.render("eye_in_hand")
+    return obs
 
-    def _obs(self):
-        q = self.finger_q
-        obs = dict(robot0_eef_pos=self.eef_pos, robot0_eef_quat=np.array([1.0, 0.0, 0.0, 0.0]),
-                   robot0_gripper_qpos=np.array([q, -q]))
-        if self.camera:
-            obs["agentview_image"] = self.render("agentview")
-            if self.eye_in_hand: obs["robot0_eye_in_hand_image"] = self.render("eye_in_hand")
-        return obs
-
-    def close(self):
-        if getattr(self, "_renderer", None) is not None:
-            try:   # free its GL objects in its own context: freeing them in another env's current context breaks that env's renderer
-                if getattr(self._renderer, "_gl_context", None) is not None: self._renderer._gl_context.make_current()
-                self._renderer.close()
-            except Exception: pass
-            self._renderer = None
-    def __del__(self): self.close()
+@patch
+def close(self: TabletopEnv):
+    if getattr(self, "_renderer", None) is not None:
+        try:   # free its GL objects in its own context: freeing them in another env's current context breaks that env's renderer
+            if getattr(self._renderer, "_gl_context", None) is not None: self._renderer._gl_context.make_current()
+            self._renderer.close()
+        except Exception: pass
+        self._renderer = None
+@patch
+def __del__(self: TabletopEnv): self.close()
 
 # %% ../../nbs/02a_tabletop.ipynb #268d1cf3
 @patch

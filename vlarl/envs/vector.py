@@ -76,13 +76,8 @@ class VectorEnv:
         if n_envs < 1 or n_workers < 1:
             raise VlarlError(f"need n_envs >= 1 and n_workers >= 1, got {n_envs}, {n_workers}")
         self.n_envs, self.n_workers = int(n_envs), min(int(n_workers), int(n_envs))
-        self.kind, self.suite, self.env_kwargs, self.assign_fn, self.timeout = (
-            kind,
-            suite,
-            dict(env_kwargs or {}),
-            assign_fn,
-            timeout,
-        )
+        self.kind, self.suite, self.env_kwargs = kind, suite, dict(env_kwargs or {})
+        self.assign_fn, self.timeout = assign_fn, timeout
         self._ctx = mp.get_context(start_method)
         self.slices = [list(s) for s in np.array_split(np.arange(self.n_envs), self.n_workers)]
         self._procs, self._remotes = [None] * self.n_workers, [None] * self.n_workers
@@ -95,21 +90,21 @@ class VectorEnv:
         except BaseException:
             self.close()
             raise
-        self.task_names, self.instructions, self.max_steps = (
-            self.meta["task_names"],
-            self.meta["instructions"],
-            self.meta["max_steps"],
-        )
-        self.num_init_states = self.meta["num_init_states"]
+        self.task_names, self.instructions = self.meta["task_names"], self.meta["instructions"]
+        self.max_steps, self.num_init_states = self.meta["max_steps"], self.meta["num_init_states"]
         if assign_fn is not None: self._next = [tuple(assign_fn(i)) for i in range(self.n_envs)]
 
-    @property
-    def alive(self) -> list[bool]: return [p is not None and p.is_alive() for p in self._procs]
-    def __enter__(self): return self
-    def __exit__(self, *exc): self.close()
-    def __del__(self):
-        try: self.close()
-        except Exception: pass
+# %% ../../nbs/02c_vecenv.ipynb #4c21615c
+@patch(as_prop=True)
+def alive(self: VectorEnv) -> list[bool]: return [p is not None and p.is_alive() for p in self._procs]
+@patch
+def __enter__(self: VectorEnv): return self
+@patch
+def __exit__(self: VectorEnv, *exc): self.close()
+@patch
+def __del__(self: VectorEnv):
+    try: self.close()
+    except Exception: pass
 
 # %% ../../nbs/02c_vecenv.ipynb #e40d246f
 @patch

@@ -94,30 +94,38 @@ def time_to_mark(rows: list[dict], mark: float, window: int = 5) -> dict | None:
     return None
 
 # %% ../../nbs/tutorials/estimators.ipynb #729ff910
+def _method_runs(folder: Path, mark: float) -> dict:
+    ("Pooled over a method's seed folders: held-out successes and episodes of each last evaluation, last-10 "
+     "training-state successes and episodes, and per-seed results, wall times, marks reached and env steps.")
+    k = n = 0
+    tk = tn = 0
+    per_seed, wall, reach, steps = [], [], [], []
+    for run in sorted(folder.glob("seed*")):
+        rows = _rows(run)
+        ev = [m for m in rows if "eval/success_rate" in m and m["step"] > 0]
+        if not ev: continue
+        last = ev[-1]
+        kk = int(round(last["eval/success_rate"] * last["eval/episodes"]))
+        k += kk
+        n += int(last["eval/episodes"])
+        per_seed.append(last["eval/success_rate"])
+        a, b = pooled_rollouts(rows, -10)
+        tk += a
+        tn += b
+        steps.append(max(m.get("charts/env_steps", 0) for m in rows))
+        if (run / "wall.json").exists(): wall.append(json.loads((run / "wall.json").read_text())["seconds"])
+        reach.append(time_to_mark(rows, mark))
+    return dict(k=k, n=n, tk=tk, tn=tn, per_seed=per_seed, wall=wall, reach=reach, steps=steps)
+
+# %% ../../nbs/tutorials/estimators.ipynb #03c2397a
 def comparison_table(out: str | Path, mark: float, methods=None) -> list[dict]:
     ("One row per method folder under `out`: pooled held-out success (Wilson CI), last-10 training-state success, "
      "steps and time to `mark`.")
     out = Path(out)
     res = []
     for name in [m for m in (methods or METHODS) if (out / m).is_dir()]:
-        k = n = 0
-        tk = tn = 0
-        per_seed, wall, reach, steps = [], [], [], []
-        for run in sorted((out / name).glob("seed*")):
-            rows = _rows(run)
-            ev = [m for m in rows if "eval/success_rate" in m and m["step"] > 0]
-            if not ev: continue
-            last = ev[-1]
-            kk = int(round(last["eval/success_rate"] * last["eval/episodes"]))
-            k += kk
-            n += int(last["eval/episodes"])
-            per_seed.append(last["eval/success_rate"])
-            a, b = pooled_rollouts(rows, -10)
-            tk += a
-            tn += b
-            steps.append(max(m.get("charts/env_steps", 0) for m in rows))
-            if (run / "wall.json").exists(): wall.append(json.loads((run / "wall.json").read_text())["seconds"])
-            reach.append(time_to_mark(rows, mark))
+        runs = _method_runs(out / name, mark)
+        k, n, tk, tn, reach, wall = runs["k"], runs["n"], runs["tk"], runs["tn"], runs["reach"], runs["wall"]
         if n == 0: continue
         hit = [r for r in reach if r]
         res.append(
@@ -126,14 +134,14 @@ def comparison_table(out: str | Path, mark: float, methods=None) -> list[dict]:
                 success=k / n,
                 ci=wilson_ci(k, n),
                 episodes=n,
-                seeds=len(per_seed),
-                per_seed=per_seed,
+                seeds=len(runs["per_seed"]),
+                per_seed=runs["per_seed"],
                 train_success=tk / max(tn, 1),
                 train_ci=wilson_ci(tk, tn) if tn else (float("nan"),) * 2,
                 reached=f"{len(hit)}/{len(reach)}",
                 steps_to_mark=float(np.median([r["env_steps"] for r in hit])) if hit else float("nan"),
                 wall_to_mark=float(np.median([r["wall_s"] for r in hit])) if hit else float("nan"),
-                env_steps=float(np.mean(steps)),
+                env_steps=float(np.mean(runs["steps"])),
                 wall_s=float(np.mean(wall)) if wall else float("nan"),
             )
         )

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import json
 from pathlib import Path
+from fastcore.basics import patch
 import numpy as np
 import torch
 from ..core.base import VlarlError, check_shape
@@ -51,30 +52,33 @@ class ActionTokenizer:
         "The `n_bins` ids that encode actions: `vocab_size - n_bins ... vocab_size - 1`."
         return np.arange(self.vocab_size - self.n_bins, self.vocab_size)
 
-    def encode(self, actions) -> np.ndarray | torch.Tensor:
-        "Continuous actions `float[..., D]` (numpy or torch) -> token ids `int64[..., D]` of the same type."
-        a, back = _as_numpy(actions, "actions")
-        if a.ndim == 0: raise VlarlError("actions: expected shape [..., D], got a scalar")
-        if not np.issubdtype(a.dtype, np.floating):
-            raise VlarlError(f"actions: expected a floating dtype, got {a.dtype}")
-        if not np.isfinite(a).all():
-            raise VlarlError(f"actions: {int((~np.isfinite(a)).sum())} value(s) are NaN or infinite")
-        a = np.clip(a.astype(np.float64), self.min_action, self.max_action)
-        return back(self.vocab_size - np.digitize(a, self.bins).astype(np.int64))
-
-    def decode(self, token_ids) -> np.ndarray | torch.Tensor:
-        "Token ids `int[..., D]` -> bin-centre actions `float32[..., D]` of the same type."
-        t, back = _as_numpy(token_ids, "token_ids")
-        if not np.issubdtype(t.dtype, np.integer):
-            raise VlarlError(f"token_ids: expected an integer dtype, got {t.dtype}")
-        lo, hi = self.vocab_size - self.n_bins, self.vocab_size - 1
-        bad = (t < lo) | (t > hi)
-        if bad.any():
-            raise VlarlError(f"token_ids: {int(t[bad].flat[0])} is not an action token (action ids are {lo}..{hi})")
-        idx = np.clip(self.vocab_size - t.astype(np.int64) - 1, 0, self.bin_centers.shape[0] - 1)
-        return back(self.bin_centers[idx].astype(np.float32))
-
     def __repr__(self): return f"ActionTokenizer(vocab_size={self.vocab_size}, n_bins={self.n_bins}, range=[{self.min_action}, {self.max_action}])"
+
+# %% ../../nbs/01a_action_tokenizer.ipynb #36d73033
+@patch
+def encode(self: ActionTokenizer, actions) -> np.ndarray | torch.Tensor:
+    "Continuous actions `float[..., D]` (numpy or torch) -> token ids `int64[..., D]` of the same type."
+    a, back = _as_numpy(actions, "actions")
+    if a.ndim == 0: raise VlarlError("actions: expected shape [..., D], got a scalar")
+    if not np.issubdtype(a.dtype, np.floating):
+        raise VlarlError(f"actions: expected a floating dtype, got {a.dtype}")
+    if not np.isfinite(a).all():
+        raise VlarlError(f"actions: {int((~np.isfinite(a)).sum())} value(s) are NaN or infinite")
+    a = np.clip(a.astype(np.float64), self.min_action, self.max_action)
+    return back(self.vocab_size - np.digitize(a, self.bins).astype(np.int64))
+
+@patch
+def decode(self: ActionTokenizer, token_ids) -> np.ndarray | torch.Tensor:
+    "Token ids `int[..., D]` -> bin-centre actions `float32[..., D]` of the same type."
+    t, back = _as_numpy(token_ids, "token_ids")
+    if not np.issubdtype(t.dtype, np.integer):
+        raise VlarlError(f"token_ids: expected an integer dtype, got {t.dtype}")
+    lo, hi = self.vocab_size - self.n_bins, self.vocab_size - 1
+    bad = (t < lo) | (t > hi)
+    if bad.any():
+        raise VlarlError(f"token_ids: {int(t[bad].flat[0])} is not an action token (action ids are {lo}..{hi})")
+    idx = np.clip(self.vocab_size - t.astype(np.int64) - 1, 0, self.bin_centers.shape[0] - 1)
+    return back(self.bin_centers[idx].astype(np.float32))
 
 # %% ../../nbs/01a_action_tokenizer.ipynb #9cb85e2c
 class ActionNormalizer:
@@ -106,17 +110,20 @@ class ActionNormalizer:
         if not np.isfinite(a).all(): raise VlarlError(f"{name}: contains NaN or infinite values")
         return a.astype(np.float64), back
 
-    def normalize(self, actions):
-        "Raw actions `[..., D]` -> normalised `[..., D]` in [-1, 1] (masked dims)."
-        a, back = self._check(actions, "actions")
-        n = np.clip(2 * (a - self.q01) / (self.q99 - self.q01 + 1e-8) - 1, -1, 1)
-        return back(np.where(self.mask, n, a).astype(np.float32))
+# %% ../../nbs/01a_action_tokenizer.ipynb #3907da05
+@patch
+def normalize(self: ActionNormalizer, actions):
+    "Raw actions `[..., D]` -> normalised `[..., D]` in [-1, 1] (masked dims)."
+    a, back = self._check(actions, "actions")
+    n = np.clip(2 * (a - self.q01) / (self.q99 - self.q01 + 1e-8) - 1, -1, 1)
+    return back(np.where(self.mask, n, a).astype(np.float32))
 
-    def unnormalize(self, actions):
-        "Normalised actions `[..., D]` -> raw scale."
-        a, back = self._check(actions, "actions")
-        r = 0.5 * (a + 1) * (self.q99 - self.q01) + self.q01
-        return back(np.where(self.mask, r, a).astype(np.float32))
+@patch
+def unnormalize(self: ActionNormalizer, actions):
+    "Normalised actions `[..., D]` -> raw scale."
+    a, back = self._check(actions, "actions")
+    r = 0.5 * (a + 1) * (self.q99 - self.q01) + self.q01
+    return back(np.where(self.mask, r, a).astype(np.float32))
 
 # %% ../../nbs/01a_action_tokenizer.ipynb #328ad563
 def openvla_to_libero_gripper(actions):

@@ -5,6 +5,7 @@
 # %% ../../nbs/01_mdp.ipynb #9b8cf7e6
 from __future__ import annotations
 from dataclasses import dataclass, field
+from fastcore.basics import patch
 import numpy as np
 from ..core.base import VlarlError, check_shape
 
@@ -64,42 +65,45 @@ class Episode:
         "R^gamma = sum_t gamma^t r_t."
         return float(sum(gamma ** t * r for t, r in enumerate(self.rewards)))
 
-    def to_messages(self, token_text=None) -> list[dict]:
-        ("Chat messages: a user turn (image + prompt) and an assistant turn (the action tokens) per step, the "
-         "environment's reward as a tool turn.")
-        token_text = token_text or (lambda ids: " ".join(f"<{int(i)}>" for i in ids))
-        msgs = []
-        for t in self.turns:
-            msgs.append(
-                dict(
-                    role="user",
-                    content=[
-                        dict(type="image", shape=list(t.image.shape)),
-                        dict(type="text", text=build_prompt(t.instruction)),
-                    ],
-                )
+# %% ../../nbs/01_mdp.ipynb #cee6ed18
+@patch
+def to_messages(self: Episode, token_text=None) -> list[dict]:
+    ("Chat messages: a user turn (image + prompt) and an assistant turn (the action tokens) per step, the "
+     "environment's reward as a tool turn.")
+    token_text = token_text or (lambda ids: " ".join(f"<{int(i)}>" for i in ids))
+    msgs = []
+    for t in self.turns:
+        msgs.append(
+            dict(
+                role="user",
+                content=[
+                    dict(type="image", shape=list(t.image.shape)),
+                    dict(type="text", text=build_prompt(t.instruction)),
+                ],
             )
-            msgs.append(dict(role="assistant", content=[dict(type="text", text=token_text(t.action_token_ids))]))
-            msgs.append(
-                dict(role="environment", content=[dict(type="text", text=f"reward={t.reward:g} done={t.done}")])
-            )
-        return msgs
+        )
+        msgs.append(dict(role="assistant", content=[dict(type="text", text=token_text(t.action_token_ids))]))
+        msgs.append(
+            dict(role="environment", content=[dict(type="text", text=f"reward={t.reward:g} done={t.done}")])
+        )
+    return msgs
 
-    def render(self, token_text=None, max_turns: int = 6) -> str:
-        "A readable transcript: the first `max_turns` turns and the last one."
-        msgs, n = self.to_messages(token_text), len(self.turns)
-        show = list(range(n)) if n <= max_turns + 1 else list(range(max_turns)) + [n - 1]
-        lines = []
-        for t in show:
-            if t == n - 1 and n > max_turns + 1: lines.append(f"... ({n - max_turns - 1} more turns) ...")
-            u, a, e = msgs[3 * t:3 * t + 3]
-            lines.append(
-                f"[t={t}] USER: <image {'x'.join(map(str, u['content'][0]['shape']))}> "
-                + u["content"][1]["text"].replace("\n", " ")
-            )
-            lines.append(f"      VLA:  {a['content'][0]['text']}")
-            lines.append(f"      ENV:  {e['content'][0]['text']}")
-        return "\n".join(lines)
+@patch
+def render(self: Episode, token_text=None, max_turns: int = 6) -> str:
+    "A readable transcript: the first `max_turns` turns and the last one."
+    msgs, n = self.to_messages(token_text), len(self.turns)
+    show = list(range(n)) if n <= max_turns + 1 else list(range(max_turns)) + [n - 1]
+    lines = []
+    for t in show:
+        if t == n - 1 and n > max_turns + 1: lines.append(f"... ({n - max_turns - 1} more turns) ...")
+        u, a, e = msgs[3 * t:3 * t + 3]
+        lines.append(
+            f"[t={t}] USER: <image {'x'.join(map(str, u['content'][0]['shape']))}> "
+            + u["content"][1]["text"].replace("\n", " ")
+        )
+        lines.append(f"      VLA:  {a['content'][0]['text']}")
+        lines.append(f"      ENV:  {e['content'][0]['text']}")
+    return "\n".join(lines)
 
 # %% ../../nbs/01_mdp.ipynb #308e825e
 def render_toy(pos, target, size: int = 32) -> np.ndarray:

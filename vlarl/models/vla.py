@@ -5,6 +5,7 @@
 # %% ../../nbs/01b_vla.ipynb #622ff741
 from __future__ import annotations
 import json, math, dataclasses
+from fastcore.basics import patch
 import numpy as np
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
@@ -56,6 +57,20 @@ _PRESETS = {
 
 
 # %% ../../nbs/01b_vla.ipynb #da991371
+def _check_vla_config(c) -> None:
+    "Raise a `VlarlError` when a `VLAConfig`'s sizes do not fit together."
+    if c.image_size % c.patch_size:
+        raise VlarlError(f"image_size {c.image_size} is not a multiple of patch_size {c.patch_size}")
+    for w, h, n in ((c.dino_width, c.dino_heads, "dino"), (c.siglip_width, c.siglip_heads, "siglip"),
+                    (c.llm_width, c.llm_heads, "llm")):
+        if w % h: raise VlarlError(f"{n}_width {w} is not divisible by {n}_heads {h}")
+    if c.dino_depth < 2 or c.siglip_depth < 2:
+        raise VlarlError("tower depths must be >= 2 (the second-to-last block is read)")
+    if not c.n_action_bins < c.text_vocab_size <= c.pad_token_id < c.vocab_size:
+        raise VlarlError(f"need n_action_bins < text_vocab_size <= pad_token_id < vocab_size, got "
+                         f"{c.n_action_bins}, {c.text_vocab_size}, {c.pad_token_id}, {c.vocab_size}")
+
+# %% ../../nbs/01b_vla.ipynb #803644d1
 @dataclass
 class VLAConfig(TypedConfig):
     "Sizes of an OpenVLA-shaped model (defaults: the `tiny` preset)."
@@ -87,33 +102,27 @@ class VLAConfig(TypedConfig):
     max_position_embeddings: int = 512
     attn_implementation: str = "sdpa"
 
-    def __post_init__(self):
-        if self.image_size % self.patch_size:
-            raise VlarlError(f"image_size {self.image_size} is not a multiple of patch_size {self.patch_size}")
-        for w, h, n in ((self.dino_width, self.dino_heads, "dino"), (self.siglip_width, self.siglip_heads, "siglip"), (self.llm_width, self.llm_heads, "llm")):
-            if w % h: raise VlarlError(f"{n}_width {w} is not divisible by {n}_heads {h}")
-        if self.dino_depth < 2 or self.siglip_depth < 2:
-            raise VlarlError("tower depths must be >= 2 (the second-to-last block is read)")
-        if not self.n_action_bins < self.text_vocab_size <= self.pad_token_id < self.vocab_size:
-            raise VlarlError(f"need n_action_bins < text_vocab_size <= pad_token_id < vocab_size, got "
-                             f"{self.n_action_bins}, {self.text_vocab_size}, {self.pad_token_id}, {self.vocab_size}")
-
-    @property
-    def n_patches(self) -> int: return (self.image_size // self.patch_size) ** 2
-    @property
-    def vision_dim(self) -> int: return self.dino_width + self.siglip_width
-    @property
-    def action_token_ids(self) -> torch.Tensor:
-        "The ids of the action tokens: the last `n_action_bins` ids of the text vocabulary."
-        return torch.arange(self.text_vocab_size - self.n_action_bins, self.text_vocab_size)
-
-    @classmethod
-    def preset(cls, name: str, **overrides) -> "VLAConfig":
-        "A named preset (`tiny`, `openvla-7b`) with optional field overrides."
-        if name not in _PRESETS: raise VlarlError(f"unknown VLA preset {name!r}; available: {', '.join(_PRESETS)}")
-        return cls.from_dict({**_PRESETS[name], **overrides})
+    def __post_init__(self): _check_vla_config(self)
 
     # to_dict, from_dict (unknown fields refused), diff and with_overrides come from `TypedConfig` (00_core)
+
+# %% ../../nbs/01b_vla.ipynb #328e57e5
+@patch(as_prop=True)
+def n_patches(self: VLAConfig) -> int: return (self.image_size // self.patch_size) ** 2
+
+@patch(as_prop=True)
+def vision_dim(self: VLAConfig) -> int: return self.dino_width + self.siglip_width
+
+@patch(as_prop=True)
+def action_token_ids(self: VLAConfig) -> torch.Tensor:
+    "The ids of the action tokens: the last `n_action_bins` ids of the text vocabulary."
+    return torch.arange(self.text_vocab_size - self.n_action_bins, self.text_vocab_size)
+
+@patch(cls_method=True)
+def preset(cls: VLAConfig, name: str, **overrides) -> "VLAConfig":
+    "A named preset (`tiny`, `openvla-7b`) with optional field overrides."
+    if name not in _PRESETS: raise VlarlError(f"unknown VLA preset {name!r}; available: {', '.join(_PRESETS)}")
+    return cls.from_dict({**_PRESETS[name], **overrides})
 
 # %% ../../nbs/01b_vla.ipynb #9afbfb04
 def _dino_hf_config(c: VLAConfig) -> Dinov2WithRegistersConfig:
@@ -270,40 +279,46 @@ class VLA(nn.Module):
         check_shape(pixel_values, (None, 6, c.image_size, c.image_size), "pixel_values")
         return self.projector(self.vision_backbone(pixel_values.to(self.dtype)))
 
-    def multimodal_inputs(self, input_ids, pixel_values, attention_mask=None):
-        ("`input_ids [B, T]` (each row BOS-first after any left PADs) -> `(embeds [B, T+P, d], mask [B, T+P], "
-         "position_ids [B, T+P])`.")
-        dims = check_shape(input_ids, ("B", "T"), "input_ids")
-        check_shape(pixel_values, (dims["B"], 6, None, None), "pixel_values")
-        if attention_mask is None: attention_mask = torch.ones_like(input_ids)
-        check_shape(attention_mask, (dims["B"], dims["T"]), "attention_mask")
-        first = input_ids.gather(1, (attention_mask.cumsum(1) == 0).sum(1, keepdim=True).clamp(max=dims["T"] - 1))[:, 0]
-        if (first != self.config.bos_token_id).any():
-            row = int((first != self.config.bos_token_id).nonzero()[0, 0])
-            raise VlarlError(
-                f"input_ids: row {row} does not start with BOS ({self.config.bos_token_id}) after its padding"
-            )
-        text = self.language_model.get_input_embeddings()(input_ids)
-        return splice_image(text, self.embed_images(pixel_values), attention_mask)
+# %% ../../nbs/01b_vla.ipynb #49816ec5
+@patch
+def multimodal_inputs(self: VLA, input_ids, pixel_values, attention_mask=None):
+    ("`input_ids [B, T]` (each row BOS-first after any left PADs) -> `(embeds [B, T+P, d], mask [B, T+P], "
+     "position_ids [B, T+P])`.")
+    dims = check_shape(input_ids, ("B", "T"), "input_ids")
+    check_shape(pixel_values, (dims["B"], 6, None, None), "pixel_values")
+    if attention_mask is None: attention_mask = torch.ones_like(input_ids)
+    check_shape(attention_mask, (dims["B"], dims["T"]), "attention_mask")
+    first = input_ids.gather(1, (attention_mask.cumsum(1) == 0).sum(1, keepdim=True).clamp(max=dims["T"] - 1))[:, 0]
+    if (first != self.config.bos_token_id).any():
+        row = int((first != self.config.bos_token_id).nonzero()[0, 0])
+        raise VlarlError(
+            f"input_ids: row {row} does not start with BOS ({self.config.bos_token_id}) after its padding"
+        )
+    text = self.language_model.get_input_embeddings()(input_ids)
+    return splice_image(text, self.embed_images(pixel_values), attention_mask)
 
-    def hidden_states(self, input_ids, pixel_values, attention_mask=None):
-        "Final (normed) LM hidden states of the multimodal sequence: `(h [B, T+P, d], mask [B, T+P])`."
-        emb, mask, pos = self.multimodal_inputs(input_ids, pixel_values, attention_mask)
-        out = self.language_model.model(inputs_embeds=emb, attention_mask=mask, position_ids=pos, use_cache=False)
-        return out.last_hidden_state, mask
+@patch
+def hidden_states(self: VLA, input_ids, pixel_values, attention_mask=None):
+    "Final (normed) LM hidden states of the multimodal sequence: `(h [B, T+P, d], mask [B, T+P])`."
+    emb, mask, pos = self.multimodal_inputs(input_ids, pixel_values, attention_mask)
+    out = self.language_model.model(inputs_embeds=emb, attention_mask=mask, position_ids=pos, use_cache=False)
+    return out.last_hidden_state, mask
 
-    def forward(self, input_ids, pixel_values, attention_mask=None) -> torch.Tensor:
-        ("Full-vocabulary logits `[B, T+P, V]` (a reference path; rollouts and training compute logits only where "
-         "needed).")
-        h, _ = self.hidden_states(input_ids, pixel_values, attention_mask)
-        return self.language_model.lm_head(h)
+# %% ../../nbs/01b_vla.ipynb #d9764013
+@patch
+def forward(self: VLA, input_ids, pixel_values, attention_mask=None) -> torch.Tensor:
+    ("Full-vocabulary logits `[B, T+P, V]` (a reference path; rollouts and training compute logits only where "
+     "needed).")
+    h, _ = self.hidden_states(input_ids, pixel_values, attention_mask)
+    return self.language_model.lm_head(h)
 
-    def action_logits(self, h: torch.Tensor) -> torch.Tensor:
-        ("Hidden states `[..., d]` -> logits over the action tokens only `[..., n_action_bins]` (only those rows of "
-         "the LM head).")
-        W = self.language_model.lm_head.weight
-        ids = self.config.action_token_ids.to(W.device)
-        return h @ W[ids].T
+@patch
+def action_logits(self: VLA, h: torch.Tensor) -> torch.Tensor:
+    ("Hidden states `[..., d]` -> logits over the action tokens only `[..., n_action_bins]` (only those rows of "
+     "the LM head).")
+    W = self.language_model.lm_head.weight
+    ids = self.config.action_token_ids.to(W.device)
+    return h @ W[ids].T
 
 # %% ../../nbs/01b_vla.ipynb #efd41cca
 DINO_MEAN, DINO_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -486,17 +501,12 @@ def _shapes(files: dict[str, Path]) -> dict[str, tuple]:
     return out
 
 # %% ../../nbs/01b_vla.ipynb #13284ba1
-def openvla_config_to_vla(cfg: dict,     # an OpenVLA `config.json`, parsed
-                          shapes: dict,  # `{key: shape}` of its checkpoint
-                         ) -> VLAConfig:
-    "Derive our `VLAConfig` from an OpenVLA config and its tensor shapes; errors name the missing field or key."
+def _openvla_sizes_heads(cfg: dict) -> tuple[list, list]:
+    "The image sizes and the two towers' head counts of an OpenVLA `config.json` (fused backbones only)."
     if not cfg.get("use_fused_vision_backbone", False):
         raise VlarlError(
             "config.json: only the fused DINOv2+SigLIP backbone (use_fused_vision_backbone: true) is supported"
         )
-    def shape(k):
-        if k not in shapes: raise VlarlError(f"checkpoint: missing key {k}")
-        return shapes[k]
     sizes = cfg.get("image_sizes")
     if not sizes or len(set(sizes)) != 1:
         raise VlarlError(f"config.json: image_sizes must be two equal sizes, got {sizes!r}")
@@ -505,6 +515,17 @@ def openvla_config_to_vla(cfg: dict,     # an OpenVLA `config.json`, parsed
         raise VlarlError(
             f"config.json: unknown timm_model_ids {cfg.get('timm_model_ids')!r} (cannot tell the vision head counts)"
         )
+    return sizes, heads
+
+# %% ../../nbs/01b_vla.ipynb #4e08f3ef
+def openvla_config_to_vla(cfg: dict,     # an OpenVLA `config.json`, parsed
+                          shapes: dict,  # `{key: shape}` of its checkpoint
+                         ) -> VLAConfig:
+    "Derive our `VLAConfig` from an OpenVLA config and its tensor shapes; errors name the missing field or key."
+    sizes, heads = _openvla_sizes_heads(cfg)
+    def shape(k):
+        if k not in shapes: raise VlarlError(f"checkpoint: missing key {k}")
+        return shapes[k]
     depth = lambda pre: 1 + max(int(k.split(".")[3]) for k in shapes if k.startswith(pre + ".blocks."))
     tc = cfg.get("text_config", {})
     dw = shape("vision_backbone.featurizer.cls_token")[-1]
@@ -533,7 +554,6 @@ def openvla_config_to_vla(cfg: dict,     # an OpenVLA `config.json`, parsed
         rope_theta=float(tc.get("rope_theta", 10000.0)),
         max_position_embeddings=int(tc.get("max_position_embeddings", cfg.get("llm_max_length", 2048))),
     )
-
 
 # %% ../../nbs/01b_vla.ipynb #4ec54ecf
 def load_openvla_checkpoint(folder: str | Path, device="cpu", dtype=torch.float32) -> VLA:
@@ -569,12 +589,8 @@ def load_openvla_checkpoint(folder: str | Path, device="cpu", dtype=torch.float3
     return model
 
 # %% ../../nbs/01b_vla.ipynb #28769d68
-def write_openvla_like_checkpoint(folder: str | Path, config: VLAConfig, seed: int = 0, std: float = 0.1) -> Path:
-    "Write random tensors in `openvla/openvla-7b`'s key layout and config.json format (for tests; tiny configs only)."
-    from safetensors.torch import save_file
-    g = torch.Generator().manual_seed(seed)
-    r = lambda *s: torch.randn(*s, generator=g) * std
-    c, sd = config, {}
+def _openvla_vision_tensors(sd: dict, c: VLAConfig, r) -> None:
+    "Add the two vision towers' random tensors to `sd`, drawn with `r` in a fixed order."
     for tower, w, depth, mlp in (("featurizer", c.dino_width, c.dino_depth, int(c.dino_width * c.dino_mlp_ratio)),
                                  ("fused_featurizer", c.siglip_width, c.siglip_depth, c.siglip_mlp)):
         p = f"vision_backbone.{tower}."
@@ -597,6 +613,10 @@ def write_openvla_like_checkpoint(folder: str | Path, config: VLAConfig, seed: i
         r(c.siglip_width, c.siglip_width),
         r(2 * c.siglip_width, c.siglip_width),
     )
+
+# %% ../../nbs/01b_vla.ipynb #3ce90300
+def _openvla_llm_tensors(sd: dict, c: VLAConfig, r, std: float) -> None:
+    "Add the projector's and the language model's random tensors to `sd`."
     dv, d = c.vision_dim, c.llm_width
     for n, (o, i) in {"fc1": (4 * dv, dv), "fc2": (d, 4 * dv), "fc3": (d, d)}.items():
         sd[f"projector.{n}.weight"], sd[f"projector.{n}.bias"] = r(o, i) / math.sqrt(i) / std * 0.5, r(o)
@@ -612,10 +632,11 @@ def write_openvla_like_checkpoint(folder: str | Path, config: VLAConfig, seed: i
         )
         sd[b + "input_layernorm.weight"], sd[b + "post_attention_layernorm.weight"] = 1 + r(d), 1 + r(d)
     sd["language_model.lm_head.weight"] = r(c.vocab_size, d)
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    save_file(sd, str(folder / "model.safetensors"), metadata={"format": "pt"})
-    cfg = {
+
+# %% ../../nbs/01b_vla.ipynb #5b25d285
+def _openvla_config_json(c: VLAConfig) -> dict:
+    "An OpenVLA-style `config.json` for a tiny config (head counts in `vlarl_vision_heads`)."
+    return {
         "architectures": ["OpenVLAForActionPrediction"],
         "model_type": "openvla",
         "use_fused_vision_backbone": True,
@@ -639,5 +660,19 @@ def write_openvla_like_checkpoint(folder: str | Path, config: VLAConfig, seed: i
         },
         "norm_stats": {"toy": {"action": {"q01": [-1.0] * 7, "q99": [1.0] * 7, "mask": [True] * 6 + [False]}}},
     }
+
+# %% ../../nbs/01b_vla.ipynb #e78bb0a0
+def write_openvla_like_checkpoint(folder: str | Path, config: VLAConfig, seed: int = 0, std: float = 0.1) -> Path:
+    "Write random tensors in `openvla/openvla-7b`'s key layout and config.json format (for tests; tiny configs only)."
+    from safetensors.torch import save_file
+    g = torch.Generator().manual_seed(seed)
+    r = lambda *s: torch.randn(*s, generator=g) * std
+    c, sd = config, {}
+    _openvla_vision_tensors(sd, c, r)
+    _openvla_llm_tensors(sd, c, r, std)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(sd, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    cfg = _openvla_config_json(c)
     (folder / "config.json").write_text(json.dumps(cfg, indent=2))
     return folder

@@ -70,26 +70,18 @@ def sample_restricted(lp: torch.Tensor,          # [B, n] log-probabilities over
     return lp.argmax(-1) if greedy else torch.multinomial(lp.exp(), 1, generator=generator)[:, 0]
 
 # %% ../../nbs/04_rollout.ipynb #f3863208
-@torch.no_grad()
-def generate_actions(model,                        # a `VLA` or `VLAActorCritic`
-                     batch: dict,                  # from `make_batch` (left-padded)
-                     temperature: float | None = None,  # sampling temperature (VLA-RL: 1.5); required unless greedy
-                     greedy: bool = False,         # argmax instead of sampling (evaluation)
-                     action_tokenizer: ActionTokenizer | None = None,  # defaults to the model's action range
-                     normalizer: ActionNormalizer | None = None,       # un-normalise the decoded actions
-                     generator: torch.Generator | None = None,
-                     use_cache: bool = True,       # False recomputes the whole sequence each step (benchmark baseline)
-                    ) -> ActionSample:
-    "Decode 7 action tokens per row: restricted to the action ids, tempered, batched with a KV cache."
+def _decode_temperature(temperature: float | None, greedy: bool) -> float:
+    "The temperature `generate_actions` decodes at: required when sampling, 1 when greedy and none given."
     if temperature is None:
         if not greedy: raise VlarlError("generate_actions: sampling needs temperature= (it has no default, so that a "
                                         "dropped argument cannot change the distribution)")
         temperature = 1.0  # greedy: log-probs and entropies reported at T = 1
     if temperature <= 0: raise VlarlError(f"temperature must be > 0, got {temperature}")
-    vla, ac = _split(model)
-    _check_left_padded(batch)
-    c = vla.config
-    first_id = c.text_vocab_size - c.n_action_bins
+    return temperature
+
+# %% ../../nbs/04_rollout.ipynb #bdf5ff33
+def _prefill(vla: VLA, ac, batch: dict, use_cache: bool):
+    "Embeddings, mask, positions, cache, last hidden state `[B, d]` and values (None for a bare VLA) of the prompt."
     emb, mask, pos = vla.multimodal_inputs(batch["input_ids"], batch["pixel_values"], batch["attention_mask"])
     lm = vla.language_model.model
     cache = DynamicCache(config=lm.config) if use_cache else None
@@ -103,6 +95,39 @@ def generate_actions(model,                        # a `VLA` or `VLAActorCritic`
             if ac.shared
             else ac.values(batch["input_ids"], batch["pixel_values"], batch["attention_mask"])
         )
+    return emb, mask, pos, cache, h, values
+
+# %% ../../nbs/04_rollout.ipynb #f5bdcd9d
+def _next_hidden(lm, new, emb, mask, pos, cache, use_cache: bool):
+    "The last hidden state after appending the embedded token `new`, and the (grown, uncached) embeddings."
+    if use_cache:
+        h = lm(
+            inputs_embeds=new, attention_mask=mask, position_ids=pos[:, -1:], past_key_values=cache, use_cache=True
+        ).last_hidden_state[:, -1]
+    else:
+        emb = torch.cat([emb, new], 1)
+        h = lm(inputs_embeds=emb, attention_mask=mask, position_ids=pos, use_cache=False).last_hidden_state[:, -1]
+    return h, emb
+
+# %% ../../nbs/04_rollout.ipynb #5fd2a9b1
+@torch.no_grad()
+def generate_actions(model,                        # a `VLA` or `VLAActorCritic`
+                     batch: dict,                  # from `make_batch` (left-padded)
+                     temperature: float | None = None,  # sampling temperature (VLA-RL: 1.5); required unless greedy
+                     greedy: bool = False,         # argmax instead of sampling (evaluation)
+                     action_tokenizer: ActionTokenizer | None = None,  # defaults to the model's action range
+                     normalizer: ActionNormalizer | None = None,       # un-normalise the decoded actions
+                     generator: torch.Generator | None = None,
+                     use_cache: bool = True,       # False recomputes the whole sequence each step (benchmark baseline)
+                    ) -> ActionSample:
+    "Decode 7 action tokens per row: restricted to the action ids, tempered, batched with a KV cache."
+    temperature = _decode_temperature(temperature, greedy)
+    vla, ac = _split(model)
+    _check_left_padded(batch)
+    c = vla.config
+    first_id = c.text_vocab_size - c.n_action_bins
+    emb, mask, pos, cache, h, values = _prefill(vla, ac, batch, use_cache)
+    lm = vla.language_model.model
     B = emb.shape[0]
     toks = torch.empty(B, N_ACTION_TOKENS, dtype=torch.long, device=emb.device)
     logp = torch.empty(B, N_ACTION_TOKENS, device=emb.device)
@@ -116,13 +141,7 @@ def generate_actions(model,                        # a `VLA` or `VLAActorCritic`
         new = vla.language_model.get_input_embeddings()(toks[:, k:k + 1])
         mask = torch.cat([mask, mask.new_ones(B, 1)], 1)
         pos = torch.cat([pos, pos[:, -1:] + 1], 1)
-        if use_cache:
-            h = lm(
-                inputs_embeds=new, attention_mask=mask, position_ids=pos[:, -1:], past_key_values=cache, use_cache=True
-            ).last_hidden_state[:, -1]
-        else:
-            emb = torch.cat([emb, new], 1)
-            h = lm(inputs_embeds=emb, attention_mask=mask, position_ids=pos, use_cache=False).last_hidden_state[:, -1]
+        h, emb = _next_hidden(lm, new, emb, mask, pos, cache, use_cache)
     at = action_tokenizer or ActionTokenizer(vocab_size=c.text_vocab_size, n_bins=c.n_action_bins)
     acts = at.decode(toks.cpu().numpy())
     if normalizer is not None: acts = normalizer.unnormalize(acts)
@@ -181,6 +200,25 @@ def _median_ratio(slow, fast, repeats: int) -> tuple[float, float, float]:
     )
 
 # %% ../../nbs/04_rollout.ipynb #6ddc4b42
+def _bench_vocab(prompts, imgs, repeats: int) -> tuple[float, float, float]:
+    "The third ratio: full-vocabulary logits vs `action_logprobs` on the tiny model at vocabulary 32000."
+    big = VLA(VLAConfig.preset("tiny", vocab_size=32064, text_vocab_size=32000, pad_token_id=32000)).eval()
+    bb = make_batch(prompts, imgs, big.config)
+    acts = generate_actions(big, bb, 1.5).token_ids
+    def full_vocab():
+        ids = torch.cat([bb["input_ids"], acts], 1)
+        m = torch.cat([bb["attention_mask"], torch.ones_like(acts)], 1)
+        logits = big(ids, bb["pixel_values"], m)                                             # [B, L, 32064]
+        allowed = torch.zeros(logits.shape[-1], dtype=torch.bool)
+        allowed[31744:32000] = True
+        lp = torch.log_softmax(logits[:, -8:-1].masked_fill(~allowed, float("-inf")) / 1.5, -1)
+        return lp.gather(-1, acts[..., None])
+    sliced = lambda: action_logprobs(big, bb, acts, 1.5)
+    full_vocab()
+    sliced()
+    return _median_ratio(full_vocab, sliced, repeats)
+
+# %% ../../nbs/04_rollout.ipynb #2be8d283
 @torch.no_grad()
 def bench_policy(repeats: int = 5,    # measurements per ratio (median taken)
                  n_envs: int = 32,    # batch size of the benchmarks
@@ -200,21 +238,7 @@ def bench_policy(repeats: int = 5,    # measurements per ratio (median taken)
     batched()  # warm-up
     r_seq, t_seq, t_b1 = _median_ratio(lambda: [generate_actions(model, b, 1.5) for b in singles], batched, repeats)
     r_cache, t_unc, t_b2 = _median_ratio(lambda: generate_actions(model, batch, 1.5, use_cache=False), batched, repeats)
-    big = VLA(VLAConfig.preset("tiny", vocab_size=32064, text_vocab_size=32000, pad_token_id=32000)).eval()
-    bb = make_batch(prompts, imgs, big.config)
-    acts = generate_actions(big, bb, 1.5).token_ids
-    def full_vocab():
-        ids = torch.cat([bb["input_ids"], acts], 1)
-        m = torch.cat([bb["attention_mask"], torch.ones_like(acts)], 1)
-        logits = big(ids, bb["pixel_values"], m)                                             # [B, L, 32064]
-        allowed = torch.zeros(logits.shape[-1], dtype=torch.bool)
-        allowed[31744:32000] = True
-        lp = torch.log_softmax(logits[:, -8:-1].masked_fill(~allowed, float("-inf")) / 1.5, -1)
-        return lp.gather(-1, acts[..., None])
-    sliced = lambda: action_logprobs(big, bb, acts, 1.5)
-    full_vocab()
-    sliced()
-    r_vocab, t_full, t_sliced = _median_ratio(full_vocab, sliced, repeats)
+    r_vocab, t_full, t_sliced = _bench_vocab(prompts, imgs, repeats)
     return {
         "decode_batched_vs_sequential": r_seq,
         "decode_cached_vs_uncached": r_cache,
@@ -230,4 +254,3 @@ def bench_policy(repeats: int = 5,    # measurements per ratio (median taken)
         "repeats": repeats,
         "threads": torch.get_num_threads(),
     }
-

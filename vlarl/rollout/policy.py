@@ -7,6 +7,7 @@ from __future__ import annotations
 import json, os, tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from fastcore.basics import patch
 import numpy as np
 import torch
 from ..core.base import VlarlError, atomic_write_text, check_shape, atomic_dir
@@ -64,32 +65,37 @@ class Policy:
             [self.prompt_ids(i) for i in instructions], images, self.config, device=device or self.model.device
         )
 
-    def to_env_actions(self, token_ids) -> np.ndarray:
-        "Action token ids `[B, 7]` -> environment actions `[B, 7]`."
-        ids = token_ids.cpu().numpy() if isinstance(token_ids, torch.Tensor) else np.asarray(token_ids)
-        return tokens_to_env_action(ids, self.action_tokenizer, self.normalizer, self.gripper).astype(np.float64)
+# %% ../../nbs/04a_policy.ipynb #8e39f80a
+@patch
+def to_env_actions(self: Policy, token_ids) -> np.ndarray:
+    "Action token ids `[B, 7]` -> environment actions `[B, 7]`."
+    ids = token_ids.cpu().numpy() if isinstance(token_ids, torch.Tensor) else np.asarray(token_ids)
+    return tokens_to_env_action(ids, self.action_tokenizer, self.normalizer, self.gripper).astype(np.float64)
 
-    def encode_actions(self, env_actions) -> np.ndarray:
-        "The inverse, for imitation labels: environment actions `[B, 7]` -> action token ids `[B, 7]`."
-        a = np.asarray(env_actions, dtype=np.float32)
-        check_shape(a, (None, N_ACTION_TOKENS), "env_actions")
-        if self.gripper == "libero": a = libero_to_openvla_gripper(a)
-        if self.normalizer is not None: a = self.normalizer.normalize(a)
-        return self.action_tokenizer.encode(np.clip(a, -1, 1))
+@patch
+def encode_actions(self: Policy, env_actions) -> np.ndarray:
+    "The inverse, for imitation labels: environment actions `[B, 7]` -> action token ids `[B, 7]`."
+    a = np.asarray(env_actions, dtype=np.float32)
+    check_shape(a, (None, N_ACTION_TOKENS), "env_actions")
+    if self.gripper == "libero": a = libero_to_openvla_gripper(a)
+    if self.normalizer is not None: a = self.normalizer.normalize(a)
+    return self.action_tokenizer.encode(np.clip(a, -1, 1))
 
-    @torch.no_grad()
-    def act(self, images, instructions, greedy: bool = True, temperature: float | None = None, generator=None, model=None) -> tuple[np.ndarray, ActionSample]:
-        ("Decode actions for a batch: `(env_actions [B, 7], sample)`; sampling (`greedy=False`) needs `temperature`. "
-         "`model` overrides the acting module (e.g. a `VLAActorCritic`).")
-        s = generate_actions(
-            model or self.model,
-            self.batch(images, instructions),
-            temperature=temperature,
-            greedy=greedy,
-            action_tokenizer=self.action_tokenizer,
-            generator=generator,
-        )
-        return self.to_env_actions(s.token_ids), s
+@patch
+@torch.no_grad()
+def act(self: Policy, images, instructions, greedy: bool = True, temperature: float | None = None, generator=None,
+        model=None) -> tuple[np.ndarray, ActionSample]:
+    ("Decode actions for a batch: `(env_actions [B, 7], sample)`; sampling (`greedy=False`) needs `temperature`. "
+     "`model` overrides the acting module (e.g. a `VLAActorCritic`).")
+    s = generate_actions(
+        model or self.model,
+        self.batch(images, instructions),
+        temperature=temperature,
+        greedy=greedy,
+        action_tokenizer=self.action_tokenizer,
+        generator=generator,
+    )
+    return self.to_env_actions(s.token_ids), s
 
 # %% ../../nbs/04a_policy.ipynb #c3cc2028
 def save_policy(policy: Policy, folder: str | Path, overwrite: bool = False) -> Path:

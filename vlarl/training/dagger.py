@@ -52,6 +52,50 @@ def expert_label(env: TabletopEnv,
     return a
 
 # %% ../../nbs/06e_dagger.ipynb #37cf7270
+def _actor_actions(act, obs, envs, run) -> np.ndarray:
+    "The actor's env actions `[len(run), 7]` for the running envs `run`, from their camera images."
+    images = np.stack([obs[i]["agentview_image"] for i in run])
+    acts = np.asarray(act(images, [envs[i].instruction for i in run]))
+    if acts.shape != (len(run), 7):
+        raise VlarlError(f"actor returned actions of shape {acts.shape}, expected {(len(run), 7)}")
+    return acts
+
+def _labelled_step(e, a, o, still: int, episode: int, layout: int, rng, beta: float, record: bool, keys, cols):
+    ("Label the state `o` of env `e` with the expert (recorded unless it has been still too long), then step with "
+     "the label (probability `beta`) or `a`: `(obs, terminated, truncated, moved)`.")
+    lab = expert_label(e)
+    if record and still < 3:
+        row = (o["agentview_image"], e.instruction, lab.astype(np.float32), grounding_targets(e),
+               scene_targets(e), episode, layout)
+        for k, v in zip(keys, row): cols[k].append(v)
+    p0, g0 = e.eef_pos, e.gripper_openness
+    o, _, term, trunc, _ = e.step(lab if rng.random() < beta else a)
+    moved = np.linalg.norm(e.eef_pos - p0) > 0.001 or abs(e.gripper_openness - g0) > 0.02
+    return o, term, trunc, moved
+
+# %% ../../nbs/06e_dagger.ipynb #0ce4c067
+def _run_labelled(act, envs, plan, rng, beta, record, keys, cols, still_limit, bar) -> dict:
+    "Run every episode of `plan` in `envs`, labelling as it goes: success by plan index."
+    n, done = len(envs), {}
+    nxt = iter(range(len(plan)))
+    slot = [next(nxt) for _ in range(n)]
+    obs = [e.reset_layout(*plan[k]) for e, k in zip(envs, slot)]
+    still = [0] * n
+    while len(done) < len(plan):
+        run = [i for i in range(n) if slot[i] is not None]
+        for a, i in zip(_actor_actions(act, obs, envs, run), run):
+            e = envs[i]
+            obs[i], term, trunc, moved = _labelled_step(e, a, obs[i], still[i], slot[i], plan[slot[i]][1], rng, beta,
+                                                        record, keys, cols)
+            still[i] = 0 if moved else still[i] + 1
+            if term or trunc or still[i] >= still_limit:
+                done[slot[i]] = bool(term)
+                bar.update(1)
+                slot[i], still[i] = next(nxt, None), 0
+                if slot[i] is not None: obs[i] = e.reset_layout(*plan[slot[i]])
+    return done
+
+# %% ../../nbs/06e_dagger.ipynb #be66b9f6
 def label_rollouts(act,                       # actor `act(images [B,H,W,3] uint8, instructions) -> env actions [B, 7]`
                    suite: str,
                    plan: list,                # `(task, layout)` per episode (demonstration layouts for training data)
@@ -72,36 +116,10 @@ def label_rollouts(act,                       # actor `act(images [B,H,W,3] uint
         raise VlarlError(f"need n_envs >= 1 and still_limit >= 1, got {n_envs}, {still_limit}")
     rng, n = np.random.default_rng(seed), min(n_envs, len(plan))
     keys = ("images", "instructions", "labels", "ground", "scene", "episode", "layout")
-    cols, done = {k: [] for k in keys}, {}
+    cols = {k: [] for k in keys}
     envs = [TabletopEnv(suite, view=view, image_size=image_size) for _ in range(n)]
     bar = tqdm(total=len(plan), desc="labelled rollouts", disable=not progress, leave=False)
-    try:
-        nxt = iter(range(len(plan)))
-        slot = [next(nxt) for _ in range(n)]
-        obs = [e.reset_layout(*plan[k]) for e, k in zip(envs, slot)]
-        still = [0] * n
-        while len(done) < len(plan):
-            run = [i for i in range(n) if slot[i] is not None]
-            images = np.stack([obs[i]["agentview_image"] for i in run])
-            acts = np.asarray(act(images, [envs[i].instruction for i in run]))
-            if acts.shape != (len(run), 7):
-                raise VlarlError(f"actor returned actions of shape {acts.shape}, expected {(len(run), 7)}")
-            for a, i in zip(acts, run):
-                e = envs[i]
-                lab = expert_label(e)
-                if record and still[i] < 3:
-                    row = (obs[i]["agentview_image"], e.instruction, lab.astype(np.float32), grounding_targets(e),
-                           scene_targets(e), slot[i], plan[slot[i]][1])
-                    for k, v in zip(keys, row): cols[k].append(v)
-                p0, g0 = e.eef_pos, e.gripper_openness
-                obs[i], _, term, trunc, _ = e.step(lab if rng.random() < beta else a)
-                moved = np.linalg.norm(e.eef_pos - p0) > 0.001 or abs(e.gripper_openness - g0) > 0.02
-                still[i] = 0 if moved else still[i] + 1
-                if term or trunc or still[i] >= still_limit:
-                    done[slot[i]] = bool(term)
-                    bar.update(1)
-                    slot[i], still[i] = next(nxt, None), 0
-                    if slot[i] is not None: obs[i] = e.reset_layout(*plan[slot[i]])
+    try: done = _run_labelled(act, envs, plan, rng, beta, record, keys, cols, still_limit, bar)
     finally:
         bar.close()
         for e in envs: e.close()
