@@ -216,11 +216,13 @@ def _warn(metrics: list, m: dict, it: int, bar) -> int:
     return len(warn)
 
 def _advance(bar, m: dict, n_warn: int):
-    "One step of the progress bar, showing rollout and held-out success and the warnings so far."
+    "One step of the progress bar: rollout success, the newest held-out success (once there is one), the warnings."
     bar.update(1)
+    if "eval/success_rate" in m: bar.vlarl_eval = f"{m['eval/success_rate']:.2f}"
+    last = getattr(bar, "vlarl_eval", None)
     bar.set_postfix(
         success=f"{m['rollout/success_rate']:.2f}",
-        eval=f"{m.get('eval/success_rate', float('nan')):.2f}",
+        **({"eval": last} if last else {}),
         **({"warnings": n_warn} if n_warn else {}),
     )
 
