@@ -122,6 +122,10 @@ class Curriculum:
         self.rng = np.random.default_rng(self.seed)
 
     def __len__(self): return len(self.keys)
+    def __repr__(self):
+        return (f"Curriculum({len(self)} keys, tau={self.tau}, form={self.form!r}, prior={self.prior}, "
+                f"prior_weight={self.prior_weight}, "
+                f"window={self.window}, uniform={self.uniform}, episodes={int(self._att.sum())})")
 
     @staticmethod
     def _outcome(success) -> int:
@@ -130,12 +134,6 @@ class Curriculum:
         raise VlarlError(f"success must be a bool (or 0/1), got {success!r}")
 
 # %% ../../nbs/03b_curriculum.ipynb #1553fcda
-@patch
-def __repr__(self: Curriculum):
-    return (f"Curriculum({len(self)} keys, tau={self.tau}, form={self.form!r}, prior={self.prior}, "
-            f"prior_weight={self.prior_weight}, "
-            f"window={self.window}, uniform={self.uniform}, episodes={int(self._att.sum())})")
-
 @patch
 def _idx(self: Curriculum, key) -> int:
     k = _norm_key(key)

@@ -326,51 +326,44 @@ def _betas(s: str) -> tuple:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers in [0, 1], got {s!r}") from None
 
 # %% ../../nbs/09_cli.ipynb #9fd52071
-def _parse_sft_eval(sub):
-    "Subcommands `sft` and `eval`."
+def _parse_sft(sub):
+    "Subcommand `sft`."
     f = sub.add_parser(
         "sft", help="record scripted demonstrations, pretrain the towers and clone the tiny VLA (06c_pretrain, 06d_sft)"
     )
     f.add_argument("--out", required=True, help="run folder to create (the policy lands in OUT/policy)")
     f.add_argument("--suite", default="spatial", help="tabletop suite")
     f.add_argument("--demos-per-task", type=int, default=150, help="demonstrations per task")
-    f.add_argument(
-        "--view", default="close", help="agent-view camera the policy sees (close, wide); stored in the policy"
-    )
+    f.add_argument("--view", default="close",
+                   help="agent-view camera the policy sees (close, wide); stored in the policy")
     f.add_argument("--poses", type=int, default=4, help="posed frames per layout for tower pretraining")
     f.add_argument("--pretrain-steps", type=int, default=400, help="tower pretraining steps (0: none)")
     f.add_argument("--shift", type=int, default=4, help="random-shift augmentation (pixels; 0: none)")
-    f.add_argument(
-        "--ground-weight", type=float, default=1.0, help="grounding loss weight while cloning (0: plain cloning)"
-    )
-    f.add_argument(
-        "--eval-episodes", type=int, default=250, help="greedy held-out episodes measured at the end (0: none)"
-    )
+    f.add_argument("--ground-weight", type=float, default=1.0,
+                   help="grounding loss weight while cloning (0: plain cloning)")
+    f.add_argument("--eval-episodes", type=int, default=250,
+                   help="greedy held-out episodes measured at the end (0: none)")
     f.add_argument("--dagger-betas", type=_betas, default=(0.3, 0.15, 0.0, 0.15),
                    help="DAgger rounds after cloning, as their expert-mixing probabilities ('' or none: no DAgger)")
     f.add_argument("--dagger-episodes", type=int, default=30, help="greedy rollouts per task and DAgger round")
     f.add_argument("--dagger-lr", type=float, default=3e-4, help="learning rate of each DAgger round's epoch")
     f.add_argument("--resume", action="store_true", help="continue the run folder at its first unfinished stage")
     f.add_argument("--noise", type=float, default=0.1, help="expert execution noise (labels stay clean)")
-    f.add_argument(
-        "--perturb",
-        type=float,
-        default=0.0,
-        help="probability per step of a perturbation burst in the demonstrations (recovery data)",
-    )
+    f.add_argument("--perturb", type=float, default=0.0,
+                   help="probability per step of a perturbation burst in the demonstrations (recovery data)")
     f.add_argument("--epochs", type=int, default=7)
     f.add_argument("--lr", type=float, default=1e-3)
     f.add_argument("--batch-size", type=int, default=64)
     f.add_argument("--seed", type=int, default=0)
-    f.add_argument(
-        "--layouts",
-        default="fresh",
-        choices=["fresh", "train"],
-        help="demo layouts: a new one per demo, or the training init states",
-    )
+    f.add_argument("--layouts", default="fresh", choices=["fresh", "train"],
+                   help="demo layouts: a new one per demo, or the training init states")
     f.add_argument("--device", default="cpu", help="train on this torch device (cpu, cuda)")
     f.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     f.set_defaults(func=_cmd_sft)
+
+# %% ../../nbs/09_cli.ipynb #a99e6a92
+def _parse_eval(sub):
+    "Subcommand `eval`."
     e = sub.add_parser("eval", help="success rate of a policy with a 95%% confidence interval")
     e.add_argument("--checkpoint", help="policy, run, checkpoint or OpenVLA folder (default: the shipped policy)")
     e.add_argument("--env", default="tabletop", choices=["tabletop", "libero"])
@@ -428,8 +421,8 @@ def _parse_reward(sub):
     rp.set_defaults(func=_cmd_rprm)
 
 # %% ../../nbs/09_cli.ipynb #a416a846
-def _parse_train(sub):
-    "Subcommands `ablate` and `train`."
+def _parse_ablate(sub):
+    "Subcommand `ablate`."
     ab = sub.add_parser(
         "ablate", help="the paper's Table 2 on the embedded setup: one training run per (ablation, seed)"
     )
@@ -447,6 +440,10 @@ def _parse_train(sub):
         "--preset", default="tabletop-paper", help="preset every row starts from (tabletop-paper: the config defaults)"
     )
     ab.set_defaults(func=_cmd_ablate)
+
+# %% ../../nbs/09_cli.ipynb #bd1ebe66
+def _parse_train(sub):
+    "Subcommand `train`."
     r = sub.add_parser("train", help="VLA-RL training (Algorithm 1) into a run folder")
     r.add_argument(
         "--preset", help="named preset (default: tabletop, the embedded CPU run; with --dist: tabletop-paper)"
@@ -475,7 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
     "The `vlarl` argument parser."
     p = argparse.ArgumentParser(prog="vlarl", description="VLA-RL: online PPO fine-tuning of auto-regressive VLAs.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in (_parse_tools, _parse_sft_eval, _parse_reward, _parse_train): add(sub)
+    for add in (_parse_tools, _parse_sft, _parse_eval, _parse_reward, _parse_ablate, _parse_train): add(sub)
     return p
 
 def main(argv: list[str] | None = None) -> int:

@@ -61,20 +61,52 @@ def format_time_split(r: dict) -> str:
                       f"{'no Ray' if r['local'] else 'Ray'}; "
                       f"distributed / single = {r['ratio']:.2f}; topology start-up {r['startup_s']:.1f} s"])
 
+# %% ../../nbs/07g_bench.ipynb #a24c4c69
+def _busy_iterations(st, repeats: int) -> tuple[list, list]:
+    ("One warm-up iteration, then `repeats` timed ones alone and `repeats` beside a process that spins on a core: "
+     "`(seconds, rollout s, update s)` of each.")
+    import subprocess, sys, time
+    from vlarl.training.trainer import train_step
+    def once():
+        t0 = time.perf_counter()
+        m = train_step(st)
+        return time.perf_counter() - t0, m["timing/rollout"], m["timing/update"]
+    once()                                                            # warm-up
+    alone = [once() for _ in range(repeats)]
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try: busy = [once() for _ in range(repeats)]
+    finally:
+        hog.kill()
+        hog.wait()
+    return alone, busy
+
+def _busy_summary(alone: list, busy: list, threads: int) -> dict:
+    "Medians of `_busy_iterations`' timings and the ratio busy / alone of a whole iteration."
+    med = lambda xs, i: float(np.median([x[i] for x in xs]))
+    return dict(
+        alone_s=med(alone, 0),
+        busy_s=med(busy, 0),
+        alone_rollout_s=med(alone, 1),
+        busy_rollout_s=med(busy, 1),
+        alone_update_s=med(alone, 2),
+        busy_update_s=med(busy, 2),
+        busy_vs_alone_iteration=med(busy, 0) / med(alone, 0),
+        threads=threads,
+    )
+
 # %% ../../nbs/07g_bench.ipynb #0b2606bb
 def bench_busy(repeats: int = 3,           # timed iterations per setting (median reported)
                threads: int | None = None,  # torch threads of the trainer during the measurement (None: as is)
                n_envs: int = 16, steps: int = 25) -> dict:
     ("Median seconds of one training iteration alone and beside one busy process, and their ratio "
      "`busy_vs_alone_iteration`.")
-    import subprocess, sys, time
     import torch
     from vlarl.core.config import preset
     from vlarl.envs.vector import VectorEnv
     from vlarl.rollout.policy import load_policy, default_policy_path, env_settings
     from vlarl.models.value import VLAActorCritic
     from vlarl.training.iteration import init_value_head, make_optimizer
-    from vlarl.training.trainer import TrainState, train_step
+    from vlarl.training.trainer import TrainState
     old = torch.get_num_threads()
     if threads: torch.set_num_threads(threads)
     try:
@@ -92,27 +124,6 @@ def bench_busy(repeats: int = 3,           # timed iterations per setting (media
                 Curriculum([(t, i) for t in range(len(vec.task_names)) for i in range(30)], seed=1),
                 vec,
             )
-            def once():
-                t0 = time.perf_counter()
-                m = train_step(st)
-                return time.perf_counter() - t0, m["timing/rollout"], m["timing/update"]
-            once()                                                            # warm-up
-            alone = [once() for _ in range(repeats)]
-            hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-            try: busy = [once() for _ in range(repeats)]
-            finally:
-                hog.kill()
-                hog.wait()
+            alone, busy = _busy_iterations(st, repeats)
     finally: torch.set_num_threads(old)
-    med = lambda xs, i: float(np.median([x[i] for x in xs]))
-    return dict(
-        alone_s=med(alone, 0),
-        busy_s=med(busy, 0),
-        alone_rollout_s=med(alone, 1),
-        busy_rollout_s=med(busy, 1),
-        alone_update_s=med(alone, 2),
-        busy_update_s=med(busy, 2),
-        busy_vs_alone_iteration=med(busy, 0) / med(alone, 0),
-        threads=threads or old,
-    )
-
+    return _busy_summary(alone, busy, threads or old)

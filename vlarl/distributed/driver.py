@@ -27,6 +27,21 @@ _log = logging.getLogger("vlarl.distributed")
 # %% auto #0
 __all__ = ['DistTrainer', 'EnginePolicy', 'dry_run', 'train_distributed']
 
+# %% ../../nbs/07f_driver.ipynb #4d24a756
+def _check_start(cfg: TrainConfig, dist: DistConfig, local: bool, resume_from) -> Path | None:
+    "Everything checked before an actor starts; returns the checkpoint folder to resume from, resolved (or None)."
+    dist.check_train(cfg)
+    if cfg.reward_model and not (Path(cfg.reward_model) / "rprm.json").exists():
+        raise VlarlError(
+            f"reward_model {cfg.reward_model} is not a reward model folder (train one with `vlarl rprm`)"
+        )
+    if resume_from is not None:
+        resume_from = Path(resume_from).resolve()
+        for f in ("state.json", "train_state.pt"):
+            if not (resume_from / f).exists(): raise VlarlError(f"cannot resume from {resume_from}: it has no {f}")
+    if local and dist.learners != 1: raise VlarlError("local mode (no Ray) runs one learner; set learners=1")
+    return resume_from
+
 # %% ../../nbs/07f_driver.ipynb #f10917fa
 class DistTrainer:
     "VLA-RL across Ray actors: env workers owned by FSDP2 learners, one inference engine, driven from this process."
@@ -34,16 +49,7 @@ class DistTrainer:
                  local: bool = False,       # no Ray: the actors are objects in this process (one learner)
                  env: str | None = None, suite: str | None = None,
                  resume_from=None):         # a checkpoint folder of `save_checkpoint`: continue from it
-        dist.check_train(cfg)
-        if cfg.reward_model and not (Path(cfg.reward_model) / "rprm.json").exists():
-            raise VlarlError(
-                f"reward_model {cfg.reward_model} is not a reward model folder (train one with `vlarl rprm`)"
-            )
-        if resume_from is not None:
-            resume_from = Path(resume_from).resolve()
-            for f in ("state.json", "train_state.pt"):
-                if not (resume_from / f).exists(): raise VlarlError(f"cannot resume from {resume_from}: it has no {f}")
-        if local and dist.learners != 1: raise VlarlError("local mode (no Ray) runs one learner; set learners=1")
+        resume_from = _check_start(cfg, dist, local, resume_from)
         from vlarl.rollout.policy import default_policy_path, env_settings
         p = policy or cfg.policy
         self.cfg, self.dist, self.local, self.resume_from = cfg, dist, local, resume_from
@@ -115,12 +121,11 @@ def _env_names(self: DistTrainer): return [f"env worker {k}" for k in range(self
 @patch
 def _learner_names(self: DistTrainer): return [f"learner {k}" for k in range(self.dist.learners)]
 
-# %% ../../nbs/07f_driver.ipynb #6d2bb916
+# %% ../../nbs/07f_driver.ipynb #993b436c
 @patch
-def _start(self: DistTrainer):
-    d, t0 = self.dist, time.perf_counter()
-    if not self.local: self._place()
-    threads = None if self.local else 1
+def _spawn_all(self: DistTrainer, threads: int | None):
+    "Start the actors: one env worker and one learner per rank, then the inference engine (with the reward model)."
+    d = self.dist
     self.envs = [self._spawn_env(k) for k in range(d.learners)]
     self.learners = [
         self._spawn(
@@ -149,6 +154,24 @@ def _start(self: DistTrainer):
         d.dtype,
         rm,
     )
+
+# %% ../../nbs/07f_driver.ipynb #fac6b0c5
+@patch
+def _restore(self: DistTrainer):
+    "Resuming: the driver's own state from the checkpoint, then the engine gets the restored weights."
+    s = json.loads((self.resume_from / "state.json").read_text())
+    self.iteration, self.env_steps, self.events = s["iteration"], s["env_steps"], list(s.get("events", []))
+    self.curriculum.load_state_dict(s["curriculum"])
+    self.sync()
+    self.last_checkpoint = self.resume_from
+
+# %% ../../nbs/07f_driver.ipynb #6d2bb916
+@patch
+def _start(self: DistTrainer):
+    d, t0 = self.dist, time.perf_counter()
+    if not self.local: self._place()
+    threads = None if self.local else 1
+    self._spawn_all(threads)
     metas = self._wait(
         [e.info.remote() for e in self.envs] + [l.info.remote() for l in self.learners] + [self.engine.info.remote()],
         self._env_names() + self._learner_names() + ["inference engine"],
@@ -167,12 +190,7 @@ def _start(self: DistTrainer):
     self.instructions, self.task_names = self.meta["instructions"], self.meta["task_names"]
     m = self.meta
     self.curriculum = training_curriculum(self.cfg, len(self.task_names), m["num_init_states"], m["n_eval"])
-    if self.resume_from:                  # the learners restored weights and optimizer in setup; now the driver's state and the engine
-        s = json.loads((self.resume_from / "state.json").read_text())
-        self.iteration, self.env_steps, self.events = s["iteration"], s["env_steps"], list(s.get("events", []))
-        self.curriculum.load_state_dict(s["curriculum"])
-        self.sync()
-        self.last_checkpoint = self.resume_from
+    if self.resume_from: self._restore()   # the learners restored weights and optimizer in setup
     self.startup_seconds = time.perf_counter() - t0
     _log.info(
         "distributed topology up in %.1f s: %d learners, %d envs, %s engine",
@@ -558,6 +576,24 @@ def close(self: DistTrainer):
         except ImportError: pass
     self.envs, self.learners, self.engine, self.pg = [], [], None, None
 
+# %% ../../nbs/07f_driver.ipynb #4f8843c3
+def _probe(tr: DistTrainer, cfg: TrainConfig) -> tuple:
+    "Four random images, instructions and the engine's sampled action ids for them: `(images, instructions, ids)`."
+    rng = np.random.default_rng(0)
+    probe_imgs = rng.integers(0, 256, (4, *tr.meta["image_shape"]), dtype=np.uint8)
+    probe_instr = [tr.instructions[i % len(tr.instructions)] for i in range(4)]
+    probe_ids = tr._wait(
+        [tr.engine.generate.remote(probe_imgs, probe_instr, cfg.temperature, 123)], ["inference engine"], "probe"
+    )[0]["token_ids"]
+    return probe_imgs, probe_instr, probe_ids
+
+def _probe_logp(tr: DistTrainer, cfg: TrainConfig, probe: tuple) -> np.ndarray:
+    "The engine's log-probabilities of the probe's actions under its current weights."
+    probe_imgs, probe_instr, probe_ids = probe
+    return tr._wait(
+        [tr.engine.score.remote(probe_imgs, probe_instr, probe_ids, cfg.temperature)], ["inference engine"], "probe"
+    )[0]
+
 # %% ../../nbs/07f_driver.ipynb #33417907
 def dry_run(dist: DistConfig | None = None, cfg: TrainConfig | None = None, policy=None, local: bool = False, on_step=None) -> dict:
     ("Build the whole topology at tiny scale on CPU and run ONE iteration (rollout, GAE, FSDP2 PPO update, weight "
@@ -574,20 +610,11 @@ def dry_run(dist: DistConfig | None = None, cfg: TrainConfig | None = None, poli
     )
     t0 = time.perf_counter()
     with DistTrainer(cfg, dist, policy=policy, local=local) as tr:
-        rng = np.random.default_rng(0)
-        probe_imgs = rng.integers(0, 256, (4, *tr.meta["image_shape"]), dtype=np.uint8)
-        probe_instr = [tr.instructions[i % len(tr.instructions)] for i in range(4)]
-        probe_ids = tr._wait(
-            [tr.engine.generate.remote(probe_imgs, probe_instr, cfg.temperature, 123)], ["inference engine"], "probe"
-        )[0]["token_ids"]
-        before = tr._wait(
-            [tr.engine.score.remote(probe_imgs, probe_instr, probe_ids, cfg.temperature)], ["inference engine"], "probe"
-        )[0]
+        probe = _probe(tr, cfg)
+        before = _probe_logp(tr, cfg, probe)
         w0 = tr._wait([tr.engine.state_dict.remote()], ["inference engine"], "probe")[0]
         m = tr.train_step(on_step)
-        after = tr._wait(
-            [tr.engine.score.remote(probe_imgs, probe_instr, probe_ids, cfg.temperature)], ["inference engine"], "probe"
-        )[0]
+        after = _probe_logp(tr, cfg, probe)
         w1, merged = tr._wait(
             [tr.engine.state_dict.remote(), tr.learners[0].merged_state.remote()],
             ["inference engine", "learner 0"],
@@ -609,6 +636,34 @@ def _check_options(cfg: TrainConfig):
                               f"trainer does); "
                               f"reset them with --set")
 
+# %% ../../nbs/07f_driver.ipynb #204fd7c4
+def _same_configs(cfg: TrainConfig, dist: DistConfig, out: Path):
+    ("Resume check, before anything is started or written: the stored configs must equal `cfg`, and `dist` in the "
+     "settings a resumed run cannot change.")
+    stored, sd = read_run_configs(out)
+    if stored != cfg:
+        raise VlarlError(f"cannot resume {out}: config differs from the stored one: " + "; ".join(stored.diff(cfg)))
+    bad = [f"{k}: {getattr(sd, k)!r} -> {getattr(dist, k)!r}" for k in RESUME_FIXED
+           if getattr(sd, k) != getattr(dist, k)]
+    if bad: raise VlarlError(f"cannot resume {out}: dist config differs in {'; '.join(bad)}")
+
+def _held_out_dist(tr: DistTrainer, cfg: TrainConfig, dist: DistConfig, out: Path, step: int) -> dict:
+    "The held-out evaluation row: greedy, on the held-out states, with the engine's current weights."
+    from vlarl.rollout.evaluate import evaluate
+    gif = out / "gifs" / f"eval_{step:06d}.gif" if cfg.gif_episodes else None
+    if gif: gif.parent.mkdir(exist_ok=True)
+    r = evaluate(EnginePolicy(tr), tr.env_kind, tr.suite, episodes=cfg.eval_episodes, n_envs=dist.n_envs,
+                 n_workers=cfg.n_workers, gif=gif, gif_episodes=cfg.gif_episodes, env_kwargs=tr.env_kwargs,
+                 progress=False)
+    return eval_row(r)
+
+def _dist_start_eval(tr: DistTrainer, dist: DistConfig) -> dict | None:
+    "The start's stored held-out result, as row 0 (not for cut-short episodes)."
+    spec = Path(tr.policy_dir) / "policy.json"
+    stored = spec.exists() and not dist.env_max_steps
+    meta = json.loads(spec.read_text()).get("meta", {}) if stored else {}
+    return stored_start(meta, tr.env_kind, tr.suite)
+
 # %% ../../nbs/07f_driver.ipynb #456dcbb4
 def train_distributed(
     cfg: TrainConfig,
@@ -623,16 +678,8 @@ def train_distributed(
 ) -> list[dict]:
     "Run VLA-RL on the distributed topology into a run folder (`vlarl.training.lifecycle.run_loop`); the metrics rows."
     import yaml
-    from vlarl.rollout.evaluate import evaluate
     _check_options(cfg)
-    def same_configs(out):                              # every check before anything is started or written
-        stored, sd = read_run_configs(out)
-        if stored != cfg:
-            raise VlarlError(f"cannot resume {out}: config differs from the stored one: " + "; ".join(stored.diff(cfg)))
-        bad = [f"{k}: {getattr(sd, k)!r} -> {getattr(dist, k)!r}" for k in RESUME_FIXED
-               if getattr(sd, k) != getattr(dist, k)]
-        if bad: raise VlarlError(f"cannot resume {out}: dist config differs in {'; '.join(bad)}")
-    out, created = open_run(out, resume, overwrite, check=same_configs)
+    out, created = open_run(out, resume, overwrite, check=lambda o: _same_configs(cfg, dist, o))
     try:
         if not resume:
             atomic_write_text(
@@ -640,22 +687,13 @@ def train_distributed(
             )
         ck = latest_checkpoint(out) if resume else None
         with DistTrainer(cfg, dist, policy=policy, local=local, resume_from=ck) as tr:
-            def held_out(step):                         # greedy, held-out states, the engine's current weights
-                gif = out / "gifs" / f"eval_{step:06d}.gif" if cfg.gif_episodes else None
-                if gif: gif.parent.mkdir(exist_ok=True)
-                r = evaluate(EnginePolicy(tr), tr.env_kind, tr.suite, episodes=cfg.eval_episodes, n_envs=dist.n_envs,
-                             n_workers=cfg.n_workers, gif=gif, gif_episodes=cfg.gif_episodes, env_kwargs=tr.env_kwargs,
-                             progress=False)
-                return eval_row(r)
+            held_out = lambda step: _held_out_dist(tr, cfg, dist, out, step)
             def after(m):
                 if tr.events: atomic_write_text(out / "events.jsonl", "".join(json.dumps(e) + "\n" for e in tr.events))
                 if on_iteration is not None: on_iteration(tr, m)
-            spec = Path(tr.policy_dir) / "policy.json"         # the start's stored result (not for cut-short episodes)
-            stored = spec.exists() and not dist.env_max_steps
-            meta = json.loads(spec.read_text()).get("meta", {}) if stored else {}
             return run_loop(out, cfg, tr.iteration, tr.train_step, lambda: tr.save_checkpoint(out),
                             held_out if cfg.eval_episodes else None, progress=progress, desc="vla-rl (distributed)",
-                            on_iteration=after, start_eval=stored_start(meta, tr.env_kind, tr.suite))
+                            on_iteration=after, start_eval=_dist_start_eval(tr, dist))
     except BaseException:
         if created and latest_checkpoint(out) is None: shutil.rmtree(out, ignore_errors=True)
         raise

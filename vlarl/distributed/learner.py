@@ -89,25 +89,13 @@ class Learner:
         if tdist.is_initialized(): tdist.destroy_process_group()
         self.ready = False
 
-# %% ../../nbs/07d_learner.ipynb #45f9ae22
+# %% ../../nbs/07d_learner.ipynb #6b65b807
 @patch
-def setup(self: Learner, master_addr: str, master_port: int, resume_from: str | None = None) -> dict:
-    ("Join the process group, load and shard the actor-critic, build the optimizer, optionally restore a checkpoint (a "
-     "collective).")
-    import torch.distributed as tdist
-    from torch.distributed.device_mesh import init_device_mesh
-    from torch.distributed.fsdp import fully_shard, MixedPrecisionPolicy
+def _build_actor_critic(self: Learner, cuda: bool):
+    "Load the policy, add the adapters and the value head (seeded: the same new weights on every rank), wrap them."
     from vlarl.rollout.policy import load_policy
     from vlarl.models.value import VLAActorCritic, apply_lora
-    d, cuda = self.dist, self.dist.learner_device == "cuda"
-    self.device = torch.device("cuda", torch.cuda.current_device()) if cuda else torch.device("cpu")
-    tdist.init_process_group(
-        "nccl" if cuda else "gloo",
-        init_method=f"tcp://{master_addr}:{master_port}",
-        rank=self.rank,
-        world_size=self.world_size,
-        timeout=timedelta(seconds=d.timeout_s),
-    )
+    d = self.dist
     self.policy = load_policy(
         self.policy_dir, device=self.device, dtype=torch.bfloat16 if d.dtype == "bfloat16" and cuda else None
     )
@@ -120,6 +108,25 @@ def setup(self: Learner, master_addr: str, master_port: int, resume_from: str | 
     for p in self.ac.parameters():                      # trainable weights (adapters, value head) stay float32: the optimizer's copy
         if p.requires_grad and p.dtype != torch.float32: p.data = p.data.float()
     self.net = _ActorCriticForward(self.ac)
+
+# %% ../../nbs/07d_learner.ipynb #45f9ae22
+@patch
+def setup(self: Learner, master_addr: str, master_port: int, resume_from: str | None = None) -> dict:
+    ("Join the process group, load and shard the actor-critic, build the optimizer, optionally restore a checkpoint (a "
+     "collective).")
+    import torch.distributed as tdist
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.fsdp import fully_shard, MixedPrecisionPolicy
+    d, cuda = self.dist, self.dist.learner_device == "cuda"
+    self.device = torch.device("cuda", torch.cuda.current_device()) if cuda else torch.device("cpu")
+    tdist.init_process_group(
+        "nccl" if cuda else "gloo",
+        init_method=f"tcp://{master_addr}:{master_port}",
+        rank=self.rank,
+        world_size=self.world_size,
+        timeout=timedelta(seconds=d.timeout_s),
+    )
+    self._build_actor_critic(cuda)
     mesh = init_device_mesh(self.device.type, (self.world_size,))
     mp = (
         MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32)
@@ -176,6 +183,22 @@ def _values(self: Learner, imgs, instr, chunk: int) -> torch.Tensor:
         ]
     return torch.cat(out) if out else torch.zeros(0)
 
+# %% ../../nbs/07d_learner.ipynb #d9ea570f
+@patch
+def _final_values(self: Learner, shard: dict, imgs, instr: list, chunk: int, M: int, n: int) -> torch.Tensor:
+    "V(final observation) `[M, n]` of the episodes the shard saw truncated (0 elsewhere); a collective."
+    instructions = shard["instructions"]
+    fidx = np.asarray(shard["final_index"]).reshape(-1, 2)
+    K = int(self._allreduce(torch.tensor([len(fidx)]), "max")[0])
+    final_values = torch.zeros(M, n)
+    if K:                                               # pad to the largest count over ranks: every rank runs the same passes
+        fimg = writable(shard["final_images"]).reshape(-1, *imgs.shape[1:])
+        pad = np.concatenate([fimg, np.repeat(imgs[:1], K - len(fimg), 0)]) if len(fimg) < K else fimg
+        ftask = [instructions[shard["tasks"][t, i]] for t, i in fidx] + [instr[0]] * (K - len(fidx))
+        fv = self._values(pad, ftask, chunk)[:len(fidx)]
+        for (t, i), v in zip(fidx, fv): final_values[t, i] = v
+    return final_values
+
 # %% ../../nbs/07d_learner.ipynb #0f884139
 @patch
 def _prepare(self: Learner, shard: dict) -> dict:
@@ -190,15 +213,7 @@ def _prepare(self: Learner, shard: dict) -> dict:
     valid, chunk = valid_mt.reshape(R), max(1, self.cfg.minibatch_size // self.world_size)
     self.net.eval()
     old_logp, ent, values = self._score(imgs, instr, ids, chunk)
-    fidx = np.asarray(shard["final_index"]).reshape(-1, 2)
-    K = int(self._allreduce(torch.tensor([len(fidx)]), "max")[0])
-    final_values = torch.zeros(M, n)
-    if K:                                               # pad to the largest count over ranks: every rank runs the same passes
-        fimg = writable(shard["final_images"]).reshape(-1, *imgs.shape[1:])
-        pad = np.concatenate([fimg, np.repeat(imgs[:1], K - len(fimg), 0)]) if len(fimg) < K else fimg
-        ftask = [instructions[shard["tasks"][t, i]] for t, i in fidx] + [instr[0]] * (K - len(fidx))
-        fv = self._values(pad, ftask, chunk)[:len(fidx)]
-        for (t, i), v in zip(fidx, fv): final_values[t, i] = v
+    final_values = self._final_values(shard, imgs, instr, chunk, M, n)
     last_values = self._values(writable(shard["last_images"]), [instructions[t] for t in shard["last_tasks"]], chunk)
     eng = torch.as_tensor(shard["engine_logp"]).reshape(R, -1).float()
     mismatch = float((eng - old_logp).abs()[valid].max()) if valid.any() else 0.0
@@ -218,7 +233,6 @@ def _prepare(self: Learner, shard: dict) -> dict:
         last_values=last_values,
         mismatch=mismatch,
     )
-
 
 # %% ../../nbs/07d_learner.ipynb #493f467c
 @patch

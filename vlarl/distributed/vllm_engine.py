@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from fastcore.basics import patch
 from ..core.base import VlarlError, atomic_dir
 
 # %% auto #0
@@ -74,26 +75,14 @@ def register():
     if ARCH not in ModelRegistry.get_supported_archs():
         ModelRegistry.register_model(ARCH, f"{MODULE}:{ARCH}")
 
-# %% ../../nbs/07b_vllm_engine.ipynb #ea2dc6d7
-def _build_vllm_model():
-    "Define the vLLM model, processor and dummy-input classes (needs vLLM)."
-    require_vllm()
+# %% ../../nbs/07b_vllm_engine.ipynb #870b48ee
+def _vllm_info_classes() -> tuple:
+    "vLLM's view of the model (limits, the size of an image's placeholder) and its dummy inputs for profiling."
     from collections.abc import Mapping
-    from contextlib import nullcontext
-    from transformers import BatchFeature
-    from vllm.model_executor.models.interfaces import SupportsMultiModal
-    from vllm.model_executor.models.utils import init_vllm_registered_model, maybe_prefix
-    from vllm.multimodal import MULTIMODAL_REGISTRY
-    from vllm.multimodal.inputs import MultiModalFieldConfig
-    from vllm.multimodal.processing import (
-        BaseMultiModalProcessor,
-        BaseProcessingInfo,
-        PromptReplacement,
-        PromptUpdateDetails,
-    )
+    from vllm.multimodal.processing import BaseProcessingInfo
     try: from vllm.multimodal.processing import BaseDummyInputsBuilder
     except ImportError: from vllm.multimodal.profiling import BaseDummyInputsBuilder
-    from vlarl.models.vla import VLAConfig, VisionBackbone, Projector, preprocess_images
+    from vlarl.models.vla import VLAConfig
 
     class VlarlProcessingInfo(BaseProcessingInfo):
         def vla_config(self) -> VLAConfig: return VLAConfig.from_dict(self.get_hf_config().vla_config)
@@ -105,6 +94,16 @@ def _build_vllm_model():
         def get_dummy_mm_data(self, seq_len, mm_counts, mm_options=None):
             S = self.info.vla_config().image_size
             return {"image": self._get_dummy_images(width=S, height=S, num_images=mm_counts.get("image", 0))}
+
+    return VlarlProcessingInfo, VlarlDummyInputs
+
+# %% ../../nbs/07b_vllm_engine.ipynb #fe343a87
+def _vllm_processor_class(VlarlProcessingInfo) -> type:
+    "The processor: images to `pixel_values` (`preprocess_images`), BOS to BOS + the image's placeholders."
+    from transformers import BatchFeature
+    from vllm.multimodal.inputs import MultiModalFieldConfig
+    from vllm.multimodal.processing import BaseMultiModalProcessor, PromptReplacement, PromptUpdateDetails
+    from vlarl.models.vla import preprocess_images
 
     class VlarlProcessor(BaseMultiModalProcessor[VlarlProcessingInfo]):
         def _call_hf_processor(self, prompt, mm_data, mm_kwargs, tok_kwargs=None):
@@ -137,14 +136,57 @@ def _build_vllm_model():
             ]
         def _hf_processor_applies_updates(self, *args, **kwargs) -> bool: return False
 
+    return VlarlProcessor
+
+# %% ../../nbs/07b_vllm_engine.ipynb #257f42e8
+def _vllm_get_placeholder_str(cls, modality: str, i: int) -> str | None:
+    if modality.startswith("image"):
+        return None  # prompts are token ids; the processor inserts the patches after BOS
+    raise ValueError("only images are supported")
+
+def _vllm_get_language_model(self) -> nn.Module: return self.language_model
+
+def _vllm_embed_multimodal(self, **kwargs):
+    px = kwargs.get("pixel_values")
+    if px is None: return []
+    if isinstance(px, (list, tuple)): px = torch.stack(list(px))
+    px = px.reshape(-1, *px.shape[-3:]).to(self.projector.fc1.weight.dtype)     # [B, 6, S, S]
+    return self.projector(self.vision_backbone(px))  # [B, 256, d]: one item per image
+
+def _vllm_forward(self, input_ids, positions, intermediate_tensors=None, inputs_embeds=None, **kwargs):
+    return self.language_model.model(input_ids, positions, intermediate_tensors, inputs_embeds=inputs_embeds)
+
+def _vllm_compute_logits(self, hidden_states, *args):
+    return self.language_model.compute_logits(hidden_states, *args)
+
+def _vllm_load_weights(self, weights):
+    own, lm, done = dict(self.named_parameters()), [], set()
+    for name, w in weights:
+        if name.startswith("language_model."): lm.append((name[len("language_model."):], w))
+        elif name in own:
+            with torch.no_grad():
+                own[name].copy_(w.to(own[name].dtype))
+                done.add(name)
+        else: raise VlarlError(f"vLLM model: unexpected weight {name}")
+    if lm: done |= {f"language_model.{n}" for n in self.language_model.load_weights(lm)}
+    return done
+
+# %% ../../nbs/07b_vllm_engine.ipynb #ea2dc6d7
+def _build_vllm_model():
+    "Define the vLLM model, processor and dummy-input classes (needs vLLM)."
+    require_vllm()
+    from contextlib import nullcontext
+    from vllm.model_executor.models.interfaces import SupportsMultiModal
+    from vllm.model_executor.models.utils import init_vllm_registered_model, maybe_prefix
+    from vllm.multimodal import MULTIMODAL_REGISTRY
+    from vlarl.models.vla import VLAConfig, VisionBackbone, Projector
+    VlarlProcessingInfo, VlarlDummyInputs = _vllm_info_classes()
+    VlarlProcessor = _vllm_processor_class(VlarlProcessingInfo)
+
     @MULTIMODAL_REGISTRY.register_processor(VlarlProcessor, info=VlarlProcessingInfo, dummy_inputs=VlarlDummyInputs)
     class VlarlVLAForActionPrediction(nn.Module, SupportsMultiModal):
         "OpenVLA-shaped VLA for vLLM: vlarl's vision towers and projector, vLLM's Llama."
-        @classmethod
-        def get_placeholder_str(cls, modality: str, i: int) -> str | None:
-            if modality.startswith("image"):
-                return None  # prompts are token ids; the processor inserts the patches after BOS
-            raise ValueError("only images are supported")
+        get_placeholder_str = classmethod(_vllm_get_placeholder_str)
 
         def __init__(self, *, vllm_config, prefix: str = ""):
             super().__init__()
@@ -163,32 +205,8 @@ def _build_vllm_model():
                     architectures=["LlamaForCausalLM"],
                 )
 
-        def get_language_model(self) -> nn.Module: return self.language_model
-
-        def embed_multimodal(self, **kwargs):
-            px = kwargs.get("pixel_values")
-            if px is None: return []
-            if isinstance(px, (list, tuple)): px = torch.stack(list(px))
-            px = px.reshape(-1, *px.shape[-3:]).to(self.projector.fc1.weight.dtype)     # [B, 6, S, S]
-            return self.projector(self.vision_backbone(px))  # [B, 256, d]: one item per image
-
-        def forward(self, input_ids, positions, intermediate_tensors=None, inputs_embeds=None, **kwargs):
-            return self.language_model.model(input_ids, positions, intermediate_tensors, inputs_embeds=inputs_embeds)
-
-        def compute_logits(self, hidden_states, *args):
-            return self.language_model.compute_logits(hidden_states, *args)
-
-        def load_weights(self, weights):
-            own, lm, done = dict(self.named_parameters()), [], set()
-            for name, w in weights:
-                if name.startswith("language_model."): lm.append((name[len("language_model."):], w))
-                elif name in own:
-                    with torch.no_grad():
-                        own[name].copy_(w.to(own[name].dtype))
-                        done.add(name)
-                else: raise VlarlError(f"vLLM model: unexpected weight {name}")
-            if lm: done |= {f"language_model.{n}" for n in self.language_model.load_weights(lm)}
-            return done
+        get_language_model, embed_multimodal, forward = _vllm_get_language_model, _vllm_embed_multimodal, _vllm_forward
+        compute_logits, load_weights = _vllm_compute_logits, _vllm_load_weights
 
     return dict(VlarlVLAForActionPrediction=VlarlVLAForActionPrediction, VlarlProcessor=VlarlProcessor,
                 VlarlProcessingInfo=VlarlProcessingInfo, VlarlDummyInputs=VlarlDummyInputs)
@@ -212,6 +230,45 @@ class VlarlWorkerExtension:
 
     def vlarl_state_dict(self) -> dict:
         return {k: v.detach().cpu() for k, v in self.model_runner.model.state_dict().items()}
+
+# %% ../../nbs/07b_vllm_engine.ipynb #f4a99734
+def _llm_kwargs(folder: Path, config, dtype: str, seed: int, gpu_memory_utilization: float, max_num_seqs: int,
+                enforce_eager: bool) -> dict:
+    ("The settings of the `vllm.LLM` of an exported folder: one image per prompt, the log-probs of the distribution "
+     "sampled from, no prefix cache, and the worker extension that takes weight updates.")
+    return dict(
+        model=str(folder),
+        tokenizer=str(folder),
+        dtype=dtype,
+        seed=seed,
+        logprobs_mode="processed_logprobs",
+        enable_prefix_caching=False,
+        limit_mm_per_prompt={"image": 1},
+        gpu_memory_utilization=gpu_memory_utilization,
+        max_num_seqs=max_num_seqs,
+        enforce_eager=enforce_eager,
+        max_model_len=config.n_patches + 128,
+        worker_extension_cls=f"{MODULE}.VlarlWorkerExtension",
+    )
+
+def _sampling_params(n: int, allowed: list, greedy: bool, temperature: float | None, seed: int) -> list:
+    "One `SamplingParams` per request: exactly 7 tokens among the `allowed` ids, their log-probs, a seed per row."
+    from vllm import SamplingParams
+    return [
+        SamplingParams(
+            temperature=0.0 if greedy else temperature,
+            top_p=1.0,
+            top_k=-1,
+            max_tokens=7,
+            min_tokens=7,
+            ignore_eos=True,
+            allowed_token_ids=allowed,
+            logprobs=1,
+            detokenize=False,
+            seed=None if greedy else int(seed) + i,
+        )
+        for i in range(n)
+    ]
 
 # %% ../../nbs/07b_vllm_engine.ipynb #20435058
 class VLLMEngine:
@@ -246,18 +303,7 @@ class VLLMEngine:
         self.normalizer = None if n is None else ActionNormalizer(n["q01"], n["q99"], n["mask"])
         self.gripper, self._prompts = spec["gripper"], {}
         self.llm = vllm.LLM(
-            model=str(self.folder),
-            tokenizer=str(self.folder),
-            dtype=dtype,
-            seed=seed,
-            logprobs_mode="processed_logprobs",
-            enable_prefix_caching=False,
-            limit_mm_per_prompt={"image": 1},
-            gpu_memory_utilization=gpu_memory_utilization,
-            max_num_seqs=max_num_seqs,
-            enforce_eager=enforce_eager,
-            max_model_len=self.config.n_patches + 128,
-            worker_extension_cls=f"{MODULE}.VlarlWorkerExtension",
+            **_llm_kwargs(self.folder, self.config, dtype, seed, gpu_memory_utilization, max_num_seqs, enforce_eager)
         )
 
     def prompt_ids(self, instruction: str) -> list[int]:
@@ -265,52 +311,44 @@ class VLLMEngine:
         if instruction not in self._prompts: self._prompts[instruction] = prompt_input_ids(self.tokenizer, instruction)
         return self._prompts[instruction]
 
-    def generate(self, images, instructions: list, temperature: float | None = None, seed: int = 0, greedy: bool = False) -> dict:
-        ("Actions `[B, 7]`, action token ids `[B, 7]` and their per-token log-probs `[B, 7]` (numpy), as "
-         "`TorchEngine.generate`.")
-        from PIL import Image
-        from vllm import SamplingParams
-        from vlarl.models.action_tokenizer import tokens_to_env_action
-        if temperature is None and not greedy: raise VlarlError("VLLMEngine.generate: sampling needs temperature=")
-        c = self.config
-        allowed = list(range(c.text_vocab_size - c.n_action_bins, c.text_vocab_size))
-        images = np.asarray(images)
-        reqs = [
-            {"prompt_token_ids": self.prompt_ids(s), "multi_modal_data": {"image": Image.fromarray(im)}}
-            for im, s in zip(images, instructions)
-        ]
-        params = [
-            SamplingParams(
-                temperature=0.0 if greedy else temperature,
-                top_p=1.0,
-                top_k=-1,
-                max_tokens=7,
-                min_tokens=7,
-                ignore_eos=True,
-                allowed_token_ids=allowed,
-                logprobs=1,
-                detokenize=False,
-                seed=None if greedy else int(seed) + i,
-            )
-            for i in range(len(reqs))
-        ]
-        outs = self.llm.generate(reqs, params, use_tqdm=False)
-        toks = np.array([list(o.outputs[0].token_ids) for o in outs], dtype=np.int64)
-        lps = np.array(
-            [[step[t].logprob for step, t in zip(o.outputs[0].logprobs, o.outputs[0].token_ids)] for o in outs],
-            dtype=np.float32,
-        )
-        acts = tokens_to_env_action(toks, self.action_tokenizer, self.normalizer, self.gripper).astype(np.float64)
-        return dict(actions=acts, token_ids=toks, logprobs=lps)
+# %% ../../nbs/07b_vllm_engine.ipynb #ce0fc993
+@patch
+def generate(self: VLLMEngine, images, instructions: list, temperature: float | None = None, seed: int = 0,
+             greedy: bool = False) -> dict:
+    ("Actions `[B, 7]`, action token ids `[B, 7]` and their per-token log-probs `[B, 7]` (numpy), as "
+     "`TorchEngine.generate`.")
+    from PIL import Image
+    from vlarl.models.action_tokenizer import tokens_to_env_action
+    if temperature is None and not greedy: raise VlarlError("VLLMEngine.generate: sampling needs temperature=")
+    c = self.config
+    allowed = list(range(c.text_vocab_size - c.n_action_bins, c.text_vocab_size))
+    images = np.asarray(images)
+    reqs = [
+        {"prompt_token_ids": self.prompt_ids(s), "multi_modal_data": {"image": Image.fromarray(im)}}
+        for im, s in zip(images, instructions)
+    ]
+    params = _sampling_params(len(reqs), allowed, greedy, temperature, seed)
+    outs = self.llm.generate(reqs, params, use_tqdm=False)
+    toks = np.array([list(o.outputs[0].token_ids) for o in outs], dtype=np.int64)
+    lps = np.array(
+        [[step[t].logprob for step, t in zip(o.outputs[0].logprobs, o.outputs[0].token_ids)] for o in outs],
+        dtype=np.float32,
+    )
+    acts = tokens_to_env_action(toks, self.action_tokenizer, self.normalizer, self.gripper).astype(np.float64)
+    return dict(actions=acts, token_ids=toks, logprobs=lps)
 
-    def score(self, images, instructions, token_ids, temperature: float):
-        raise VlarlError("VLLMEngine does not score given actions; the learners compute those log-probs "
-                         "(TorchEngine.score for checks)")
+# %% ../../nbs/07b_vllm_engine.ipynb #8a1aa0ad
+@patch
+def score(self: VLLMEngine, images, instructions, token_ids, temperature: float):
+    raise VlarlError("VLLMEngine does not score given actions; the learners compute those log-probs "
+                     "(TorchEngine.score for checks)")
 
-    def load_weights(self, state_dict: dict) -> int:
-        "New weights by `VLA` name (a subset is fine), into every vLLM worker."
-        n = self.llm.collective_rpc("vlarl_load_weights", args=(state_dict,))
-        if hasattr(self.llm, "reset_prefix_cache"): self.llm.reset_prefix_cache()
-        return int(n[0]) if isinstance(n, (list, tuple)) else int(n)
+@patch
+def load_weights(self: VLLMEngine, state_dict: dict) -> int:
+    "New weights by `VLA` name (a subset is fine), into every vLLM worker."
+    n = self.llm.collective_rpc("vlarl_load_weights", args=(state_dict,))
+    if hasattr(self.llm, "reset_prefix_cache"): self.llm.reset_prefix_cache()
+    return int(n[0]) if isinstance(n, (list, tuple)) else int(n)
 
-    def state_dict(self) -> dict: return self.llm.collective_rpc("vlarl_state_dict")[0]
+@patch
+def state_dict(self: VLLMEngine) -> dict: return self.llm.collective_rpc("vlarl_state_dict")[0]

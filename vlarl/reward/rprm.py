@@ -118,6 +118,10 @@ class RewardModel:
     @property
     def device(self) -> torch.device: return self.model.device
 
+    def __call__(self, images, instructions, token_ids) -> torch.Tensor:
+        "The trainer's dense reward hook: `reward_fn(images uint8 [N,H,W,3], instructions, token_ids [N,7]) -> [N]`."
+        return self.score(images, instructions, token_ids)
+
     def check_tokens(self, token_ids, n: int | None = None) -> torch.Tensor:
         ("Validate action token ids `[N, 7]` (shape, integer type, within the action range) and return them as a "
          "LongTensor.")
@@ -184,11 +188,6 @@ def score(self: RewardModel,
     self.model.train(was)
     lo = torch.cat(out) if out else torch.zeros(0)
     return lo if output == "logodds" else torch.sigmoid(lo)
-
-@patch
-def __call__(self: RewardModel, images, instructions, token_ids) -> torch.Tensor:
-    "The trainer's dense reward hook: `reward_fn(images uint8 [N,H,W,3], instructions, token_ids [N,7]) -> [N]`."
-    return self.score(images, instructions, token_ids)
 
 # %% ../../nbs/05a_rprm.ipynb #ca2b580b
 def build_reward_model(cfg: RPRMConfig | None = None) -> tuple[RewardModel, Policy]:
