@@ -49,60 +49,62 @@ def _coin(t, n, rng): return np.where(rng.random(n) < 0.5, "black", "white")
 def _black_then_white(t, n, rng): return np.full(n, ("black", "white")[t])
 
 # %% ../../nbs/08_probes.ipynb #aecc6dbf
-PROBES = {
-    p.name: p
-    for p in [
-        Probe(
-            "constant",
-            "reward 1 on every one-step episode",
-            "value",
-            _every("gray"),
-            lambda t, c, b: np.ones(len(c)),
-            values={"gray": 1.0},
-            steps=15,
-        ),
-        Probe(
-            "image",
-            "reward 1 on white, 0 on black",
-            "value",
-            _coin,
-            lambda t, c, b: (c == "white").astype(float),
-            values={"black": 0.0, "white": 1.0},
-            steps=15,
-        ),
-        Probe(
-            "delayed",
-            "black, then white; reward 1 on the second step only",
-            "value",
-            _black_then_white,
-            lambda t, c, b: np.full(len(c), float(t == 1)),
-            horizon=2,
-            values={"black": 0.5, "white": 1.0},
-            gamma=0.5,
-            steps=15,
-        ),
-        Probe(
-            "bandit",
-            "reward 1 when the first action token is one of bins 0..63",
-            "policy",
-            _every("gray"),
-            lambda t, c, b: (b[:, 0] < 64).astype(float),
-            target=0.9,
-            chance=64 / 256,
-            steps=20,
-        ),
-        Probe(
-            "contextual",
-            "black: reward 1 for bins 0..127 of the first token; white: for bins 128..255",
-            "policy",
-            _coin,
-            lambda t, c, b: ((b[:, 0] < 128) == (c == "black")).astype(float),
-            target=0.9,
-            chance=0.5,
-            steps=20,
-        ),
-    ]
-}
+_VALUE_PROBES = [
+    Probe(
+        "constant",
+        "reward 1 on every one-step episode",
+        "value",
+        _every("gray"),
+        lambda t, c, b: np.ones(len(c)),
+        values={"gray": 1.0},
+        steps=15,
+    ),
+    Probe(
+        "image",
+        "reward 1 on white, 0 on black",
+        "value",
+        _coin,
+        lambda t, c, b: (c == "white").astype(float),
+        values={"black": 0.0, "white": 1.0},
+        steps=15,
+    ),
+    Probe(
+        "delayed",
+        "black, then white; reward 1 on the second step only",
+        "value",
+        _black_then_white,
+        lambda t, c, b: np.full(len(c), float(t == 1)),
+        horizon=2,
+        values={"black": 0.5, "white": 1.0},
+        gamma=0.5,
+        steps=15,
+    ),
+]
+
+# %% ../../nbs/08_probes.ipynb #2d3dc647
+_POLICY_PROBES = [
+    Probe(
+        "bandit",
+        "reward 1 when the first action token is one of bins 0..63",
+        "policy",
+        _every("gray"),
+        lambda t, c, b: (b[:, 0] < 64).astype(float),
+        target=0.9,
+        chance=64 / 256,
+        steps=20,
+    ),
+    Probe(
+        "contextual",
+        "black: reward 1 for bins 0..127 of the first token; white: for bins 128..255",
+        "policy",
+        _coin,
+        lambda t, c, b: ((b[:, 0] < 128) == (c == "black")).astype(float),
+        target=0.9,
+        chance=0.5,
+        steps=20,
+    ),
+]
+PROBES = {p.name: p for p in [*_VALUE_PROBES, *_POLICY_PROBES]}
 
 # %% ../../nbs/08_probes.ipynb #46773a4c
 _TOKENIZER = {}
@@ -127,6 +129,33 @@ def probe_images(image_size: int) -> dict:
     return {c: np.full((image_size, image_size, 3), v, np.uint8) for c, v in COLOURS.items()}
 
 # %% ../../nbs/08_probes.ipynb #dcd8b88f
+def _probe_rollout_of(images: dict, cols: list, samples: list, rewards: list, n: int) -> Rollout:
+    "The `Rollout` `[M, N = n]` of terminating probe episodes from the colours, samples and rewards of each step."
+    M = len(cols)
+    term = torch.zeros(M, n, dtype=torch.bool)
+    term[-1] = True
+    zeros, rew = torch.zeros(M, n), torch.stack(rewards)
+    st = lambda k: torch.stack(
+        [getattr(s, k).float().cpu() if k != "token_ids" else s.token_ids.cpu() for s in samples]
+    )
+    return Rollout(
+        images=np.stack([np.stack([images[k] for k in c]) for c in cols]),
+        tasks=np.zeros((M, n), int),
+        token_ids=st("token_ids"),
+        logp=st("logprobs"),
+        values=st("values"),
+        rewards=rew,
+        sparse=rew,
+        dense=zeros,
+        terminated=term,
+        truncated=torch.zeros_like(term),
+        final_values=zeros,
+        last_values=torch.zeros(n),
+        entropy=st("entropy"),
+        episodes=[],
+    )
+
+# %% ../../nbs/08_probes.ipynb #94fa2432
 @torch.no_grad()
 def probe_rollout(probe: Probe, policy: Policy, ac: VLAActorCritic, images: dict,
                   n: int,                      # parallel episodes
@@ -145,30 +174,7 @@ def probe_rollout(probe: Probe, policy: Policy, ac: VLAActorCritic, images: dict
         cols.append(c)
         samples.append(s)
         rewards.append(torch.as_tensor(np.asarray(r, dtype=np.float32)))
-    M = probe.horizon
-    term = torch.zeros(M, n, dtype=torch.bool)
-    term[-1] = True
-    zeros, rew = torch.zeros(M, n), torch.stack(rewards)
-    st = lambda k: torch.stack(
-        [getattr(s, k).float().cpu() if k != "token_ids" else s.token_ids.cpu() for s in samples]
-    )
-    ro = Rollout(
-        images=np.stack([np.stack([images[k] for k in c]) for c in cols]),
-        tasks=np.zeros((M, n), int),
-        token_ids=st("token_ids"),
-        logp=st("logprobs"),
-        values=st("values"),
-        rewards=rew,
-        sparse=rew,
-        dense=zeros,
-        terminated=term,
-        truncated=torch.zeros_like(term),
-        final_values=zeros,
-        last_values=torch.zeros(n),
-        entropy=st("entropy"),
-        episodes=[],
-    )
-    return ro, np.stack(cols)
+    return _probe_rollout_of(images, cols, samples, rewards, n), np.stack(cols)
 
 # %% ../../nbs/08_probes.ipynb #ce50cc0e
 def _flip_advantage(args: dict): args["advantages"] = -args["advantages"]
@@ -252,6 +258,59 @@ def _torch_threads(n: int | None):
     finally: torch.set_num_threads(old)
 
 # %% ../../nbs/08_probes.ipynb #cf09c4db
+def _probe_config(name: str, p: Probe, steps: int | None, lr: float, critic_lr: float, n_envs: int, minibatches: int,
+                  overrides: dict) -> tuple[TrainConfig, int, str]:
+    "The probe run's `TrainConfig`, its number of updates and its advantage estimator, the arguments checked."
+    est = overrides.get("advantage", "gae")
+    if est != "gae":
+        if p.kind == "value":
+            raise VlarlError(f"probe {name!r} checks the critic; advantage={est!r} trains none (use a policy probe)")
+        overrides.setdefault("group_size", 2)     # the config's check; the probe groups episodes by what they observe
+    steps = p.steps if steps is None else steps
+    if steps < 1 or n_envs < 1 or not 1 <= minibatches <= n_envs * p.horizon:
+        raise VlarlError(f"need steps >= 1, n_envs >= 1 and 1 <= minibatches <= n_envs * horizon; got {steps}, "
+                         f"{n_envs}, {minibatches}")
+    cfg = TrainConfig(
+        **{
+            **_PINNED,
+            **dict(lr=lr, critic_lr=critic_lr, gamma=p.gamma, minibatch_size=n_envs * p.horizon // minibatches),
+            **overrides,
+        }
+    )
+    return cfg, steps, est
+
+# %% ../../nbs/08_probes.ipynb #f828d5b8
+def _probe_value_error(p: Probe, policy: Policy, ac: VLAActorCritic, images: dict) -> float:
+    "max over the probe's observations of |V(o) - V*(o)|."
+    ks = sorted(p.values)
+    b = policy.batch(np.stack([images[k] for k in ks]), [INSTRUCTION] * len(ks))
+    with torch.no_grad(): v = ac.values(b["input_ids"], b["pixel_values"], b["attention_mask"]).float().cpu()
+    return max(abs(float(v[i]) - p.values[k]) for i, k in enumerate(ks))
+
+def _probe_success(ro: Rollout, cols: np.ndarray) -> float:
+    "The lowest first-step success rate over the colours seen."
+    r = ro.rewards[0].numpy()
+    return float(min(r[cols[0] == c].mean() for c in np.unique(cols[0])))
+
+# %% ../../nbs/08_probes.ipynb #ed91b428
+def _probe_update(p: Probe, policy: Policy, ac: VLAActorCritic, images: dict, n_envs: int, rng, gen,
+                  cfg: TrainConfig, opt, est: str, history: list) -> None:
+    "One probe update; the metric of its rollout is appended to `history`."
+    ac.eval()
+    ro, cols = probe_rollout(p, policy, ac, images, n_envs, rng, gen, cfg.temperature)
+    history.append(_probe_value_error(p, policy, ac, images) if p.kind == "value" else _probe_success(ro, cols))
+    adv, ret = compute_gae(ro.rewards, ro.values, ro.terminated, ro.truncated, ro.last_values, ro.final_values,
+                           gamma=cfg.gamma, lam=cfg.gae_lambda)
+    if est != "gae":                      # a group = the episodes that saw the same image (the same state)
+        g = torch.as_tensor(np.unique(cols[0], return_inverse=True)[1].reshape(-1))
+        adv = steps_advantage(
+            group_advantages(ro.rewards.sum(0), g, est, cfg.group_std),
+            torch.ones(ro.rewards.shape, dtype=torch.bool),
+        )
+    ac.train()
+    ppo_update(ac, policy, opt, ro, adv, ret, cfg, [INSTRUCTION], gen)
+
+# %% ../../nbs/08_probes.ipynb #f93746e8
 def run_probe(name: str,                 # a key of PROBES
               steps: int | None = None,  # updates (rollout + ppo_update); None: the probe's budget
               lr: float = 1e-2,          # policy learning rate (with train="heads": the LM head)
@@ -269,22 +328,7 @@ def run_probe(name: str,                 # a key of PROBES
     "Train a fresh tiny VLA on one probe with the trainer's update; did it reach the known answer?"
     if name not in PROBES: raise VlarlError(f"unknown probe {name!r}; one of: {', '.join(PROBES)}")
     p = PROBES[name]
-    est = overrides.get("advantage", "gae")
-    if est != "gae":
-        if p.kind == "value":
-            raise VlarlError(f"probe {name!r} checks the critic; advantage={est!r} trains none (use a policy probe)")
-        overrides.setdefault("group_size", 2)     # the config's check; the probe groups episodes by what they observe
-    steps = p.steps if steps is None else steps
-    if steps < 1 or n_envs < 1 or not 1 <= minibatches <= n_envs * p.horizon:
-        raise VlarlError(f"need steps >= 1, n_envs >= 1 and 1 <= minibatches <= n_envs * horizon; got {steps}, "
-                         f"{n_envs}, {minibatches}")
-    cfg = TrainConfig(
-        **{
-            **_PINNED,
-            **dict(lr=lr, critic_lr=critic_lr, gamma=p.gamma, minibatch_size=n_envs * p.horizon // minibatches),
-            **overrides,
-        }
-    )
+    cfg, steps, est = _probe_config(name, p, steps, lr, critic_lr, n_envs, minibatches, overrides)
     t0 = time.perf_counter()
     seed_everything(seed)
     policy, ac = probe_model(seed, image_size, train)
@@ -292,49 +336,17 @@ def run_probe(name: str,                 # a key of PROBES
     images = probe_images(image_size)
     opt = make_optimizer(ac, cfg)
     rng, gen = np.random.default_rng(seed), torch.Generator().manual_seed(seed)
-
-    def value_error() -> float:
-        ks = sorted(p.values)
-        b = policy.batch(np.stack([images[k] for k in ks]), [INSTRUCTION] * len(ks))
-        with torch.no_grad(): v = ac.values(b["input_ids"], b["pixel_values"], b["attention_mask"]).float().cpu()
-        return max(abs(float(v[i]) - p.values[k]) for i, k in enumerate(ks))
-    def success(ro, cols) -> float:
-        r = ro.rewards[0].numpy()
-        return float(min(r[cols[0] == c].mean() for c in np.unique(cols[0])))
-
     history = []
     with broken_learner(broken) if broken is not None else contextlib.nullcontext(), _torch_threads(threads), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # nan diagnostics (explained variance of constant returns)
-        for _ in range(steps):
-            ac.eval()
-            ro, cols = probe_rollout(p, policy, ac, images, n_envs, rng, gen, cfg.temperature)
-            history.append(value_error() if p.kind == "value" else success(ro, cols))
-            adv, ret = compute_gae(ro.rewards, ro.values, ro.terminated, ro.truncated, ro.last_values, ro.final_values,
-                                   gamma=cfg.gamma, lam=cfg.gae_lambda)
-            if est != "gae":                      # a group = the episodes that saw the same image (the same state)
-                g = torch.as_tensor(np.unique(cols[0], return_inverse=True)[1].reshape(-1))
-                adv = steps_advantage(
-                    group_advantages(ro.rewards.sum(0), g, est, cfg.group_std),
-                    torch.ones(ro.rewards.shape, dtype=torch.bool),
-                )
-            ac.train()
-            ppo_update(ac, policy, opt, ro, adv, ret, cfg, [INSTRUCTION], gen)
+        for _ in range(steps): _probe_update(p, policy, ac, images, n_envs, rng, gen, cfg, opt, est, history)
         ac.eval()
-        if p.kind == "value": metric = value_error()
-        else: metric = success(*probe_rollout(p, policy, ac, images, n_eval, rng, gen, cfg.temperature))
+        if p.kind == "value": metric = _probe_value_error(p, policy, ac, images)
+        else: metric = _probe_success(*probe_rollout(p, policy, ac, images, n_eval, rng, gen, cfg.temperature))
     history.append(metric)
     passed = metric <= p.target if p.kind == "value" else metric >= p.target
-    return ProbeResult(
-        name,
-        bool(passed),
-        float(metric),
-        p.target,
-        history,
-        steps,
-        time.perf_counter() - t0,
-        p.chance,
-        _break_name(broken),
-    )
+    return ProbeResult(name, bool(passed), float(metric), p.target, history, steps, time.perf_counter() - t0, p.chance,
+                       _break_name(broken))
 
 # %% ../../nbs/08_probes.ipynb #8cfd6faf
 def plot_probes(results: list, broken: list = ()):

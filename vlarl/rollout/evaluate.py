@@ -112,6 +112,88 @@ def best_of_actions(policy: Policy, images, instructions: list,
     return policy.to_env_actions(ids), best
 
 # %% ../../nbs/04b_eval.ipynb #3a291287
+def _check_eval_args(best_of: int, greedy: bool, temperature, split: str) -> None:
+    "Refuse `evaluate` arguments that cannot work together."
+    if best_of < 1: raise VlarlError(f"best_of must be >= 1, got {best_of}")
+    if (not greedy or best_of > 1) and temperature is None:
+        raise VlarlError("evaluate: sampling (greedy=False or best_of > 1) needs temperature= (no default)")
+    if split not in ("eval", "train"): raise VlarlError(f"split must be 'eval' or 'train', got {split!r}")
+
+def _eval_actions(policy, obs, instr, greedy, temperature, gen, model, best_of, scorer):
+    "The actions `evaluate` takes for one batch of observations: decoded, or the best of `best_of` samples."
+    if best_of > 1:
+        act, _ = best_of_actions(
+            policy, obs["agentview_image"], instr, best_of, scorer, temperature, gen, model
+        )
+    else: act, _ = policy.act(obs["agentview_image"], instr, greedy=greedy, temperature=temperature, generator=gen, model=model)
+    return act
+
+def _eval_episode_ends(obs, term, trunc, plan, slot, pending, nxt, outcomes, lengths, frames, bar):
+    "Record the episodes that ended this step; each of their envs moves on to its next planned episode."
+    for i in range(len(slot)):
+        if not (term[i] or trunc[i]): continue
+        k = slot[i]
+        if k is not None and k not in outcomes:
+            outcomes[k] = (plan[k][0], plan[k][1], bool(term[i]), int(lengths[i]))
+            bar.update(1)
+        lengths[i] = 0
+        slot[i], pending[i] = pending[i], next(nxt, None)
+        if slot[i] is not None and slot[i] in frames: frames[slot[i]].append(obs["agentview_image"][i])
+
+# %% ../../nbs/04b_eval.ipynb #e9934a43
+def _eval_run(vec, plan, n, act_fn, frames, bar) -> dict:
+    "Run every episode of `plan` on the `n` envs of `vec`, acting with `act_fn(obs, instr)`: outcomes by plan index."
+    nxt = iter(range(len(plan)))
+    slot = [next(nxt) for _ in range(n)]                      # plan index of each env's running episode
+    pending = [next(nxt, None) for _ in range(n)]             # plan index each env gets after its episode
+    vec.set_assignments([plan[k] for k in slot])
+    obs = vec.reset()
+    vec.set_assignments([plan[k] if k is not None else plan[0] for k in pending])
+    outcomes, lengths = {}, np.zeros(n, int)
+    while len(outcomes) < len(plan):
+        instr = [vec.instructions[plan[k][0]] if k is not None else vec.instructions[0] for k in slot]
+        for i, k in enumerate(slot):
+            if k in frames: frames[k].append(obs["agentview_image"][i])
+        act = act_fn(obs, instr)
+        obs, rew, term, trunc, infos = vec.step(act)
+        lengths += 1
+        _eval_episode_ends(obs, term, trunc, plan, slot, pending, nxt, outcomes, lengths, frames, bar)
+        vec.set_assignments([plan[k] if k is not None else plan[0] for k in pending])
+    return outcomes
+
+# %% ../../nbs/04b_eval.ipynb #8a2da757
+def _eval_collect(env, suite, split, episodes, n_envs, n_workers, env_kwargs, gif, gif_episodes, progress, act_fn):
+    "Plan and run the episodes in a `VectorEnv`: `(plan, outcomes by plan index, GIF frames, task names)`."
+    from tqdm.auto import tqdm
+    from vlarl.envs.vector import VectorEnv
+    vec = VectorEnv(1 if episodes == 0 else max(1, n_envs), env, suite, n_workers=n_workers, env_kwargs=env_kwargs)
+    try:
+        from vlarl.envs.base import split_ids
+        tr, ev = split_ids(vec.num_init_states, n_held_out(env, vec))
+        plan = episode_plan(len(vec.task_names), ev if split == "eval" else tr, episodes)
+        n = min(vec.n_envs, len(plan))
+        if n < vec.n_envs:
+            vec.close()
+            vec = VectorEnv(n, env, suite, n_workers=n_workers, env_kwargs=env_kwargs)
+        frames = {k: [] for k in range(min(gif_episodes, len(plan)))} if gif else {}
+        bar = tqdm(total=len(plan), desc=f"eval {suite}", disable=not progress, leave=False)
+        outcomes = _eval_run(vec, plan, n, act_fn, frames, bar)
+        bar.close()
+        names = vec.task_names
+    finally:
+        vec.close()
+    return plan, outcomes, frames, names
+
+def _per_task(out: list, names: list) -> dict:
+    "Success rate, its 95% Wilson interval and the episode count of each task that was run."
+    per_task = {}
+    for t, name in enumerate(names):
+        s = [o[2] for o in out if o[0] == t]
+        if s:
+            per_task[name] = dict(success_rate=float(np.mean(s)), ci=wilson_ci(int(np.sum(s)), len(s)), episodes=len(s))
+    return per_task
+
+# %% ../../nbs/04b_eval.ipynb #c9104fef
 @torch.no_grad()
 def evaluate(
     policy: Policy,
@@ -133,84 +215,23 @@ def evaluate(
     scorer="logp",  # how `best_of` ranks them: `logp` or `f(images, instructions, token_ids) -> [B]`
 ) -> EvalResult:
     "Success rate (95% Wilson CI), per-task breakdown and mean episode length of `policy` on a suite."
-    if best_of < 1: raise VlarlError(f"best_of must be >= 1, got {best_of}")
-    if (not greedy or best_of > 1) and temperature is None:
-        raise VlarlError("evaluate: sampling (greedy=False or best_of > 1) needs temperature= (no default)")
-    from tqdm.auto import tqdm
-    from vlarl.envs.vector import VectorEnv
-    if split not in ("eval", "train"): raise VlarlError(f"split must be 'eval' or 'train', got {split!r}")
+    _check_eval_args(best_of, greedy, temperature, split)
     t0 = time.time()
     env_kwargs = env_settings(policy, env, env_kwargs)  # the view it was cloned with (04a_policy)
     gen = torch.Generator(device=policy.model.device).manual_seed(seed)
-    vec = VectorEnv(1 if episodes == 0 else max(1, n_envs), env, suite, n_workers=n_workers, env_kwargs=env_kwargs)
-    try:
-        from vlarl.envs.base import split_ids
-        tr, ev = split_ids(vec.num_init_states, n_held_out(env, vec))
-        plan = episode_plan(len(vec.task_names), ev if split == "eval" else tr, episodes)
-        n = min(vec.n_envs, len(plan))
-        if n < vec.n_envs:
-            vec.close()
-            vec = VectorEnv(n, env, suite, n_workers=n_workers, env_kwargs=env_kwargs)
-        nxt = iter(range(len(plan)))
-        slot = [next(nxt) for _ in range(n)]                      # plan index of each env's running episode
-        pending = [next(nxt, None) for _ in range(n)]             # plan index each env gets after its episode
-        vec.set_assignments([plan[k] for k in slot])
-        obs = vec.reset()
-        vec.set_assignments([plan[k] if k is not None else plan[0] for k in pending])
-        outcomes, lengths = {}, np.zeros(n, int)
-        frames = {k: [] for k in range(min(gif_episodes, len(plan)))} if gif else {}
-        bar = tqdm(total=len(plan), desc=f"eval {suite}", disable=not progress, leave=False)
-        while len(outcomes) < len(plan):
-            instr = [vec.instructions[plan[k][0]] if k is not None else vec.instructions[0] for k in slot]
-            for i, k in enumerate(slot):
-                if k in frames: frames[k].append(obs["agentview_image"][i])
-            if best_of > 1:
-                act, _ = best_of_actions(
-                    policy, obs["agentview_image"], instr, best_of, scorer, temperature, gen, model
-                )
-            else: act, _ = policy.act(obs["agentview_image"], instr, greedy=greedy, temperature=temperature, generator=gen, model=model)
-            obs, rew, term, trunc, infos = vec.step(act)
-            lengths += 1
-            for i in range(n):
-                if not (term[i] or trunc[i]): continue
-                k = slot[i]
-                if k is not None and k not in outcomes:
-                    outcomes[k] = (plan[k][0], plan[k][1], bool(term[i]), int(lengths[i]))
-                    bar.update(1)
-                lengths[i] = 0
-                slot[i], pending[i] = pending[i], next(nxt, None)
-                if slot[i] is not None and slot[i] in frames: frames[slot[i]].append(obs["agentview_image"][i])
-            vec.set_assignments([plan[k] if k is not None else plan[0] for k in pending])
-        bar.close()
-        names = vec.task_names
-    finally:
-        vec.close()
+    act_fn = lambda obs, instr: _eval_actions(policy, obs, instr, greedy, temperature, gen, model, best_of, scorer)
+    plan, outcomes, frames, names = _eval_collect(env, suite, split, episodes, n_envs, n_workers, env_kwargs, gif,
+                                                  gif_episodes, progress, act_fn)
     out = [outcomes[k] for k in range(len(plan))]
     succ = np.array([o[2] for o in out])
-    per_task = {}
-    for t, name in enumerate(names):
-        s = [o[2] for o in out if o[0] == t]
-        if s:
-            per_task[name] = dict(success_rate=float(np.mean(s)), ci=wilson_ci(int(np.sum(s)), len(s)), episodes=len(s))
+    per_task = _per_task(out, names)
     if gif and frames: _gif(gif, [(frames[k], outcomes[k][2]) for k in sorted(frames)])
     return EvalResult(
-        float(succ.mean()),
-        wilson_ci(int(succ.sum()), len(succ)),
-        len(out),
-        len(set(plan)),
-        per_task,
-        float(np.mean([o[3] for o in out])),
-        time.time() - t0,
-        env,
-        suite,
-        split,
-        greedy and best_of == 1,
-        out,
-        best_of,
+        float(succ.mean()), wilson_ci(int(succ.sum()), len(succ)), len(out), len(set(plan)), per_task,
+        float(np.mean([o[3] for o in out])), time.time() - t0, env, suite, split, greedy and best_of == 1, out, best_of,
         ("logp" if scorer == "logp" else getattr(scorer, "name", type(scorer).__name__)) if best_of > 1 else "",
         None if greedy and best_of == 1 else temperature,
     )
-
 
 # %% ../../nbs/04b_eval.ipynb #60a2070c
 def n_held_out(env: str, vec) -> int:
@@ -238,12 +259,8 @@ BOUND_TOL = 0.001    # m: this close to WORKSPACE_LO / WORKSPACE_HI is pressed a
 DRIFT_FRAC = 0.5     # a failed episode with at least this fraction of its steps at a side wall or the ceiling drifted
 
 # %% ../../nbs/04b_eval.ipynb #ea8412f1
-def classify_episode(trace: dict) -> dict:
-    ("Stage flags, step counts and failure category of one episode trace (keys: `eef`, `obj`, `dest` `[T+1, 3]`; "
-     "`held`, `closed` `[T+1]`; `target`, `dest_half`, `success`).")
-    from vlarl.envs.tabletop import WORKSPACE_LO, WORKSPACE_HI
-    eef, obj, dest = (np.asarray(trace[k], float) for k in ("eef", "obj", "dest"))
-    held, closed, tgt = list(trace["held"]), np.asarray(trace["closed"], bool), trace["target"]
+def _check_trace(eef, obj, dest, held, closed) -> int:
+    "The number of steps `T` of a trace, after checking that its arrays fit together."
     T = len(eef) - 1
     if T < 1: raise VlarlError(f"a trace needs at least 2 states (initial + one step), got {len(eef)}")
     for k, v in (("obj", obj), ("dest", dest)):
@@ -251,6 +268,37 @@ def classify_episode(trace: dict) -> dict:
             raise VlarlError(f"trace: {k} has shape {v.shape}, eef {eef.shape}; need equal [T+1, 3]")
     if len(held) != T + 1 or len(closed) != T + 1:
         raise VlarlError(f"trace: held/closed need {T + 1} entries, got {len(held)}/{len(closed)}")
+    return T
+
+def _twin_stats(trace: dict, eef, obj, min_distance: float) -> dict:
+    "Where a `spatial` episode went: the closest approach to the named cube's twin and to the midpoint (none: {})."
+    if "twin" in trace and not np.isnan(np.asarray(trace["twin"], float)).any():   # where greedy episodes go: named cube, its twin, between
+        twin = np.asarray(trace["twin"], float)
+        return dict(min_distance_twin=float(np.linalg.norm(twin - eef, axis=1).min()),
+                    min_distance_midpoint=float(np.linalg.norm((obj + twin) / 2 - eef, axis=1).min()),
+                    closer_to_twin=bool(np.linalg.norm(twin - eef, axis=1).min() < min_distance))
+    return {}
+
+# %% ../../nbs/04b_eval.ipynb #1149c6d0
+def _failure_category(r: dict, holding, releases: list, drops: list, T: int) -> str:
+    "One of `FAILURE_CATEGORIES` from an episode's stage flags."
+    if r["success"]: c = "success"
+    elif r["edge_steps"] >= DRIFT_FRAC * T: c = "drifted"
+    elif not r["ever_reached"]: c = "never_reached"
+    elif not r["ever_grasped"]: c = "grasp_missed"
+    elif holding[-1]: c = "lifted_not_placed" if r["ever_lifted"] else "timed_out"
+    elif releases[-1] in drops: c = "dropped"
+    else: c = "timed_out"
+    return c
+
+# %% ../../nbs/04b_eval.ipynb #d8c6cc4c
+def classify_episode(trace: dict) -> dict:
+    ("Stage flags, step counts and failure category of one episode trace (keys: `eef`, `obj`, `dest` `[T+1, 3]`; "
+     "`held`, `closed` `[T+1]`; `target`, `dest_half`, `success`).")
+    from vlarl.envs.tabletop import WORKSPACE_LO, WORKSPACE_HI
+    eef, obj, dest = (np.asarray(trace[k], float) for k in ("eef", "obj", "dest"))
+    held, closed, tgt = list(trace["held"]), np.asarray(trace["closed"], bool), trace["target"]
+    T = _check_trace(eef, obj, dest, held, closed)
     near = np.all(np.abs(obj - eef) < REACH_BOX, 1)                     # [T+1]
     holding = np.array([h == tgt for h in held])                        # [T+1]
     over = np.all(np.abs(obj[:, :2] - dest[:, :2]) < trace["dest_half"], 1)
@@ -275,19 +323,8 @@ def classify_episode(trace: dict) -> dict:
         edge_steps=int(edge.sum()),
         min_distance=float(np.linalg.norm(obj - eef, axis=1).min()),
     )
-    if "twin" in trace and not np.isnan(np.asarray(trace["twin"], float)).any():   # where greedy episodes go: named cube, its twin, between
-        twin = np.asarray(trace["twin"], float)
-        r.update(min_distance_twin=float(np.linalg.norm(twin - eef, axis=1).min()),
-                 min_distance_midpoint=float(np.linalg.norm((obj + twin) / 2 - eef, axis=1).min()),
-                 closer_to_twin=bool(np.linalg.norm(twin - eef, axis=1).min() < r["min_distance"]))
-    if r["success"]: c = "success"
-    elif r["edge_steps"] >= DRIFT_FRAC * T: c = "drifted"
-    elif not r["ever_reached"]: c = "never_reached"
-    elif not r["ever_grasped"]: c = "grasp_missed"
-    elif holding[-1]: c = "lifted_not_placed" if r["ever_lifted"] else "timed_out"
-    elif releases[-1] in drops: c = "dropped"
-    else: c = "timed_out"
-    return dict(r, category=c)
+    r.update(_twin_stats(trace, eef, obj, r["min_distance"]))
+    return dict(r, category=_failure_category(r, holding, releases, drops, T))
 
 # %% ../../nbs/04b_eval.ipynb #7c86d3f7
 def _dest_half(env, dest) -> float:
@@ -336,6 +373,26 @@ def _finish(env, rec, success: bool) -> dict:
     )
 
 # %% ../../nbs/04b_eval.ipynb #7a42e294
+def _trace_plan(suite: str, plan: list | None, n_envs: int) -> list:
+    "The plan `trace_episodes` runs: the given one, or every held-out (task, initial state) pair once."
+    from vlarl.envs.tabletop import TabletopEnv
+    if n_envs < 1: raise VlarlError(f"n_envs must be >= 1, got {n_envs}")
+    probe = TabletopEnv(suite, camera=False)
+    if plan is None: plan = episode_plan(probe.num_tasks, probe.eval_ids)
+    probe.close()
+    if not plan: raise VlarlError("trace_episodes: empty plan")
+    return plan
+
+def _trace_actions(act, envs, obs, new, run) -> np.ndarray:
+    "The actor's actions `[len(run), 7]` for the running envs `run`."
+    acts = np.asarray(
+        act([envs[i] for i in run], [obs[i] for i in run], [new[i] for i in run]), dtype=np.float64
+    )
+    if acts.shape != (len(run), 7):
+        raise VlarlError(f"actor returned actions of shape {acts.shape}, expected {(len(run), 7)}")
+    return acts
+
+# %% ../../nbs/04b_eval.ipynb #08bb3f12
 def trace_episodes(
     act,  # actor: `act(envs, obs, new) -> actions [N, 7]` for the envs still running
     suite: str = "spatial",
@@ -347,11 +404,7 @@ def trace_episodes(
     "Run `plan` with privileged-state tracing; one `{task, init, trace}` per planned episode, in plan order."
     from tqdm.auto import tqdm
     from vlarl.envs.tabletop import TabletopEnv
-    if n_envs < 1: raise VlarlError(f"n_envs must be >= 1, got {n_envs}")
-    probe = TabletopEnv(suite, camera=False)
-    if plan is None: plan = episode_plan(probe.num_tasks, probe.eval_ids)
-    probe.close()
-    if not plan: raise VlarlError("trace_episodes: empty plan")
+    plan = _trace_plan(suite, plan, n_envs)
     n = min(n_envs, len(plan))
     envs = [TabletopEnv(suite, **(env_kwargs or {})) for _ in range(n)]
     out, bar = {}, tqdm(total=len(plan), desc=f"trace {suite}", disable=not progress, leave=False)
@@ -362,20 +415,14 @@ def trace_episodes(
         recs, new, cmd = [_new_rec(e) for e in envs], [True] * n, [False] * n
         while len(out) < len(plan):
             run = [i for i in range(n) if slot[i] is not None]
-            acts = np.asarray(
-                act([envs[i] for i in run], [obs[i] for i in run], [new[i] for i in run]), dtype=np.float64
-            )
-            if acts.shape != (len(run), 7):
-                raise VlarlError(f"actor returned actions of shape {acts.shape}, expected {(len(run), 7)}")
-            for a, i in zip(acts, run):
+            for a, i in zip(_trace_actions(act, envs, obs, new, run), run):
                 obs[i], _, term, trunc, _ = envs[i].step(a)
                 if a[6] != 0: cmd[i] = bool(a[6] > 0)              # the env's gripper command is sticky, like this
                 new[i] = False
                 _snap(envs[i], recs[i], cmd[i])
                 if term or trunc:
-                    out[slot[i]] = dict(
-                        task=plan[slot[i]][0], init=plan[slot[i]][1], trace=_finish(envs[i], recs[i], term)
-                    )
+                    out[slot[i]] = dict(task=plan[slot[i]][0], init=plan[slot[i]][1],
+                                        trace=_finish(envs[i], recs[i], term))
                     bar.update(1)
                     slot[i] = next(nxt, None)
                     if slot[i] is not None:
@@ -431,6 +478,29 @@ def _as_policy(policy):
     return policy
 
 # %% ../../nbs/04b_eval.ipynb #1cdaa35e
+def _analysis_ids(init_ids) -> list[int]:
+    "The initial states `failure_analysis` runs (default: the held-out ones), checked."
+    from vlarl.envs.tabletop import NUM_INIT_STATES, N_EVAL
+    from vlarl.envs.base import split_ids
+    ids = split_ids(NUM_INIT_STATES, N_EVAL)[1] if init_ids is None else [int(i) for i in init_ids]
+    if not ids or not all(0 <= i < NUM_INIT_STATES for i in ids):
+        raise VlarlError(f"init_ids must be in 0..{NUM_INIT_STATES - 1}, got {init_ids!r}")
+    return ids
+
+def _setting_summary(temp, recs: list, t1: float) -> dict:
+    "One decoding setting's counts by category and stage, mean step counts and records."
+    n = len(recs)
+    return dict(
+        temperature=temp, episodes=n, success_rate=float(np.mean([r["success"] for r in recs])),
+        counts={c: sum(r["category"] == c for r in recs) for c in FAILURE_CATEGORIES},
+        stages={s: sum(r[f"ever_{s}"] if s != "success" else r["success"] for r in recs) for s in STAGES},
+        mean_motionless_steps=float(np.mean([r["motionless_steps"] for r in recs])),
+        mean_floor_steps=float(np.mean([r["floor_steps"] for r in recs])),
+        mean_edge_steps=float(np.mean([r["edge_steps"] for r in recs])),
+        mean_length=float(np.mean([r["length"] for r in recs])), seconds=time.time() - t1, records=recs,
+        **_approach_summary(recs))
+
+# %% ../../nbs/04b_eval.ipynb #061d0673
 @torch.no_grad()
 def failure_analysis(
     policy,  # `Policy`, policy/checkpoint folder, or actor `act(envs, obs, new)`
@@ -446,8 +516,7 @@ def failure_analysis(
 ) -> dict:
     ("Count each decoding setting's episodes by where they fail (`FAILURE_CATEGORIES`) and by stage reached "
      "(`STAGES`), with per-episode records.")
-    from vlarl.envs.tabletop import SUITES, NUM_INIT_STATES, N_EVAL
-    from vlarl.envs.base import split_ids
+    from vlarl.envs.tabletop import SUITES
     if suite not in SUITES: raise VlarlError(f"unknown tabletop suite {suite!r} (use one of: {', '.join(SUITES)})")
     if not temperatures: raise VlarlError("temperatures: give at least one setting (None = greedy)")
     policy = _as_policy(policy)
@@ -456,9 +525,7 @@ def failure_analysis(
         env_kwargs = env_settings(policy, "tabletop", env_kwargs)  # the view it was cloned with (04a_policy)
     if not is_policy and not callable(policy):
         raise VlarlError(f"policy must be a Policy, a folder or an actor, got {type(policy).__name__}")
-    ids = split_ids(NUM_INIT_STATES, N_EVAL)[1] if init_ids is None else [int(i) for i in init_ids]
-    if not ids or not all(0 <= i < NUM_INIT_STATES for i in ids):
-        raise VlarlError(f"init_ids must be in 0..{NUM_INIT_STATES - 1}, got {init_ids!r}")
+    ids = _analysis_ids(init_ids)
     names = [t.name for t in SUITES[suite].tasks]
     plan = episode_plan(len(names), ids, episodes)
     t0, settings = time.time(), {}
@@ -467,16 +534,7 @@ def failure_analysis(
         act = policy_actor(policy, temp, seed, model) if is_policy else policy
         recs = [dict(task=t["task"], task_name=names[t["task"]], init=t["init"], **classify_episode(t["trace"]))
                 for t in trace_episodes(act, suite, plan, n_envs, env_kwargs, progress)]
-        n = len(recs)
-        settings[_setting_name(temp)] = dict(
-            temperature=temp, episodes=n, success_rate=float(np.mean([r["success"] for r in recs])),
-            counts={c: sum(r["category"] == c for r in recs) for c in FAILURE_CATEGORIES},
-            stages={s: sum(r[f"ever_{s}"] if s != "success" else r["success"] for r in recs) for s in STAGES},
-            mean_motionless_steps=float(np.mean([r["motionless_steps"] for r in recs])),
-            mean_floor_steps=float(np.mean([r["floor_steps"] for r in recs])),
-            mean_edge_steps=float(np.mean([r["edge_steps"] for r in recs])),
-            mean_length=float(np.mean([r["length"] for r in recs])), seconds=time.time() - t1, records=recs,
-            **_approach_summary(recs))
+        settings[_setting_name(temp)] = _setting_summary(temp, recs, t1)
     return dict(suite=suite, episodes=len(plan), init_ids=ids, seed=seed, categories=FAILURE_CATEGORIES, stages=STAGES,
                 settings=settings, seconds=time.time() - t0)
 
