@@ -7,6 +7,7 @@ from __future__ import annotations
 import json, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
+from fastcore.basics import patch
 import numpy as np
 import torch
 from torch import nn
@@ -88,39 +89,40 @@ class FrameData:
     @property
     def acted(self) -> np.ndarray: return np.nonzero(~np.isnan(self.labels[:, 0]))[0]
 
-    def save(self, path: str | Path) -> Path:
-        "Write atomically to one `.npz`."
-        with atomic_path(Path(path)) as tmp:
-            with open(tmp, "wb") as f:
-                np.savez(
-                    f,
-                    images=self.images,
-                    instructions=np.array(self.instructions),
-                    labels=self.labels,
-                    ground=self.ground,
-                    scene=self.scene,
-                    episode=self.episode,
-                    layout=self.layout,
-                    suite=np.array(self.suite),
-                    view=np.array(self.view),
-                )
-        return Path(path)
-
-    @classmethod
-    def load(cls, path: str | Path) -> "FrameData":
-        with np.load(path) as z:
-            return cls(
-                z["images"],
-                [str(s) for s in z["instructions"]],
-                z["labels"],
-                z["ground"],
-                z["scene"],
-                z["episode"],
-                z["layout"],
-                str(z["suite"]),
-                str(z["view"]),
+# %% ../../nbs/06c_pretrain.ipynb #360e3545
+@patch
+def save(self: FrameData, path: str | Path) -> Path:
+    "Write atomically to one `.npz`."
+    with atomic_path(Path(path)) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(
+                f,
+                images=self.images,
+                instructions=np.array(self.instructions),
+                labels=self.labels,
+                ground=self.ground,
+                scene=self.scene,
+                episode=self.episode,
+                layout=self.layout,
+                suite=np.array(self.suite),
+                view=np.array(self.view),
             )
+    return Path(path)
 
+@patch(cls_method=True)
+def load(cls: FrameData, path: str | Path) -> "FrameData":
+    with np.load(path) as z:
+        return cls(
+            z["images"],
+            [str(s) for s in z["instructions"]],
+            z["labels"],
+            z["ground"],
+            z["scene"],
+            z["episode"],
+            z["layout"],
+            str(z["suite"]),
+            str(z["view"]),
+        )
 
 # %% ../../nbs/06c_pretrain.ipynb #c2cdef07
 def _pose_randomly(env, rng) -> None:
@@ -130,6 +132,38 @@ def _pose_randomly(env, rng) -> None:
     env.pose_gripper(pos, openness=float(rng.uniform(0, 1)), hold=hold)
 
 # %% ../../nbs/06c_pretrain.ipynb #6b2eb198
+def _expert_episode_frames(env, ti: int, lay: int, noise: float, seed: int, k: int, perturb: float, suite: str) -> list:
+    ("One successful expert episode of task `ti` from layout `lay` (up to 5 attempts, each with its own noise seed): "
+     "`(image, clean label, grounding targets, scene targets)` per step.")
+    from vlarl.envs.expert import ScriptedExpert
+    for attempt in range(5):
+        ex, buf = ScriptedExpert(env, noise, seed + 1000 * k + attempt, perturb), []
+        obs = env.reset_layout(ti, lay)
+        while True:
+            a = ex.act(obs)
+            buf.append(
+                (
+                    obs["agentview_image"],
+                    ex.clean_action.astype(np.float32),
+                    grounding_targets(env),
+                    scene_targets(env),
+                )
+            )
+            obs, _, term, trunc, _ = env.step(a)
+            if term or trunc: break
+        if term: return buf
+    raise VlarlError(f"expert failed 5 times on {suite}/{env.task_names[ti]} layout {lay}")
+
+def _posed_frames(env, ti: int, lay: int, poses: int, rng) -> list:
+    "`poses` frames of layout `lay` with the gripper posed at random: `(image, grounding targets, scene targets)` each."
+    out = []
+    for _ in range(poses):
+        env.reset_layout(ti, lay)
+        _pose_randomly(env, rng)
+        out.append((env.render(), grounding_targets(env), scene_targets(env)))
+    return out
+
+# %% ../../nbs/06c_pretrain.ipynb #dce38a58
 def collect_frames(
     suite: str = "spatial",
     n_per_task: int = 150,  # demonstrations per task, each on its own fresh layout
@@ -146,47 +180,23 @@ def collect_frames(
     "Expert demonstrations with per-step targets, plus posed frames; no held-out layout is ever rendered."
     from tqdm.auto import tqdm
     from vlarl.envs.tabletop import TabletopEnv, DEMO_LAYOUT_OFFSET
-    from vlarl.envs.expert import ScriptedExpert
     if n_per_task < 1: raise VlarlError(f"n_per_task must be >= 1, got {n_per_task}")
     if layouts not in ("fresh", "train"): raise VlarlError(f"layouts must be 'fresh' or 'train', got {layouts!r}")
     env, rng = TabletopEnv(suite, image_size=image_size, view=view), np.random.default_rng(seed)
     cols = {k: [] for k in ("images", "instructions", "labels", "ground", "scene", "episode", "layout")}
-    def add(img, lab, ep, lay):
-        for k, v in zip(cols, (img, env.instruction, lab, grounding_targets(env), scene_targets(env), ep, lay)):
-            cols[k].append(v)
     bar = tqdm(total=env.num_tasks * n_per_task, desc=f"frames {suite}", disable=not progress, leave=False)
     try:
         for ti in range(env.num_tasks):
             for k in range(n_per_task):
-                lay = (
-                    env.train_ids[k % len(env.train_ids)]
-                    if layouts == "train"
-                    else DEMO_LAYOUT_OFFSET + first_layout + k
-                )
+                lay = (env.train_ids[k % len(env.train_ids)] if layouts == "train"
+                       else DEMO_LAYOUT_OFFSET + first_layout + k)
                 ep = len(set(cols["episode"]))
-                for attempt in range(5):
-                    ex, buf = ScriptedExpert(env, noise, seed + 1000 * k + attempt, perturb), []
-                    obs = env.reset_layout(ti, lay)
-                    while True:
-                        a = ex.act(obs)
-                        buf.append(
-                            (
-                                obs["agentview_image"],
-                                ex.clean_action.astype(np.float32),
-                                grounding_targets(env),
-                                scene_targets(env),
-                            )
-                        )
-                        obs, _, term, trunc, _ = env.step(a)
-                        if term or trunc: break
-                    if term: break
-                else: raise VlarlError(f"expert failed 5 times on {suite}/{env.task_names[ti]} layout {lay}")
+                buf = _expert_episode_frames(env, ti, lay, noise, seed, k, perturb, suite)
                 for im, lab, g, s in buf:
                     for key, v in zip(cols, (im, env.instruction, lab, g, s, ep, lay)): cols[key].append(v)
-                for _ in range(poses):
-                    env.reset_layout(ti, lay)
-                    _pose_randomly(env, rng)
-                    add(env.render(), np.full(7, np.nan, np.float32), ep, lay)
+                for im, g, s in _posed_frames(env, ti, lay, poses, rng):
+                    for key, v in zip(cols, (im, env.instruction, np.full(7, np.nan, np.float32), g, s, ep, lay)):
+                        cols[key].append(v)
                 bar.update(1)
     finally:
         bar.close()
@@ -209,40 +219,16 @@ def _batches(n: int, batch_size: int, rng):
         for s in range(0, n - batch_size + 1, batch_size): yield p[s:s + batch_size]
 
 # %% ../../nbs/06c_pretrain.ipynb #30032e8d
-def pretrain_towers(policy: Policy, heads: PretrainHeads, data: FrameData,
-                    steps: int = 400,        # optimiser steps
-                    lr: float = 1e-3,        # peak learning rate (one-cycle)
-                    batch_size: int = 128,
-                    shift: int = 4,          # random-shift pad (pixels)
-                    seed: int = 0,
-                    log=None,                # `log(dict)` every 50 steps
-                    progress: bool = True,
-                   ) -> list[float]:
-    ("Train the vision towers, projector and `heads.scene` to regress `data.scene`; returns the per-step loss (MSE, "
-     "dm²).")
+def _train_towers(model, heads, params, opt, sched, imgs, tgt, it, gen, shift: int, image_size: int, steps: int,
+                  log, progress: bool) -> list[float]:
+    "The optimisation loop of `pretrain_towers`: random-shifted batches, clipped steps; the per-step losses."
     from tqdm.auto import tqdm
-    if steps < 1 or batch_size < 1 or lr <= 0:
-        raise VlarlError(f"need steps >= 1, batch_size >= 1, lr > 0; got {steps}, {batch_size}, {lr}")
-    model, c = policy.model, policy.config
-    if data.scene.shape[1] != heads.scene.out_features:
-        raise VlarlError(f"scene targets have {data.scene.shape[1]} entries, the head {heads.scene.out_features}")
-    seed_everything(seed)
-    params = [*model.vision_backbone.parameters(), *model.projector.parameters(), *heads.scene.parameters()]
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.05)
     dev = model.device
-    imgs, tgt = torch.as_tensor(data.images), torch.as_tensor(data.scene)
-    it, gen = (
-        _batches(len(data), min(batch_size, len(data)), np.random.default_rng(seed)),
-        torch.Generator().manual_seed(seed),
-    )
-    model.train()
-    heads.train()
     hist, t0 = [], time.time()
     bar = tqdm(total=steps, desc="pretrain towers", disable=not progress, leave=False)
     for s in range(steps):
         j = torch.as_tensor(next(it))
-        z = model.embed_images(preprocess_images(random_shift(imgs[j], shift, gen), c.image_size).to(dev))
+        z = model.embed_images(preprocess_images(random_shift(imgs[j], shift, gen), image_size).to(dev))
         loss = F.mse_loss(heads.scene(z.flatten(1)), tgt[j].to(dev))
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -262,6 +248,38 @@ def pretrain_towers(policy: Policy, heads: PretrainHeads, data: FrameData,
                 }
             )
     bar.close()
+    return hist
+
+# %% ../../nbs/06c_pretrain.ipynb #320d20e2
+def pretrain_towers(policy: Policy, heads: PretrainHeads, data: FrameData,
+                    steps: int = 400,        # optimiser steps
+                    lr: float = 1e-3,        # peak learning rate (one-cycle)
+                    batch_size: int = 128,
+                    shift: int = 4,          # random-shift pad (pixels)
+                    seed: int = 0,
+                    log=None,                # `log(dict)` every 50 steps
+                    progress: bool = True,
+                   ) -> list[float]:
+    ("Train the vision towers, projector and `heads.scene` to regress `data.scene`; returns the per-step loss (MSE, "
+     "dm²).")
+    if steps < 1 or batch_size < 1 or lr <= 0:
+        raise VlarlError(f"need steps >= 1, batch_size >= 1, lr > 0; got {steps}, {batch_size}, {lr}")
+    model, c = policy.model, policy.config
+    if data.scene.shape[1] != heads.scene.out_features:
+        raise VlarlError(f"scene targets have {data.scene.shape[1]} entries, the head {heads.scene.out_features}")
+    seed_everything(seed)
+    params = [*model.vision_backbone.parameters(), *model.projector.parameters(), *heads.scene.parameters()]
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.05)
+    imgs, tgt = torch.as_tensor(data.images), torch.as_tensor(data.scene)
+    it, gen = (
+        _batches(len(data), min(batch_size, len(data)), np.random.default_rng(seed)),
+        torch.Generator().manual_seed(seed),
+    )
+    model.train()
+    heads.train()
+    hist = _train_towers(model, heads, params, opt, sched, imgs, tgt, it, gen, shift, c.image_size, steps, log,
+                         progress)
     model.eval()
     heads.eval()
     return hist

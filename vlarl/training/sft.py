@@ -135,6 +135,61 @@ def _sft_step(policy: Policy, heads, tensors: tuple, ground, j, shift: int, grou
     return ce + ground_weight * g, ce, g
 
 # %% ../../nbs/06d_sft.ipynb #b0feab81
+def _sft_resume(resume: dict | None, model, heads, opt, sched, rng, gen) -> tuple[list, int]:
+    "Load a `state` saved by `on_epoch` into the model, heads, optimiser, schedule and both random streams."
+    if resume is None: return [], 0
+    model.load_state_dict(resume["model"])
+    heads.load_state_dict(resume["heads"])
+    opt.load_state_dict(resume["opt"])
+    sched.load_state_dict(resume["sched"])
+    rng.bit_generator.state = resume["rng"]
+    gen.set_state(resume["gen"])
+    return list(resume["hist"]), int(resume["epoch"])
+
+def _sft_batches(policy, heads, tensors, ground, perm, gen, params, opt, sched, n_batches: int, batch_size: int,
+                 shift: int, ground_weight: float, bar, ep: int) -> tuple[list, list]:
+    "One epoch's optimiser steps over the minibatches of `perm`: their cross-entropies and grounding losses."
+    dev = policy.model.device
+    ces, gs = [], []
+    for s in range(n_batches):
+        j = torch.as_tensor(perm[s * batch_size:(s + 1) * batch_size], device=dev)
+        loss, ce, g = _sft_step(policy, heads, tensors, ground, j, shift, ground_weight, gen)
+        if not torch.isfinite(loss): raise VlarlError(f"sft: non-finite loss at epoch {ep}, batch {s}")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        sched.step()
+        ces.append(ce.detach().item())
+        gs.append(float(g.detach()) if torch.is_tensor(g) else float(g))
+        bar.update(1)
+        bar.set_postfix(loss=f"{ces[-1]:.3f}")
+    return ces, gs
+
+# %% ../../nbs/06d_sft.ipynb #83414d4e
+def _sft_epochs(policy, heads, tensors, ground, n_data: int, rng, gen, params, opt, sched, hist: list, start: int,
+                epochs: int, n_batches: int, batch_size: int, shift: int, ground_weight: float, log, on_epoch,
+                progress: bool) -> list[dict]:
+    "Run epochs `start .. epochs - 1` of `train_sft`; the history, extended."
+    from tqdm.auto import tqdm
+    model = policy.model
+    bar = tqdm(total=epochs * n_batches, initial=start * n_batches, desc="sft", disable=not progress, leave=False)
+    t0 = time.time() - (hist[-1]["timing/elapsed"] if hist else 0.0)
+    for ep in range(start, epochs):
+        ces, gs = _sft_batches(policy, heads, tensors, ground, rng.permutation(n_data), gen, params, opt, sched,
+                               n_batches, batch_size, shift, ground_weight, bar, ep)
+        h = {"epoch": ep + 1, "sft/loss": float(np.mean(ces)), "sft/lr": sched.get_last_lr()[0],
+             "timing/elapsed": time.time() - t0}
+        if ground_weight > 0: h["sft/ground_mse"] = float(np.mean(gs))
+        hist.append(h)
+        if log is not None: log(h)
+        if on_epoch is not None:
+            on_epoch(dict(epoch=ep + 1, model=model.state_dict(), heads=heads.state_dict(), opt=opt.state_dict(),
+                          sched=sched.state_dict(), rng=rng.bit_generator.state, gen=gen.get_state(), hist=hist))
+    bar.close()
+    return hist
+
+# %% ../../nbs/06d_sft.ipynb #8365e2c1
 def train_sft(policy: Policy, data: SFTData,
               epochs: int = 30,           # passes over the data
               lr: float = 1e-3,           # peak learning rate (one-cycle)
@@ -165,58 +220,11 @@ def train_sft(policy: Policy, data: SFTData,
     n_batches = len(data) // batch_size
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=epochs * n_batches, pct_start=0.05)
     rng, gen = np.random.default_rng(seed), torch.Generator().manual_seed(seed + 1)
-    hist, start = [], 0
-    if resume is not None:
-        model.load_state_dict(resume["model"])
-        heads.load_state_dict(resume["heads"])
-        opt.load_state_dict(resume["opt"])
-        sched.load_state_dict(resume["sched"])
-        rng.bit_generator.state = resume["rng"]
-        gen.set_state(resume["gen"])
-        hist, start = list(resume["hist"]), int(resume["epoch"])
+    hist, start = _sft_resume(resume, model, heads, opt, sched, rng, gen)
     tensors = _sft_tensors(policy, data, dev)
     ground = None if data.ground is None else torch.as_tensor(data.ground, dtype=torch.float32, device=dev)
-    from tqdm.auto import tqdm
-    bar = tqdm(total=epochs * n_batches, initial=start * n_batches, desc="sft", disable=not progress, leave=False)
-    t0 = time.time() - (hist[-1]["timing/elapsed"] if hist else 0.0)
-    for ep in range(start, epochs):
-        perm, ces, gs = rng.permutation(len(data)), [], []
-        for s in range(n_batches):
-            j = torch.as_tensor(perm[s * batch_size:(s + 1) * batch_size], device=dev)
-            loss, ce, g = _sft_step(policy, heads, tensors, ground, j, shift, ground_weight, gen)
-            if not torch.isfinite(loss): raise VlarlError(f"sft: non-finite loss at epoch {ep}, batch {s}")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            sched.step()
-            ces.append(ce.detach().item())
-            gs.append(float(g.detach()) if torch.is_tensor(g) else float(g))
-            bar.update(1)
-            bar.set_postfix(loss=f"{ces[-1]:.3f}")
-        h = {
-            "epoch": ep + 1,
-            "sft/loss": float(np.mean(ces)),
-            "sft/lr": sched.get_last_lr()[0],
-            "timing/elapsed": time.time() - t0,
-        }
-        if ground_weight > 0: h["sft/ground_mse"] = float(np.mean(gs))
-        hist.append(h)
-        if log is not None: log(h)
-        if on_epoch is not None:
-            on_epoch(
-                dict(
-                    epoch=ep + 1,
-                    model=model.state_dict(),
-                    heads=heads.state_dict(),
-                    opt=opt.state_dict(),
-                    sched=sched.state_dict(),
-                    rng=rng.bit_generator.state,
-                    gen=gen.get_state(),
-                    hist=hist,
-                )
-            )
-    bar.close()
+    hist = _sft_epochs(policy, heads, tensors, ground, len(data), rng, gen, params, opt, sched, hist, start, epochs,
+                       n_batches, batch_size, shift, ground_weight, log, on_epoch, progress)
     model.eval()
     return hist
 
@@ -405,29 +413,29 @@ def run_sft(
         return _run_sft_stages(d, cfg, progress, command_line)
 
 # %% ../../nbs/06d_sft.ipynb #534fcef8
-def _run_sft_stages(d: Path, cfg: dict, progress: bool, command_line: str | None = None) -> Path:
-    import yaml
-    from vlarl.envs.tabletop import SUITES
-    t_start = time.time()
-    if not (d / "config.yaml").exists(): atomic_write_text(d / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
-    rows = (
+def _sft_rows(d: Path) -> list[dict]:
+    "The metrics rows the run folder already holds (an interrupted run's), or none."
+    return (
         [json.loads(l) for l in (d / "metrics.jsonl").read_text().splitlines()]
         if (d / "metrics.jsonl").exists()
         else []
     )
-    def log(h):
-        rows.append({"step": h.get("epoch", h.get("step")), **h})
-        atomic_write_text(d / "metrics.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
-    seed_everything(cfg["seed"])
-    frames = _sft_stage_frames(d, cfg, progress)
+
+def _sft_new_policy(cfg: dict, n_scene: int) -> tuple[Policy, PretrainHeads]:
+    "A fresh policy of the config's preset (its text tokenizer trained on every instruction) and its pretraining heads."
+    from vlarl.envs.tabletop import SUITES
     instr = sorted({t.instruction for s in SUITES.values() for t in s.tasks})
     mcfg = VLAConfig.preset(cfg["preset"])
     tk = train_text_tokenizer(instr, vocab_size=mcfg.text_vocab_size)
     env = dict(kind="tabletop", suite=cfg["suite"], view=cfg["view"], image_size=mcfg.image_size)
     policy = Policy(VLA(mcfg).to(cfg["device"]), tk, None, "none", dict(trained_by="vlarl sft", **cfg, env=env))
-    heads = PretrainHeads(mcfg, frames.scene.shape[1]).to(cfg["device"])
-    if not (d / "pretrain.pt").exists(): rows[:] = [r for r in rows if r.get("stage") != "pretrain"]
-    _sft_stage_pretrain(d, cfg, policy, heads, frames, log, progress)
+    heads = PretrainHeads(mcfg, n_scene).to(cfg["device"])
+    return policy, heads
+
+# %% ../../nbs/06d_sft.ipynb #61c44451
+def _sft_stage_clone(d: Path, cfg: dict, policy: Policy, heads, frames: FrameData, rows: list, log,
+                     progress: bool) -> tuple[SFTData, list[dict]]:
+    "Behaviour cloning on the frames (resumed from `checkpoints/sft_state.pt` if there): the data and the history."
     state_file = d / "checkpoints" / "sft_state.pt"
     state = torch.load(state_file, weights_only=False) if state_file.exists() else None
     rows[:] = [r for r in rows if "sft/loss" not in r or (state is not None and r["epoch"] <= state["epoch"])]
@@ -450,8 +458,12 @@ def _run_sft_stages(d: Path, cfg: dict, progress: bool, command_line: str | None
         resume=state,
         on_epoch=on_epoch,
     )
-    agg = _sft_stage_dagger(d, cfg, policy, frames, rows, log, progress)
-    if agg is not frames: data = frames_to_sft(agg, policy)          # the aggregate, when DAgger ran
+    return data, hist
+
+# %% ../../nbs/06d_sft.ipynb #25b97d2e
+def _sft_meta(policy: Policy, cfg: dict, hist: list, data: SFTData, frames: FrameData, rows: list, t_start: float,
+              command_line: str | None) -> None:
+    "Final loss, token accuracy, the DAgger rounds, data sizes, commit, wall time and command into `policy.meta`."
     acc = token_accuracy(policy, data, np.arange(0, len(data), 7))
     dag = [r for r in rows if r.get("stage") == "dagger"]
     policy.meta.update(
@@ -464,26 +476,49 @@ def _run_sft_stages(d: Path, cfg: dict, progress: bool, command_line: str | None
         train_seconds=round(time.time() - t_start, 1),
         command_line=command_line or f"run_sft({cfg})",
     )
-    if cfg["eval_episodes"]:
-        from vlarl.rollout.evaluate import evaluate
-        r = evaluate(
-            policy,
-            "tabletop",
-            cfg["suite"],
-            episodes=cfg["eval_episodes"],
-            env_kwargs=env_settings(policy, "tabletop"),
-            progress=progress,
-        )
-        policy.meta["eval"] = dict(
-            success_rate=r.success_rate, ci=list(r.ci), episodes=r.episodes, split="eval", greedy=True
-        )
-        atomic_write_text(d / "eval.json", json.dumps(r.to_dict(), indent=1, default=float) + "\n")
-        # the same episodes sampled at the RL rollout temperature: the success RL's rollouts start from
-        r = evaluate(policy, "tabletop", cfg["suite"], episodes=cfg["eval_episodes"], greedy=False, temperature=1.0,
-                     env_kwargs=env_settings(policy, "tabletop"), progress=progress)
-        policy.meta["eval_sampled"] = dict(success_rate=r.success_rate, ci=list(r.ci), episodes=r.episodes,
-                                           split="eval", greedy=False, temperature=1.0)
-        atomic_write_text(d / "eval_t1.json", json.dumps(r.to_dict(), indent=1, default=float) + "\n")
+
+# %% ../../nbs/06d_sft.ipynb #1b2ecdae
+def _sft_stage_eval(d: Path, cfg: dict, policy: Policy, progress: bool) -> None:
+    "Greedy and sampled (T = 1) held-out evaluation: stored in the policy's meta and as `eval.json`, `eval_t1.json`."
+    from vlarl.rollout.evaluate import evaluate
+    r = evaluate(
+        policy,
+        "tabletop",
+        cfg["suite"],
+        episodes=cfg["eval_episodes"],
+        env_kwargs=env_settings(policy, "tabletop"),
+        progress=progress,
+    )
+    policy.meta["eval"] = dict(
+        success_rate=r.success_rate, ci=list(r.ci), episodes=r.episodes, split="eval", greedy=True
+    )
+    atomic_write_text(d / "eval.json", json.dumps(r.to_dict(), indent=1, default=float) + "\n")
+    # the same episodes sampled at the RL rollout temperature: the success RL's rollouts start from
+    r = evaluate(policy, "tabletop", cfg["suite"], episodes=cfg["eval_episodes"], greedy=False, temperature=1.0,
+                 env_kwargs=env_settings(policy, "tabletop"), progress=progress)
+    policy.meta["eval_sampled"] = dict(success_rate=r.success_rate, ci=list(r.ci), episodes=r.episodes,
+                                       split="eval", greedy=False, temperature=1.0)
+    atomic_write_text(d / "eval_t1.json", json.dumps(r.to_dict(), indent=1, default=float) + "\n")
+
+# %% ../../nbs/06d_sft.ipynb #df3d0f31
+def _run_sft_stages(d: Path, cfg: dict, progress: bool, command_line: str | None = None) -> Path:
+    import yaml
+    t_start = time.time()
+    if not (d / "config.yaml").exists(): atomic_write_text(d / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
+    rows = _sft_rows(d)
+    def log(h):
+        rows.append({"step": h.get("epoch", h.get("step")), **h})
+        atomic_write_text(d / "metrics.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
+    seed_everything(cfg["seed"])
+    frames = _sft_stage_frames(d, cfg, progress)
+    policy, heads = _sft_new_policy(cfg, frames.scene.shape[1])
+    if not (d / "pretrain.pt").exists(): rows[:] = [r for r in rows if r.get("stage") != "pretrain"]
+    _sft_stage_pretrain(d, cfg, policy, heads, frames, log, progress)
+    data, hist = _sft_stage_clone(d, cfg, policy, heads, frames, rows, log, progress)
+    agg = _sft_stage_dagger(d, cfg, policy, frames, rows, log, progress)
+    if agg is not frames: data = frames_to_sft(agg, policy)          # the aggregate, when DAgger ran
+    _sft_meta(policy, cfg, hist, data, frames, rows, t_start, command_line)
+    if cfg["eval_episodes"]: _sft_stage_eval(d, cfg, policy, progress)
     policy.model.to("cpu")
     save_policy(policy, d / "policy", overwrite=True)
     _plot_sft(
