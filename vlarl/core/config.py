@@ -162,30 +162,27 @@ def validate(self: TrainConfig) -> "TrainConfig":
 _LIBERO_STEPS = {"spatial": 220, "object": 280, "goal": 300, "10": 520}
 
 # %% ../../nbs/00a_config.ipynb #38746334
+_RECIPE = dict(                # the embedded recipe's measured departures, shared by PPO and the group methods
+    skip_empty_updates=True,
+    target_kl=0.02,
+    action_dims="0,1,2,6",
+    curriculum_form="frontier",
+    lr=3e-5,
+    ppo_epochs=2,
+    eval_every=20,
+)
 _TABLETOP_PRESETS = {
     "tabletop": dict(
         temperature=0.5,   # rollouts at 0.5: every seed lifts greedy held-out success (06_trainer, sweep rows P1, P2)
         value_init="zero",
-        skip_empty_updates=True,
-        target_kl=0.02,
-        action_dims="0,1,2,6",
-        curriculum_form="frontier",
-        lr=3e-5,
-        ppo_epochs=2,
-        eval_every=20,
+        **_RECIPE,
         eval_episodes=0,   # held-out success: the start's stored result, and one `vlarl eval` after (make demo)
     ),
     "tabletop-paper": dict(),
     **{
         f"tabletop-{a}": dict(
             temperature=1.0,
-            skip_empty_updates=True,
-            target_kl=0.02,
-            action_dims="0,1,2,6",
-            curriculum_form="frontier",
-            lr=3e-5,
-            ppo_epochs=2,
-            eval_every=20,
+            **_RECIPE,
             advantage=a,
             group_size=8,
             group_filter_low=0.1,

@@ -13,6 +13,7 @@ from ..core.base import VlarlError, atomic_write_text
 from ..core.config import TrainConfig, preset
 from ..rollout.evaluate import wilson_ci
 from ..rollout.policy import env_settings, default_policy_path
+from .compare import last_eval, run_wall
 
 # %% auto #0
 __all__ = ['ABLATIONS', 'PAPER_TABLE2', 'ablation_configs', 'build_reward_model_for_ablation', 'run_ablations', 'ablation_table',
@@ -111,15 +112,11 @@ def ablation_table(out: str | Path) -> list[dict]:
         per_seed, wall = [], []
         for run in sorted((out / v).glob("seed*")):
             f = run / "metrics.jsonl"
-            if not f.exists(): continue
-            ev = [m for m in map(json.loads, f.read_text().splitlines()) if "eval/success_rate" in m]
-            if not ev: continue
-            last = ev[-1]
-            kk = int(round(last["eval/success_rate"] * last["eval/episodes"]))
-            k += kk
-            n += int(last["eval/episodes"])
-            per_seed.append(last["eval/success_rate"])
-            if (run / "wall.json").exists(): wall.append(json.loads((run / "wall.json").read_text())["seconds"])
+            last = last_eval([json.loads(l) for l in f.read_text().splitlines() if l.strip()]) if f.exists() else None
+            if last is None: continue
+            k, n = k + last["k"], n + last["n"]
+            per_seed.append(last["p"])
+            if run_wall(run) is not None: wall.append(run_wall(run))
         if n == 0: continue
         rows.append(
             dict(

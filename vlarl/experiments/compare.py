@@ -13,7 +13,7 @@ from ..rollout.evaluate import wilson_ci
 
 # %% auto #0
 __all__ = ['METHODS', 'PROTOCOL', 'method_configs', 'run_comparison', 'pooled_rollouts', 'sft_sampled_success', 'time_to_mark',
-           'comparison_table', 'format_comparison', 'plot_comparison']
+           'last_eval', 'run_wall', 'comparison_table', 'format_comparison', 'plot_comparison']
 
 # %% ../../nbs/tutorials/estimators.ipynb #cc19b6f1
 METHODS = {                         # method name -> (preset, overrides)
@@ -93,6 +93,19 @@ def time_to_mark(rows: list[dict], mark: float, window: int = 5) -> dict | None:
         if n and k / n >= mark: return dict(step=m["step"], env_steps=m["charts/env_steps"], wall_s=wall)
     return None
 
+# %% ../../nbs/tutorials/estimators.ipynb #e5d40004
+def last_eval(rows: list[dict]) -> dict | None:
+    "The last held-out evaluation after step 0 in a run's metrics rows: successes `k`, episodes `n`, rate `p`."
+    ev = [m for m in rows if "eval/success_rate" in m and m["step"] > 0]
+    if not ev: return None
+    n = int(ev[-1]["eval/episodes"])
+    return dict(k=int(round(ev[-1]["eval/success_rate"] * n)), n=n, p=ev[-1]["eval/success_rate"])
+
+def run_wall(run: Path) -> float | None:
+    "A run folder's wall seconds (its `wall.json`), or None."
+    f = Path(run) / "wall.json"
+    return json.loads(f.read_text())["seconds"] if f.exists() else None
+
 # %% ../../nbs/tutorials/estimators.ipynb #729ff910
 def _method_runs(folder: Path, mark: float) -> dict:
     ("Pooled over a method's seed folders: held-out successes and episodes of each last evaluation, last-10 "
@@ -102,18 +115,15 @@ def _method_runs(folder: Path, mark: float) -> dict:
     per_seed, wall, reach, steps = [], [], [], []
     for run in sorted(folder.glob("seed*")):
         rows = _rows(run)
-        ev = [m for m in rows if "eval/success_rate" in m and m["step"] > 0]
-        if not ev: continue
-        last = ev[-1]
-        kk = int(round(last["eval/success_rate"] * last["eval/episodes"]))
-        k += kk
-        n += int(last["eval/episodes"])
-        per_seed.append(last["eval/success_rate"])
+        last = last_eval(rows)
+        if last is None: continue
+        k, n = k + last["k"], n + last["n"]
+        per_seed.append(last["p"])
         a, b = pooled_rollouts(rows, -10)
         tk += a
         tn += b
         steps.append(max(m.get("charts/env_steps", 0) for m in rows))
-        if (run / "wall.json").exists(): wall.append(json.loads((run / "wall.json").read_text())["seconds"])
+        if run_wall(run) is not None: wall.append(run_wall(run))
         reach.append(time_to_mark(rows, mark))
     return dict(k=k, n=n, tk=tk, tn=tn, per_seed=per_seed, wall=wall, reach=reach, steps=steps)
 
