@@ -21,7 +21,7 @@ sft-checkpoint: setup  ## clone a starting policy from nothing with the CPU reci
 	$(VENV)/bin/vlarl sft --suite $(SFT_SUITE) --device $(SFT_DEVICE) --out $(SFT_RUN) $(if $(RESUME),--resume,--overwrite)
 	rm -rf vlarl/checkpoints/tabletop-sft && mkdir -p vlarl/checkpoints && cp -r $(SFT_RUN)/policy vlarl/checkpoints/tabletop-sft
 
-ablation: setup  ## the paper's Table 2 on the embedded setup: 6 rows x 3 seeds x 10 iterations (about an hour on 2 CPU cores)
+ablation: setup  ## the paper's Table 2 on the embedded setup: 6 rows x 3 seeds x 10 iterations, 100 held-out episodes per run (about an hour on 2 CPU cores)
 	$(VENV)/bin/vlarl ablate --out runs/ablation --seeds 3 --iterations 10
 
 compare: setup   ## PPO, GRPO and RLOO side by side: 5 methods x 3 seeds x 40 iterations (about 15 min per run on 2 CPU cores); data -> nbs/tutorials/data/estimators

@@ -429,7 +429,8 @@ def _parse_ablate(sub):
     ab.add_argument("--out", required=True, help="grid folder (finished runs in it are skipped)")
     ab.add_argument("--seeds", type=int, default=3)
     ab.add_argument("--iterations", type=int, default=10, help="training iterations per run")
-    ab.add_argument("--eval-episodes", type=int, default=50, help="held-out episodes of each run's final evaluation")
+    ab.add_argument("--eval-episodes", type=int, default=100,
+                    help="held-out episodes of each run's final evaluation (3 seeds x 100: 300 per row)")
     ab.add_argument(
         "--variants",
         default="",
@@ -437,7 +438,7 @@ def _parse_ablate(sub):
     )
     ab.add_argument("--reward-model", default="", help="RPRM folder (default: build one into OUT/rprm)")
     ab.add_argument(
-        "--preset", default="tabletop-paper", help="preset every row starts from (tabletop-paper: the config defaults)"
+        "--preset", default="tabletop-paper", help="preset every row starts from (tabletop-paper: the paper's settings)"
     )
     ab.set_defaults(func=_cmd_ablate)
 

@@ -154,8 +154,9 @@ def eval_row(r) -> dict:
 
 def stored_start(meta: dict | None, env: str, suite: str) -> dict | None:
     "The `eval/*` row of a policy's stored greedy held-out result (from `vlarl sft`) if measured on `env`/`suite`."
-    e = (meta or {}).get("eval")
-    if not e or meta.get("env", "tabletop") != env or meta.get("suite") != suite: return None
+    e, rec = (meta or {}).get("eval"), (meta or {}).get("env", "tabletop")
+    kind = rec.get("kind", "tabletop") if isinstance(rec, dict) else rec      # `vlarl sft` records the env as a dict
+    if not e or kind != env or meta.get("suite") != suite: return None
     if e.get("split", "eval") != "eval" or not e.get("greedy", True): return None
     return {"eval/success_rate": e["success_rate"], "eval/ci_low": e["ci"][0], "eval/ci_high": e["ci"][1],
             "eval/episodes": e["episodes"], "eval/stored": 1.0}
