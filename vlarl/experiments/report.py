@@ -116,8 +116,9 @@ def measurements(data: str | Path | None = None, policy: str | Path | None = Non
     ev = json.loads((data / "tabletop_evals.json").read_text()) if (data / "tabletop_evals.json").exists() else {}
     for suite, r in ev.get("sft", {}).items(): out[f"evals.sft.{suite}"] = Rate.of(r)
     for suite, r in ev.get("rl", {}).items(): out[f"evals.tabletop_paper.{suite}"] = Rate.of(r)
-    for who, suites in (json.loads((data / "rl" / "evals.json").read_text()) if (data / "rl" / "evals.json").exists() else {}).items():
-        for suite, r in suites.items(): out[f"evals.{who}.{suite}"] = Rate.of(r)     # `vlarl eval`s from D4 on
+    rl_evals = data / "rl" / "evals.json"                                  # `vlarl eval`s from D4 on
+    for who, suites in (json.loads(rl_evals.read_text()) if rl_evals.exists() else {}).items():
+        for suite, r in suites.items(): out[f"evals.{who}.{suite}"] = Rate.of(r)
     res = json.loads((data / "results.json").read_text()) if (data / "results.json").exists() else {}
     for name, v in res.get("paper", {}).items(): out[f"paper.{name}"] = float(v["value"])
     for name, v in res.get("runs", {}).items(): out[f"runs.{name}"] = Rate.of(v)
