@@ -559,6 +559,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                            'vlarl/experiments/ablation.py'),
                                             'vlarl.experiments.ablation.build_reward_model_for_ablation': ( 'tutorials/ablations.html#build_reward_model_for_ablation',
                                                                                                             'vlarl/experiments/ablation.py'),
+                                            'vlarl.experiments.ablation.dense_reward_share': ( 'tutorials/ablations.html#dense_reward_share',
+                                                                                               'vlarl/experiments/ablation.py'),
                                             'vlarl.experiments.ablation.format_ablation': ( 'tutorials/ablations.html#format_ablation',
                                                                                             'vlarl/experiments/ablation.py'),
                                             'vlarl.experiments.ablation.plot_ablation_curves': ( 'tutorials/ablations.html#plot_ablation_curves',

@@ -17,7 +17,7 @@ from .compare import last_eval, run_wall
 
 # %% auto #0
 __all__ = ['ABLATIONS', 'PAPER_TABLE2', 'ablation_configs', 'build_reward_model_for_ablation', 'run_ablations', 'ablation_table',
-           'format_ablation', 'plot_ablation_curves']
+           'format_ablation', 'plot_ablation_curves', 'dense_reward_share']
 
 # %% ../../nbs/tutorials/ablations.ipynb #3ded88ec
 ABLATIONS = {                       # row name -> TrainConfig overrides on top of the full method
@@ -169,3 +169,18 @@ def plot_ablation_curves(out: str | Path, path: str | Path | None = None, key: s
         fig.savefig(path, dpi=100)
         plt.close(fig)
     return fig
+
+# %% ../../nbs/tutorials/ablations.ipynb #01a809f9
+def dense_reward_share(out: str | Path) -> dict[str, dict]:
+    "Per row with an RPRM: mean dense and sparse reward of an episode, and the sign of their correlation per iteration."
+    res = {}
+    for v in [v for v in ABLATIONS if (Path(out) / v).is_dir()]:
+        files = sorted((Path(out) / v).glob("seed*/metrics.jsonl"))
+        ms = [json.loads(l) for f in files for l in f.read_text().splitlines() if l.strip()]
+        ms = [m for m in ms if m.get("reward/rprm") and "rollout/episode_length" in m]   # 0 or absent: no RPRM
+        if not ms: continue
+        corr = [m["reward/rprm_success_corr"] for m in ms if math.isfinite(m.get("reward/rprm_success_corr", math.nan))]
+        res[v] = dict(dense=float(np.mean([m["reward/rprm"] * m["rollout/episode_length"] for m in ms])),
+                      sparse=float(np.mean([m["rollout/success_rate"] for m in ms])),
+                      negative=sum(c < 0 for c in corr), iterations=len(corr))
+    return res
